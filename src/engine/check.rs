@@ -1,0 +1,1 @@
+//! The output checker: CPython's `OutputChecker.check_output` plus objgraph's and user flags.

@@ -1,0 +1,1 @@
+//! Diffs of expected and actual output, as data for front ends.

@@ -1,0 +1,317 @@
+//! Option flags: CPython's doctest flags, objgraph's two, and user-defined ones.
+//!
+//! CPython gives each flag a bit in registration order (`doctest.register_optionflag`); we keep
+//! the same order so that a [`FlagSet`] means what the same integer means to CPython for the
+//! built-in flags. objgraph's `NODES_VARY` and `RANDOM_OUTPUT` are always registered, as
+//! objgraph's `tests.py` registers them; user flags from configuration follow.
+
+use std::fmt;
+
+/// What a flag does to the comparison, beyond CPython's own flags.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum FlagBehavior {
+    /// A CPython flag whose meaning is built into the checker or the runner.
+    Builtin,
+    /// objgraph's `NODES_VARY`: `\(\d+ nodes\)$` becomes `(X nodes)` on both sides.
+    NodesVary,
+    /// objgraph's `RANDOM_OUTPUT`: any non-empty output passes.
+    RandomOutput,
+    /// A configured flag that rewrites both sides with regex substitutions, in order.
+    Substitute(Vec<Substitution>),
+    /// A configured flag under which any non-empty output passes.
+    AnyNonEmptyOutput,
+}
+
+/// One regex substitution of a user-defined flag, applied to want and got alike.
+#[derive(Debug, Clone)]
+pub struct Substitution {
+    pub pattern: regex::Regex,
+    pub replacement: String,
+}
+
+impl PartialEq for Substitution {
+    fn eq(&self, other: &Self) -> bool {
+        self.pattern.as_str() == other.pattern.as_str() && self.replacement == other.replacement
+    }
+}
+
+impl Eq for Substitution {}
+
+/// A flag's identity: its bit position in the registry.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Flag(u8);
+
+impl Flag {
+    pub const DONT_ACCEPT_TRUE_FOR_1: Flag = Flag(0);
+    pub const DONT_ACCEPT_BLANKLINE: Flag = Flag(1);
+    pub const NORMALIZE_WHITESPACE: Flag = Flag(2);
+    pub const ELLIPSIS: Flag = Flag(3);
+    pub const SKIP: Flag = Flag(4);
+    pub const IGNORE_EXCEPTION_DETAIL: Flag = Flag(5);
+    pub const REPORT_UDIFF: Flag = Flag(6);
+    pub const REPORT_CDIFF: Flag = Flag(7);
+    pub const REPORT_NDIFF: Flag = Flag(8);
+    pub const REPORT_ONLY_FIRST_FAILURE: Flag = Flag(9);
+    pub const FAIL_FAST: Flag = Flag(10);
+    pub const NODES_VARY: Flag = Flag(11);
+    pub const RANDOM_OUTPUT: Flag = Flag(12);
+
+    /// The integer CPython would give this flag (`1 << position`).
+    pub fn bit(self) -> u128 {
+        1u128 << self.0
+    }
+
+    pub fn index(self) -> usize {
+        usize::from(self.0)
+    }
+}
+
+/// The flags in effect for one example, as a bit set.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
+pub struct FlagSet(u128);
+
+impl FlagSet {
+    pub const EMPTY: FlagSet = FlagSet(0);
+
+    pub fn from_bits(bits: u128) -> Self {
+        FlagSet(bits)
+    }
+
+    pub fn bits(self) -> u128 {
+        self.0
+    }
+
+    pub fn contains(self, flag: Flag) -> bool {
+        self.0 & flag.bit() != 0
+    }
+
+    pub fn with(self, flag: Flag) -> Self {
+        FlagSet(self.0 | flag.bit())
+    }
+
+    pub fn without(self, flag: Flag) -> Self {
+        FlagSet(self.0 & !flag.bit())
+    }
+
+    pub fn set(self, flag: Flag, on: bool) -> Self {
+        if on { self.with(flag) } else { self.without(flag) }
+    }
+
+    /// The flags of a run merged with an example's directives, as `DocTestRunner.run` does:
+    /// each `+FLAG` sets, each `-FLAG` clears, in the order written.
+    pub fn merged_with(self, directives: &[(Flag, bool)]) -> Self {
+        directives
+            .iter()
+            .fold(self, |flags, &(flag, on)| flags.set(flag, on))
+    }
+
+    pub fn iter(self) -> impl Iterator<Item = Flag> {
+        (0..128u8)
+            .map(Flag)
+            .filter(move |flag| self.contains(*flag))
+    }
+}
+
+const BUILTIN_NAMES: [&str; 11] = [
+    "DONT_ACCEPT_TRUE_FOR_1",
+    "DONT_ACCEPT_BLANKLINE",
+    "NORMALIZE_WHITESPACE",
+    "ELLIPSIS",
+    "SKIP",
+    "IGNORE_EXCEPTION_DETAIL",
+    "REPORT_UDIFF",
+    "REPORT_CDIFF",
+    "REPORT_NDIFF",
+    "REPORT_ONLY_FIRST_FAILURE",
+    "FAIL_FAST",
+];
+
+/// A flag's name, behaviour and one line of meaning (for hovers and `--help`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FlagInfo {
+    pub name: String,
+    pub behavior: FlagBehavior,
+    pub summary: String,
+}
+
+/// Errors registering a user-defined flag.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum FlagError {
+    #[error("flag name {0:?} is already defined; choose another name")]
+    Duplicate(String),
+    #[error(
+        "flag name {0:?} is not valid; use letters, digits and underscores (no spaces, commas or quotes)"
+    )]
+    InvalidName(String),
+    #[error("too many option flags: at most 128 can be defined")]
+    TooMany,
+}
+
+/// All known flags, in CPython's registration order, then objgraph's, then the user's.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FlagRegistry {
+    flags: Vec<FlagInfo>,
+}
+
+impl Default for FlagRegistry {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl FlagRegistry {
+    /// CPython's flags plus objgraph's `NODES_VARY` and `RANDOM_OUTPUT`.
+    pub fn new() -> Self {
+        let mut flags: Vec<FlagInfo> = BUILTIN_NAMES
+            .iter()
+            .map(|name| FlagInfo {
+                name: (*name).to_owned(),
+                behavior: FlagBehavior::Builtin,
+                summary: builtin_summary(name).to_owned(),
+            })
+            .collect();
+        flags.push(FlagInfo {
+            name: "NODES_VARY".to_owned(),
+            behavior: FlagBehavior::NodesVary,
+            summary: "a node count \"(N nodes)\" at the end of a line is not compared".to_owned(),
+        });
+        flags.push(FlagInfo {
+            name: "RANDOM_OUTPUT".to_owned(),
+            behavior: FlagBehavior::RandomOutput,
+            summary: "any non-empty output passes".to_owned(),
+        });
+        FlagRegistry { flags }
+    }
+
+    /// Registers a user-defined flag. Registering an existing name is an error (CPython
+    /// silently returns the old bit; a configuration that redefines a flag is a mistake).
+    pub fn register(
+        &mut self,
+        name: &str,
+        behavior: FlagBehavior,
+        summary: &str,
+    ) -> Result<Flag, FlagError> {
+        let valid = !name.is_empty()
+            && name
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '_');
+        if !valid {
+            return Err(FlagError::InvalidName(name.to_owned()));
+        }
+        if self.lookup(name).is_some() {
+            return Err(FlagError::Duplicate(name.to_owned()));
+        }
+        if self.flags.len() >= 128 {
+            return Err(FlagError::TooMany);
+        }
+        self.flags.push(FlagInfo {
+            name: name.to_owned(),
+            behavior,
+            summary: summary.to_owned(),
+        });
+        Ok(Flag((self.flags.len() - 1) as u8))
+    }
+
+    pub fn lookup(&self, name: &str) -> Option<Flag> {
+        self.flags
+            .iter()
+            .position(|info| info.name == name)
+            .map(|index| Flag(index as u8))
+    }
+
+    pub fn info(&self, flag: Flag) -> &FlagInfo {
+        &self.flags[flag.index()]
+    }
+
+    pub fn name(&self, flag: Flag) -> &str {
+        &self.info(flag).name
+    }
+
+    /// Flags with behaviour beyond CPython's, in registration order.
+    pub fn custom_flags(&self) -> impl Iterator<Item = (Flag, &FlagInfo)> {
+        self.flags
+            .iter()
+            .enumerate()
+            .filter(|(_, info)| info.behavior != FlagBehavior::Builtin)
+            .map(|(index, info)| (Flag(index as u8), info))
+    }
+
+    pub fn iter(&self) -> impl Iterator<Item = (Flag, &FlagInfo)> {
+        self.flags
+            .iter()
+            .enumerate()
+            .map(|(index, info)| (Flag(index as u8), info))
+    }
+
+    /// Parses `NAME` (as `-o NAME` takes it) into a flag, or says which names exist.
+    pub fn parse_name(&self, name: &str) -> Result<Flag, String> {
+        self.lookup(name).ok_or_else(|| {
+            let known: Vec<&str> = self.flags.iter().map(|info| info.name.as_str()).collect();
+            format!("unknown option flag {name:?}; known flags: {}", known.join(", "))
+        })
+    }
+}
+
+fn builtin_summary(name: &str) -> &'static str {
+    match name {
+        "DONT_ACCEPT_TRUE_FOR_1" => "expected 1 or 0 no longer matches True or False",
+        "DONT_ACCEPT_BLANKLINE" => "<BLANKLINE> is compared literally, not as an empty line",
+        "NORMALIZE_WHITESPACE" => "all runs of whitespace compare equal",
+        "ELLIPSIS" => "\"...\" in the expected output matches any text",
+        "SKIP" => "the example is not run",
+        "IGNORE_EXCEPTION_DETAIL" => {
+            "an expected exception matches on its type alone, module and message ignored"
+        }
+        "REPORT_UDIFF" => "failures are shown as a unified diff",
+        "REPORT_CDIFF" => "failures are shown as a context diff",
+        "REPORT_NDIFF" => "failures are shown as an ndiff",
+        "REPORT_ONLY_FIRST_FAILURE" => "only the page's first failure is reported",
+        "FAIL_FAST" => "the page stops at its first failure",
+        _ => "",
+    }
+}
+
+impl fmt::Display for Flag {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "flag#{}", self.0)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn builtin_bits_match_cpython() {
+        let registry = FlagRegistry::new();
+        assert_eq!(registry.lookup("ELLIPSIS").unwrap().bit(), 8);
+        assert_eq!(registry.lookup("FAIL_FAST").unwrap().bit(), 1024);
+        assert_eq!(registry.lookup("NODES_VARY"), Some(Flag::NODES_VARY));
+        assert_eq!(registry.lookup("RANDOM_OUTPUT"), Some(Flag::RANDOM_OUTPUT));
+    }
+
+    #[test]
+    fn directives_merge_in_order() {
+        let flags = FlagSet::EMPTY.with(Flag::ELLIPSIS);
+        let merged = flags.merged_with(&[(Flag::ELLIPSIS, false), (Flag::SKIP, true)]);
+        assert!(!merged.contains(Flag::ELLIPSIS));
+        assert!(merged.contains(Flag::SKIP));
+    }
+
+    #[test]
+    fn user_flags_are_validated() {
+        let mut registry = FlagRegistry::new();
+        let flag = registry
+            .register("ADDRESSES_VARY", FlagBehavior::AnyNonEmptyOutput, "")
+            .unwrap();
+        assert_eq!(flag.index(), 13);
+        assert!(matches!(
+            registry.register("ELLIPSIS", FlagBehavior::AnyNonEmptyOutput, ""),
+            Err(FlagError::Duplicate(_))
+        ));
+        assert!(matches!(
+            registry.register("A B", FlagBehavior::AnyNonEmptyOutput, ""),
+            Err(FlagError::InvalidName(_))
+        ));
+    }
+}

@@ -1,0 +1,16 @@
+//! The engine: pages in, examples and verdicts out. Pure functions over bytes and strings;
+//! no I/O, no processes, no editor types. Everything CPython's `doctest` decides is decided
+//! here, the same way.
+
+pub mod check;
+pub mod diff;
+pub mod doctest;
+pub mod flags;
+pub mod graph;
+pub mod markdown;
+pub mod page;
+pub mod pystr;
+pub mod rst;
+
+pub use flags::{Flag, FlagBehavior, FlagRegistry, FlagSet};
+pub use page::{Example, Page, PageFormat, ParseError, parse_page};

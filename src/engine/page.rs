@@ -1,0 +1,291 @@
+//! The page model: what a documentation page is made of once parsed.
+//!
+//! [`parse_page`] is the engine's entry point for pages. It never fails: a page that cannot be
+//! decoded or whose examples are malformed comes back with [`ParseError`]s beside whatever could
+//! be read, and the front ends decide what is fatal.
+
+use std::ops::Range;
+
+use serde::Serialize;
+
+use super::doctest::{self, DoctestText};
+use super::flags::{Flag, FlagRegistry};
+use super::{markdown, rst};
+
+/// How a page is written; decides where examples may be found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum PageFormat {
+    /// A plain text page (`.txt`): the whole file is one docstring, as for `DocFileSuite`.
+    Text,
+    /// A reStructuredText page (`.rst`): examples as for text, plus reST structure.
+    Rst,
+    /// A Markdown page (`.md`): examples only inside Python-flavoured fenced code blocks.
+    Markdown,
+}
+
+impl PageFormat {
+    /// The format a file name implies, or `None` for files that are not pages.
+    pub fn from_path(path: &str) -> Option<PageFormat> {
+        let extension = path.rsplit_once('.')?.1.to_ascii_lowercase();
+        match extension.as_str() {
+            "txt" => Some(PageFormat::Text),
+            "rst" => Some(PageFormat::Rst),
+            "md" | "markdown" => Some(PageFormat::Markdown),
+            _ => None,
+        }
+    }
+}
+
+/// One `>>>` example, with CPython's fields and where it is written.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Example {
+    /// The source with prompts and indentation removed; ends with a newline, as in CPython.
+    pub source: String,
+    /// The expected output; empty, or ending with a newline.
+    pub want: String,
+    /// The exception message expected, when `want` is a traceback.
+    pub exc_msg: Option<String>,
+    /// CPython's `indent`: columns before the `>>>` (after tab expansion).
+    pub indent: usize,
+    /// Option directives written on this example, in order of first appearance; the value of
+    /// a flag written twice is the last one written (as CPython's dict keeps it).
+    pub options: Vec<(Flag, bool)>,
+    /// Where the example is written in the page.
+    pub span: ExampleSpan,
+}
+
+/// Where an example's parts are written, in the page's own coordinates.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ExampleSpan {
+    /// 1-based line of the `>>>`.
+    pub line: usize,
+    /// Number of source lines (the `>>>` line and its `...` lines).
+    pub source_lines: usize,
+    /// Number of expected-output lines that follow the source.
+    pub want_lines: usize,
+    /// Byte range in the page of the source lines (line ends excluded at the end).
+    pub source_bytes: Range<usize>,
+    /// Byte range in the page of the expected-output lines (empty at the end of the source
+    /// when the example expects nothing), including the last line's end.
+    pub want_bytes: Range<usize>,
+}
+
+impl ExampleSpan {
+    /// 1-based line of the last line the example occupies.
+    pub fn end_line(&self) -> usize {
+        self.line + self.source_lines + self.want_lines - 1
+    }
+
+    /// 1-based line of the first expected-output line, if any.
+    pub fn want_line(&self) -> Option<usize> {
+        (self.want_lines > 0).then_some(self.line + self.source_lines)
+    }
+}
+
+/// What kind of problem a [`ParseError`] is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ParseErrorKind {
+    /// The page's bytes are not UTF-8.
+    Encoding,
+    /// `>>>` or `...` not followed by a blank.
+    LacksBlank,
+    /// A line less indented than its example's prompt.
+    InconsistentWhitespace,
+    /// An option directive naming a flag that does not exist or without `+`/`-`.
+    InvalidOption,
+    /// An option directive on an example that is only a comment or blank.
+    DirectiveWithoutExample,
+    /// A structural problem in a Markdown or reST page (unclosed fence, bad directive).
+    Structure,
+}
+
+/// A problem found while reading a page: what, where and (in `message`) how CPython says it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ParseError {
+    /// 1-based line.
+    pub line: usize,
+    /// 1-based column, counted in characters of the line as written.
+    pub column: usize,
+    pub kind: ParseErrorKind,
+    /// CPython's wording for doctest errors (`line 3 of the docstring for x.txt lacks blank
+    /// after >>>: '>>>x'`); our own wording for the rest.
+    pub message: String,
+}
+
+/// A reST section title, for outlines.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Section {
+    pub title: String,
+    /// 1-based line of the title text.
+    pub line: usize,
+    /// Nesting depth, 1 for the first underline style met in the page.
+    pub level: usize,
+}
+
+/// What a reference in a page points at.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ReferenceKind {
+    Include,
+    Figure,
+    Image,
+    Toctree,
+}
+
+/// A `.. include::`, `.. figure::`, `.. image::` target or a `.. toctree::` entry.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Reference {
+    pub kind: ReferenceKind,
+    /// The target as written (relative to the page's directory, or `/`-rooted for Sphinx).
+    pub target: String,
+    /// 1-based line where the target is written.
+    pub line: usize,
+    /// Byte range of the target text in the page.
+    #[serde(skip)]
+    pub bytes: Range<usize>,
+    /// `:start-after:` of an include.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub start_after: Option<String>,
+    /// `:end-before:` of an include.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub end_before: Option<String>,
+}
+
+/// The structure of a page that the editor and reports need, read without running anything.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct Structure {
+    pub sections: Vec<Section>,
+    pub references: Vec<Reference>,
+}
+
+/// A parsed page.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Page {
+    /// The page's path as given by the caller (used in messages).
+    pub path: String,
+    pub format: PageFormat,
+    /// The decoded text the examples were found in (BOM removed, line ends as written).
+    pub text: String,
+    pub examples: Vec<Example>,
+    pub errors: Vec<ParseError>,
+    pub structure: Structure,
+}
+
+/// Parses a page's bytes. `path` names the page in messages; CPython's messages use its file
+/// name, as `DocFileSuite` does.
+pub fn parse_page(path: &str, format: PageFormat, bytes: &[u8], flags: &FlagRegistry) -> Page {
+    let name = path.rsplit(['/', '\\']).next().unwrap_or(path);
+    let (text, mut errors) = match decode_utf8(path, bytes) {
+        Ok(text) => (text, Vec::new()),
+        Err(error) => {
+            return Page {
+                path: path.to_owned(),
+                format,
+                text: String::new(),
+                examples: Vec::new(),
+                errors: vec![error],
+                structure: Structure::default(),
+            };
+        }
+    };
+    let (examples, structure) = match format {
+        PageFormat::Text | PageFormat::Rst => {
+            let parsed = doctest::parse(&DoctestText::whole(&text), name, flags);
+            errors.extend(parsed.errors);
+            let structure = if format == PageFormat::Rst || looks_like_rst(&text) {
+                rst::structure(&text)
+            } else {
+                Structure::default()
+            };
+            (parsed.examples, structure)
+        }
+        PageFormat::Markdown => {
+            let parsed = markdown::parse(&text, name, flags);
+            errors.extend(parsed.errors);
+            (parsed.examples, markdown::structure(&text))
+        }
+    };
+    errors.sort_by_key(|error| (error.line, error.column));
+    Page {
+        path: path.to_owned(),
+        format,
+        text,
+        examples,
+        errors,
+        structure,
+    }
+}
+
+/// objgraph's `.txt` pages are reST; read their structure when they use reST directives.
+fn looks_like_rst(text: &str) -> bool {
+    text.contains("\n.. ") || text.starts_with(".. ")
+}
+
+/// Decodes a page as UTF-8, tolerating a BOM; an invalid sequence is an error at its byte.
+fn decode_utf8(path: &str, bytes: &[u8]) -> Result<String, ParseError> {
+    let bytes = bytes.strip_prefix(b"\xef\xbb\xbf").unwrap_or(bytes);
+    match std::str::from_utf8(bytes) {
+        Ok(text) => Ok(text.to_owned()),
+        Err(error) => {
+            let offset = error.valid_up_to();
+            let before = &bytes[..offset];
+            let line = before.iter().filter(|&&b| b == b'\n').count() + 1;
+            let line_start = before
+                .iter()
+                .rposition(|&b| b == b'\n')
+                .map_or(0, |i| i + 1);
+            let column = String::from_utf8_lossy(&before[line_start..]).chars().count() + 1;
+            Err(ParseError {
+                line,
+                column,
+                kind: ParseErrorKind::Encoding,
+                message: format!(
+                    "{path} is not valid UTF-8: invalid byte 0x{:02x} at byte offset {offset} \
+                     (line {line}, column {column}); save the page as UTF-8",
+                    bytes[offset]
+                ),
+            })
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bom_is_tolerated() {
+        let page = parse_page(
+            "a.txt",
+            PageFormat::Text,
+            b"\xef\xbb\xbf>>> 1\n1\n",
+            &FlagRegistry::new(),
+        );
+        assert!(page.errors.is_empty());
+        assert_eq!(page.examples.len(), 1);
+    }
+
+    #[test]
+    fn invalid_utf8_names_the_byte_offset() {
+        let page = parse_page(
+            "docs/a.txt",
+            PageFormat::Text,
+            b"ok\nab\xffc\n",
+            &FlagRegistry::new(),
+        );
+        assert_eq!(page.errors.len(), 1);
+        let error = &page.errors[0];
+        assert_eq!((error.line, error.column), (2, 3));
+        assert!(error.message.contains("byte offset 5"), "{}", error.message);
+        assert!(error.message.contains("docs/a.txt"));
+    }
+
+    #[test]
+    fn formats_from_extensions() {
+        assert_eq!(PageFormat::from_path("a/b.TXT"), Some(PageFormat::Text));
+        assert_eq!(PageFormat::from_path("b.md"), Some(PageFormat::Markdown));
+        assert_eq!(PageFormat::from_path("b.py"), None);
+    }
+}

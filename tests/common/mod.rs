@@ -1,0 +1,108 @@
+//! Helpers shared by the integration tests: finding CPython and talking to oracle scripts.
+#![allow(dead_code)]
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+
+/// The Python interpreter used as the oracle: `$OBJGRAPH_DOCTEST_TEST_PYTHON`, else `python3`.
+pub fn python() -> String {
+    std::env::var("OBJGRAPH_DOCTEST_TEST_PYTHON").unwrap_or_else(|_| "python3".to_owned())
+}
+
+/// The repository root.
+pub fn repo_root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// Runs `tests/oracle/<script>` with `input` on stdin (one process for a whole batch) and
+/// returns its stdout parsed as JSON. Panics with the script's stderr when it fails.
+pub fn run_oracle(script: &str, input: &serde_json::Value) -> serde_json::Value {
+    let path = repo_root().join("tests").join("oracle").join(script);
+    let mut child = Command::new(python())
+        .arg(&path)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap_or_else(|error| panic!("cannot start {} for the oracle: {error}", python()));
+    let payload = serde_json::to_vec(input).expect("oracle input serialises");
+    let mut stdin = child.stdin.take().expect("stdin is piped");
+    let writer = std::thread::spawn(move || stdin.write_all(&payload));
+    let output = child.wait_with_output().expect("oracle runs");
+    writer.join().expect("writer thread").expect("oracle input written");
+    assert!(
+        output.status.success(),
+        "oracle {} failed: {}",
+        path.display(),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    serde_json::from_slice(&output.stdout).expect("oracle prints JSON")
+}
+
+/// A cache directory for downloaded reference material (never committed).
+pub fn cache_dir(name: &str) -> PathBuf {
+    let dir = repo_root().join("target").join("test-cache").join(name);
+    std::fs::create_dir_all(&dir).expect("cache dir");
+    dir
+}
+
+/// Downloads `requirement`'s sdist from PyPI into the cache (once) and unpacks it; returns the
+/// unpacked directory.
+pub fn sdist(requirement: &str) -> PathBuf {
+    let cache = cache_dir("sdists");
+    let marker = cache.join(format!("{}.unpacked", requirement.replace(['=', '<', '>'], "_")));
+    if let Ok(dir) = std::fs::read_to_string(&marker) {
+        let dir = PathBuf::from(dir.trim());
+        if dir.is_dir() {
+            return dir;
+        }
+    }
+    let downloads = cache.join("downloads");
+    let status = Command::new(python())
+        .args(["-m", "pip", "download", "--quiet", "--no-deps", "--no-binary", ":all:"])
+        .arg("--no-build-isolation")
+        .arg("-d")
+        .arg(&downloads)
+        .arg(requirement)
+        .status()
+        .expect("pip runs");
+    assert!(status.success(), "pip download {requirement} failed");
+    let name = requirement.split("==").next().unwrap_or(requirement);
+    let version = requirement.split("==").nth(1).unwrap_or("");
+    let archive = std::fs::read_dir(&downloads)
+        .expect("downloads dir")
+        .filter_map(|entry| entry.ok().map(|e| e.path()))
+        .find(|path| {
+            let file = path.file_name().unwrap().to_string_lossy().to_lowercase();
+            let normalized = name.to_lowercase().replace(['-', '.'], "_");
+            let file_normalized = file.replace(['-', '.'], "_");
+            file_normalized.starts_with(&normalized) && file.contains(version)
+        })
+        .unwrap_or_else(|| panic!("no sdist for {requirement} in {}", downloads.display()));
+    let unpacked = unpack(&archive, &cache.join("unpacked"));
+    std::fs::write(&marker, unpacked.to_string_lossy().as_bytes()).expect("marker");
+    unpacked
+}
+
+fn unpack(archive: &Path, into: &Path) -> PathBuf {
+    std::fs::create_dir_all(into).expect("unpack dir");
+    let script = "import shutil,sys,os; d=sys.argv[2]; before=set(os.listdir(d)); \
+                  shutil.unpack_archive(sys.argv[1], d); \
+                  new=sorted(set(os.listdir(d))-before); print(new[0] if new else '')";
+    let output = Command::new(python())
+        .args(["-c", script])
+        .arg(archive)
+        .arg(into)
+        .output()
+        .expect("python unpacks");
+    assert!(output.status.success(), "cannot unpack {}", archive.display());
+    let top = String::from_utf8_lossy(&output.stdout).trim().to_owned();
+    if top.is_empty() {
+        // Already unpacked by an earlier run: the archive's stem names the directory.
+        let stem = archive.file_name().unwrap().to_string_lossy().to_string();
+        let stem = stem.trim_end_matches(".tar.gz").trim_end_matches(".zip").to_owned();
+        return into.join(stem);
+    }
+    into.join(top)
+}
