@@ -5,3 +5,5 @@
 //! engine parses pages and judges output without any I/O. See ARCHITECTURE.md.
 
 pub mod engine;
+pub mod report;
+pub mod runner;

@@ -94,7 +94,11 @@ impl FlagSet {
     }
 
     pub fn set(self, flag: Flag, on: bool) -> Self {
-        if on { self.with(flag) } else { self.without(flag) }
+        if on {
+            self.with(flag)
+        } else {
+            self.without(flag)
+        }
     }
 
     /// The flags of a run merged with an example's directives, as `DocTestRunner.run` does:
@@ -191,10 +195,7 @@ impl FlagRegistry {
         behavior: FlagBehavior,
         summary: &str,
     ) -> Result<Flag, FlagError> {
-        let valid = !name.is_empty()
-            && name
-                .chars()
-                .all(|c| c.is_ascii_alphanumeric() || c == '_');
+        let valid = !name.is_empty() && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
         if !valid {
             return Err(FlagError::InvalidName(name.to_owned()));
         }
@@ -247,7 +248,10 @@ impl FlagRegistry {
     pub fn parse_name(&self, name: &str) -> Result<Flag, String> {
         self.lookup(name).ok_or_else(|| {
             let known: Vec<&str> = self.flags.iter().map(|info| info.name.as_str()).collect();
-            format!("unknown option flag {name:?}; known flags: {}", known.join(", "))
+            format!(
+                "unknown option flag {name:?}; known flags: {}",
+                known.join(", ")
+            )
         })
     }
 }

@@ -13,7 +13,7 @@ use super::flags::{Flag, FlagRegistry};
 use super::{markdown, rst};
 
 /// How a page is written; decides where examples may be found.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum PageFormat {
     /// A plain text page (`.txt`): the whole file is one docstring, as for `DocFileSuite`.
@@ -89,6 +89,8 @@ impl ExampleSpan {
 pub enum ParseErrorKind {
     /// The page's bytes are not UTF-8.
     Encoding,
+    /// The page could not be read at all.
+    Unreadable,
     /// `>>>` or `...` not followed by a blank.
     LacksBlank,
     /// A line less indented than its example's prompt.
@@ -236,7 +238,10 @@ fn decode_utf8(path: &str, bytes: &[u8]) -> Result<String, ParseError> {
                 .iter()
                 .rposition(|&b| b == b'\n')
                 .map_or(0, |i| i + 1);
-            let column = String::from_utf8_lossy(&before[line_start..]).chars().count() + 1;
+            let column = String::from_utf8_lossy(&before[line_start..])
+                .chars()
+                .count()
+                + 1;
             Err(ParseError {
                 line,
                 column,

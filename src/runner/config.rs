@@ -1,0 +1,401 @@
+//! Configuration: `[tool.objgraph-doctest]` in pyproject.toml, or objgraph-doctest.toml with
+//! the same keys at its top level.
+//!
+//! Every key is validated when the file is read; an unknown key or a bad value is an error
+//! that names the file, line and column and says what would be accepted. The one place that
+//! turns configured flags into a [`FlagRegistry`] is [`Config::flag_registry`].
+
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+use serde::de::{self, MapAccess, Visitor};
+use toml::Spanned;
+
+use crate::engine::flags::{FlagBehavior, FlagRegistry, FlagSet, Substitution};
+
+/// A configuration error, located in its file.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{}:{line}:{column}: {message}", path.display())]
+pub struct ConfigError {
+    pub path: PathBuf,
+    pub line: usize,
+    pub column: usize,
+    pub message: String,
+}
+
+/// One user-defined flag as configured.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+struct RawFlag {
+    /// Substitutions applied to expected and actual output alike.
+    replace: Option<Vec<RawSubstitution>>,
+    /// Any non-empty output passes.
+    any_output: Option<bool>,
+    /// One line saying what the flag is for (shown in hovers).
+    help: Option<String>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawSubstitution {
+    pattern: Spanned<String>,
+    with: String,
+}
+
+/// A TOML table kept in document order (flags apply in the order they are written).
+#[derive(Debug, Clone, Default)]
+struct OrderedTable<T>(Vec<(Spanned<String>, Spanned<T>)>);
+
+impl<'de, T: Deserialize<'de>> Deserialize<'de> for OrderedTable<T> {
+    fn deserialize<D: de::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct TableVisitor<T>(std::marker::PhantomData<T>);
+        impl<'de, T: Deserialize<'de>> Visitor<'de> for TableVisitor<T> {
+            type Value = OrderedTable<T>;
+            fn expecting(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
+                formatter.write_str("a table of flag definitions")
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+                let mut entries = Vec::new();
+                while let Some(entry) = map.next_entry()? {
+                    entries.push(entry);
+                }
+                Ok(OrderedTable(entries))
+            }
+        }
+        deserializer.deserialize_map(TableVisitor(std::marker::PhantomData))
+    }
+}
+
+/// The keys of the configuration table, as written.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+struct RawConfig {
+    paths: Option<Vec<String>>,
+    exclude: Option<Vec<String>>,
+    optionflags: Option<Vec<Spanned<String>>>,
+    python: Option<String>,
+    timeout: Option<Spanned<f64>>,
+    preload: Option<Vec<String>>,
+    setup: Option<String>,
+    jobs: Option<Spanned<usize>>,
+    flags: Option<OrderedTable<RawFlag>>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+struct PyProject {
+    tool: Option<PyProjectTools>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+struct PyProjectTools {
+    #[serde(rename = "objgraph-doctest")]
+    objgraph_doctest: Option<RawConfig>,
+}
+
+/// A user-defined flag, validated.
+#[derive(Debug, Clone)]
+pub struct UserFlag {
+    pub name: String,
+    pub behavior: FlagBehavior,
+    pub help: String,
+}
+
+/// The validated configuration. Paths are relative to [`Config::root`].
+#[derive(Debug, Clone, Default)]
+pub struct Config {
+    /// The file the configuration came from, if any.
+    pub source: Option<PathBuf>,
+    /// The directory relative paths are resolved against (the config file's directory).
+    pub root: PathBuf,
+    pub paths: Vec<String>,
+    pub exclude: Vec<String>,
+    pub optionflags: Vec<String>,
+    pub python: Option<String>,
+    pub timeout_seconds: Option<f64>,
+    pub preload: Option<Vec<String>>,
+    pub setup: Option<String>,
+    pub jobs: Option<usize>,
+    pub flags: Vec<UserFlag>,
+}
+
+/// The file names looked for in each directory, in order of precedence.
+pub const CONFIG_FILES: [&str; 2] = ["objgraph-doctest.toml", "pyproject.toml"];
+
+impl Config {
+    /// Finds the nearest configuration at or above `start`: an objgraph-doctest.toml, or a
+    /// pyproject.toml with a `[tool.objgraph-doctest]` table. No file means the defaults.
+    pub fn discover(start: &Path) -> Result<Config, ConfigError> {
+        for directory in start.ancestors() {
+            for file in CONFIG_FILES {
+                let path = directory.join(file);
+                if !path.is_file() {
+                    continue;
+                }
+                if let Some(config) = Config::load(&path)? {
+                    return Ok(config);
+                }
+            }
+        }
+        Ok(Config {
+            root: start.to_path_buf(),
+            ..Config::default()
+        })
+    }
+
+    /// Reads one configuration file; `None` for a pyproject.toml without our table.
+    pub fn load(path: &Path) -> Result<Option<Config>, ConfigError> {
+        let text = std::fs::read_to_string(path).map_err(|error| ConfigError {
+            path: path.to_path_buf(),
+            line: 1,
+            column: 1,
+            message: format!("cannot read the configuration: {error}"),
+        })?;
+        Config::parse(path, &text)
+    }
+
+    /// Parses configuration text; `path` decides the layout (pyproject.toml or ours).
+    pub fn parse(path: &Path, text: &str) -> Result<Option<Config>, ConfigError> {
+        let locate = |span: Option<std::ops::Range<usize>>, message: String| {
+            let (line, column) = line_column(text, span.map_or(0, |span| span.start));
+            ConfigError {
+                path: path.to_path_buf(),
+                line,
+                column,
+                message,
+            }
+        };
+        let is_pyproject = path
+            .file_name()
+            .is_some_and(|name| name == "pyproject.toml");
+        let parse_error = |error: toml::de::Error| locate(error.span(), error.message().to_owned());
+        let raw: RawConfig = if is_pyproject {
+            let project: PyProject = toml::from_str(text).map_err(parse_error)?;
+            match project.tool.and_then(|tool| tool.objgraph_doctest) {
+                Some(raw) => raw,
+                None => return Ok(None),
+            }
+        } else {
+            toml::from_str(text).map_err(parse_error)?
+        };
+        let root = path
+            .parent()
+            .map(Path::to_path_buf)
+            .unwrap_or_else(|| PathBuf::from("."));
+        raw.validate(path.to_path_buf(), root, &locate).map(Some)
+    }
+
+    /// CPython's flags, objgraph's, and the configured ones, in the order written.
+    pub fn flag_registry(&self) -> FlagRegistry {
+        let mut registry = FlagRegistry::new();
+        for flag in &self.flags {
+            // Names were validated against the registry when the configuration was read.
+            let _ = registry.register(&flag.name, flag.behavior.clone(), &flag.help);
+        }
+        registry
+    }
+
+    /// The configured default flags as a set.
+    pub fn default_flags(&self, registry: &FlagRegistry) -> Result<FlagSet, String> {
+        self.optionflags
+            .iter()
+            .try_fold(FlagSet::EMPTY, |set, name| {
+                Ok(set.with(registry.parse_name(name)?))
+            })
+    }
+}
+
+impl RawConfig {
+    fn validate(
+        self,
+        source: PathBuf,
+        root: PathBuf,
+        locate: &dyn Fn(Option<std::ops::Range<usize>>, String) -> ConfigError,
+    ) -> Result<Config, ConfigError> {
+        let mut registry = FlagRegistry::new();
+        let mut flags = Vec::new();
+        for (name, definition) in self.flags.map(|table| table.0).unwrap_or_default() {
+            let flag = user_flag(&name, definition, locate)?;
+            registry
+                .register(&flag.name, flag.behavior.clone(), &flag.help)
+                .map_err(|error| locate(Some(name.span()), error.to_string()))?;
+            flags.push(flag);
+        }
+        let optionflags = self
+            .optionflags
+            .unwrap_or_default()
+            .into_iter()
+            .map(|name| {
+                registry
+                    .parse_name(name.get_ref())
+                    .map(|_| name.get_ref().clone())
+                    .map_err(|message| locate(Some(name.span()), message))
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        if let Some(timeout) = &self.timeout
+            && !(timeout.get_ref().is_finite() && *timeout.get_ref() > 0.0)
+        {
+            return Err(locate(
+                Some(timeout.span()),
+                "timeout must be a positive number of seconds, e.g. timeout = 30".to_owned(),
+            ));
+        }
+        if let Some(jobs) = &self.jobs
+            && *jobs.get_ref() == 0
+        {
+            return Err(locate(
+                Some(jobs.span()),
+                "jobs must be at least 1 (leave it out to use one job per core)".to_owned(),
+            ));
+        }
+        Ok(Config {
+            source: Some(source),
+            root,
+            paths: self.paths.unwrap_or_default(),
+            exclude: self.exclude.unwrap_or_default(),
+            optionflags,
+            python: self.python,
+            timeout_seconds: self.timeout.map(Spanned::into_inner),
+            preload: self.preload,
+            setup: self.setup,
+            jobs: self.jobs.map(Spanned::into_inner),
+            flags,
+        })
+    }
+}
+
+fn user_flag(
+    name: &Spanned<String>,
+    definition: Spanned<RawFlag>,
+    locate: &dyn Fn(Option<std::ops::Range<usize>>, String) -> ConfigError,
+) -> Result<UserFlag, ConfigError> {
+    let span = definition.span();
+    let raw = definition.into_inner();
+    let behavior = match (raw.replace, raw.any_output) {
+        (Some(replacements), None | Some(false)) => {
+            let substitutions = replacements
+                .into_iter()
+                .map(|substitution| {
+                    let pattern =
+                        regex::Regex::new(substitution.pattern.get_ref()).map_err(|error| {
+                            locate(
+                                Some(substitution.pattern.span()),
+                                format!("flag {} has an invalid pattern: {error}", name.get_ref()),
+                            )
+                        })?;
+                    Ok(Substitution {
+                        pattern,
+                        replacement: substitution.with,
+                    })
+                })
+                .collect::<Result<Vec<_>, ConfigError>>()?;
+            FlagBehavior::Substitute(substitutions)
+        }
+        (None, Some(true)) => FlagBehavior::AnyNonEmptyOutput,
+        (Some(_), Some(true)) => {
+            return Err(locate(
+                Some(span),
+                format!(
+                    "flag {} sets both replace and any-output; keep one of them",
+                    name.get_ref()
+                ),
+            ));
+        }
+        (None, _) => {
+            return Err(locate(
+                Some(span),
+                format!(
+                    "flag {} does nothing; give it replace = [{{ pattern = '...', with = '...' }}] \
+                     or any-output = true",
+                    name.get_ref()
+                ),
+            ));
+        }
+    };
+    let help = raw.help.unwrap_or_else(|| match &behavior {
+        FlagBehavior::AnyNonEmptyOutput => "any non-empty output passes".to_owned(),
+        _ => "configured substitutions are applied to both sides before comparing".to_owned(),
+    });
+    Ok(UserFlag {
+        name: name.get_ref().clone(),
+        behavior,
+        help,
+    })
+}
+
+/// 1-based line and column (in characters) of byte `offset` in `text`.
+pub fn line_column(text: &str, offset: usize) -> (usize, usize) {
+    let offset = offset.min(text.len());
+    let before = text.get(..offset).unwrap_or(text);
+    let line = before.matches('\n').count() + 1;
+    let line_start = before.rfind('\n').map_or(0, |i| i + 1);
+    (line, before[line_start..].chars().count() + 1)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(file: &str, text: &str) -> Result<Option<Config>, ConfigError> {
+        Config::parse(Path::new(file), text)
+    }
+
+    #[test]
+    fn pyproject_without_our_table_is_not_a_config() {
+        assert!(
+            parse("pyproject.toml", "[tool.black]\nx = 1\n")
+                .unwrap()
+                .is_none()
+        );
+    }
+
+    #[test]
+    fn keys_are_read() {
+        let config = parse(
+            "objgraph-doctest.toml",
+            "paths = ['docs']\noptionflags = ['ELLIPSIS']\ntimeout = 5\njobs = 2\n\
+             [flags.ADDRESSES]\nreplace = [{ pattern = '0x[0-9a-f]+', with = '0xADDR' }]\n\
+             [flags.TIMING]\nany-output = true\n",
+        )
+        .unwrap()
+        .unwrap();
+        assert_eq!(config.paths, ["docs"]);
+        assert_eq!(config.timeout_seconds, Some(5.0));
+        let names: Vec<_> = config.flags.iter().map(|flag| flag.name.as_str()).collect();
+        assert_eq!(names, ["ADDRESSES", "TIMING"]);
+        let registry = config.flag_registry();
+        assert!(registry.lookup("TIMING").is_some());
+    }
+
+    #[test]
+    fn unknown_keys_are_located() {
+        let error = parse(
+            "pyproject.toml",
+            "[project]\nname = 'x'\n\n[tool.objgraph-doctest]\npaths = ['docs']\ntimout = 3\n",
+        )
+        .unwrap_err();
+        assert_eq!((error.line, error.column), (6, 1), "{error}");
+        assert!(error.message.contains("timout"), "{error}");
+        assert!(error.to_string().starts_with("pyproject.toml:6:1: "));
+    }
+
+    #[test]
+    fn bad_values_are_located() {
+        let error = parse("objgraph-doctest.toml", "optionflags = ['ELIPSIS']\n").unwrap_err();
+        assert_eq!((error.line, error.column), (1, 16));
+        assert!(error.message.contains("unknown option flag"));
+        let error = parse(
+            "objgraph-doctest.toml",
+            "[flags.X]\nreplace = [{ pattern = '(', with = '' }]\n",
+        )
+        .unwrap_err();
+        assert_eq!(error.line, 2);
+        assert!(error.message.contains("invalid pattern"));
+        let error = parse(
+            "objgraph-doctest.toml",
+            "[flags.ELLIPSIS]\nany-output = true\n",
+        )
+        .unwrap_err();
+        assert!(error.message.contains("already defined"), "{error}");
+    }
+}
