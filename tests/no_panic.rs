@@ -3,7 +3,7 @@
 //! coverage-guided version of this is the cargo-fuzz target in fuzz/.)
 
 use objgraph_doctest::engine::{FlagRegistry, PageFormat, parse_page};
-use rand::{Rng, RngExt, SeedableRng};
+use rand::{RngExt, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
 const SEEDS: &[&str] = &[
