@@ -4,6 +4,7 @@
 //! server are front ends over the runner; the runner schedules pages on the backend; the
 //! engine parses pages and judges output without any I/O. See ARCHITECTURE.md.
 
+pub mod backend;
 pub mod engine;
 pub mod report;
 pub mod runner;

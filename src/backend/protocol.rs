@@ -1,0 +1,92 @@
+//! The messages between us and the Python driver: JSON, one message per line, over a Unix
+//! socket that nothing else writes to.
+
+use serde::{Deserialize, Serialize};
+
+/// What we ask of a Python process.
+#[derive(Debug, Clone, Serialize)]
+#[serde(tag = "op", rename_all = "snake_case")]
+pub enum Request<'a> {
+    /// To the zygote: fork a page process that will say hello with `token`.
+    Fork { token: &'a str },
+    /// To a new page process: where and how to run the page.
+    Setup {
+        path: &'a str,
+        name: &'a str,
+        workdir: &'a str,
+        setup_code: Option<&'a str>,
+        output_cap: usize,
+        memory_limit: Option<u64>,
+    },
+    /// To a page process: run one example.
+    Run { index: usize, source: &'a str },
+    /// To any process: finish.
+    Exit,
+}
+
+/// What a Python process tells us.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(tag = "event", rename_all = "snake_case")]
+pub enum Event {
+    Hello(Hello),
+    Forked {
+        token: String,
+        pid: i32,
+    },
+    Exited {
+        pid: i32,
+        /// The exit code, when the process exited.
+        code: Option<i32>,
+        /// The signal, when a signal killed it.
+        signal: Option<i32>,
+    },
+    Ready,
+    SetupError {
+        traceback: String,
+    },
+    Result(ExampleResult),
+}
+
+/// The first message on every connection.
+#[derive(Debug, Clone, Deserialize)]
+pub struct Hello {
+    pub role: String,
+    pub pid: i32,
+    #[serde(default)]
+    pub token: Option<String>,
+    #[serde(default)]
+    pub python: Option<String>,
+    #[serde(default)]
+    pub executable: Option<String>,
+    #[serde(default)]
+    pub preloaded: Vec<String>,
+    #[serde(default)]
+    pub preload_errors: std::collections::BTreeMap<String, String>,
+    #[serde(default)]
+    pub fork: bool,
+}
+
+/// What one example did.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+pub struct ExampleResult {
+    pub index: usize,
+    /// Everything written to `sys.stdout`, plus the traceback when it raised (as doctest's
+    /// `got`).
+    pub got: String,
+    /// The output was longer than the cap and was cut.
+    pub truncated: bool,
+    pub exception: Option<RaisedException>,
+    pub duration_ns: u64,
+}
+
+/// An exception an example raised, formatted as doctest formats it.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+pub struct RaisedException {
+    /// The exception's type, module-qualified unless a builtin.
+    #[serde(rename = "type")]
+    pub type_name: String,
+    pub message: String,
+    /// What doctest compares with the expected exception (`format_exception_only`).
+    pub exc_msg: String,
+    pub traceback: String,
+}
