@@ -1,6 +1,7 @@
 //! The CLI's job: find pages, read configuration, read and parse pages (and, with the backend,
 //! run them). This is the layer that does file I/O for the engine.
 
+pub mod artifacts;
 pub mod config;
 pub mod discover;
 
