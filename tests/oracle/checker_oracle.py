@@ -1,0 +1,115 @@
+"""Oracle: CPython's doctest output checker, objgraph's flags and two user flags.
+
+Input (stdin, JSON):
+  {"flag_bits": {"NODES_VARY": 2048, ...},          # objgraph-doctest's bits, checked here
+   "substitutions": [[python_pattern, python_replacement], ...],   # the SUBSTITUTE flag
+   "checks": [[kind, want, got, optionflags], ...],  # kind 0: output, 1: exception message
+   "differences": [[want, got, optionflags], ...],   # OutputChecker.output_difference
+   "unified": [[a, b, n], ...]}                      # difflib.unified_diff, labelled
+Output (stdout, JSON):
+  {"checks": "0110...", "differences": [str, ...], "unified": [str, ...]}
+"""
+
+import difflib
+import doctest
+import json
+import re
+import sys
+import types
+
+NODES_VARY = doctest.register_optionflag("NODES_VARY")
+RANDOM_OUTPUT = doctest.register_optionflag("RANDOM_OUTPUT")
+SUBSTITUTE = doctest.register_optionflag("SUBSTITUTE")
+ANY_OUTPUT = doctest.register_optionflag("ANY_OUTPUT")
+USER_FLAGS = SUBSTITUTE | ANY_OUTPUT
+
+
+# objgraph 3.7.0's tests.py, verbatim in behaviour.
+class RandomOutputChecker(doctest.OutputChecker):
+    def check_output(self, want, got, optionflags):
+        if optionflags & RANDOM_OUTPUT:
+            return got != ""
+        return doctest.OutputChecker.check_output(self, want, got, optionflags)
+
+
+class IgnoreNodeCountChecker(RandomOutputChecker):
+    _r = re.compile(r"\(\d+ nodes\)$", re.MULTILINE)
+
+    def check_output(self, want, got, optionflags):
+        if optionflags & NODES_VARY:
+            want = self._r.sub("(X nodes)", want)
+            got = self._r.sub("(X nodes)", got)
+        return RandomOutputChecker.check_output(self, want, got, optionflags)
+
+
+class UserFlagChecker(doctest.OutputChecker):
+    """objgraph's flags and the user flags, in the order objgraph-doctest documents:
+    NODES_VARY, then substitutions, then the any-output flags, then CPython's checker."""
+
+    def __init__(self, substitutions):
+        self.substitutions = [(re.compile(p), r) for p, r in substitutions]
+
+    def check_output(self, want, got, optionflags):
+        if optionflags & NODES_VARY:
+            want = IgnoreNodeCountChecker._r.sub("(X nodes)", want)
+            got = IgnoreNodeCountChecker._r.sub("(X nodes)", got)
+        if optionflags & SUBSTITUTE:
+            for pattern, replacement in self.substitutions:
+                want = pattern.sub(replacement, want)
+                got = pattern.sub(replacement, got)
+        if optionflags & (RANDOM_OUTPUT | ANY_OUTPUT):
+            return got != ""
+        return doctest.OutputChecker.check_output(self, want, got, optionflags)
+
+
+def check_exception(checker, want_exc_msg, exc_msg, optionflags):
+    """The exception branch of DocTestRunner.__run (3.11)."""
+    if checker.check_output(want_exc_msg, exc_msg, optionflags):
+        return True
+    if optionflags & doctest.IGNORE_EXCEPTION_DETAIL:
+        return checker.check_output(
+            doctest._strip_exception_details(want_exc_msg),
+            doctest._strip_exception_details(exc_msg),
+            optionflags,
+        )
+    return False
+
+
+def main():
+    request = json.load(sys.stdin)
+    for name, bit in request.get("flag_bits", {}).items():
+        ours = doctest.OPTIONFLAGS_BY_NAME[name]
+        assert ours == bit, f"{name} is {ours} in CPython, {bit} in objgraph-doctest"
+    objgraph_checker = IgnoreNodeCountChecker()
+    user_checker = UserFlagChecker(request.get("substitutions", []))
+
+    verdicts = []
+    for kind, want, got, flags in request.get("checks", []):
+        checker = user_checker if flags & USER_FLAGS else objgraph_checker
+        if kind == 0:
+            passed = checker.check_output(want, got, flags)
+        else:
+            passed = check_exception(checker, want, got, flags)
+        verdicts.append("1" if passed else "0")
+
+    plain = doctest.OutputChecker()
+    differences = [
+        # output_difference reads only example.want; an Example would add a newline to it.
+        plain.output_difference(types.SimpleNamespace(want=want), got, flags)
+        for want, got, flags in request.get("differences", [])
+    ]
+    unified = [
+        "".join(
+            difflib.unified_diff(
+                a.splitlines(True), b.splitlines(True), "expected", "actual", n=n
+            )
+        )
+        for a, b, n in request.get("unified", [])
+    ]
+    json.dump(
+        {"checks": "".join(verdicts), "differences": differences, "unified": unified},
+        sys.stdout,
+    )
+
+
+main()
