@@ -59,15 +59,32 @@ pub fn sdist(requirement: &str) -> PathBuf {
         }
     }
     let downloads = cache.join("downloads");
-    let status = Command::new(python())
-        .args(["-m", "pip", "download", "--quiet", "--no-deps", "--no-binary", ":all:"])
-        .arg("--no-build-isolation")
-        .arg("-d")
-        .arg(&downloads)
-        .arg(requirement)
-        .status()
-        .expect("pip runs");
-    assert!(status.success(), "pip download {requirement} failed");
+    // pip builds an sdist's metadata to download it. Without build isolation that needs the
+    // build backend's requirements (`wheel` for setuptools) in our Python; failing that, let pip
+    // install them in a temporary environment.
+    let download = |isolation: &[&str], stderr: Stdio| {
+        Command::new(python())
+            .args([
+                "-m",
+                "pip",
+                "download",
+                "--quiet",
+                "--no-deps",
+                "--no-binary",
+                ":all:",
+            ])
+            .args(isolation)
+            .arg("-d")
+            .arg(&downloads)
+            .arg(requirement)
+            .stderr(stderr)
+            .status()
+            .expect("pip runs")
+            .success()
+    };
+    let downloaded =
+        download(&["--no-build-isolation"], Stdio::null()) || download(&[], Stdio::inherit());
+    assert!(downloaded, "pip download {requirement} failed");
     let name = requirement.split("==").next().unwrap_or(requirement);
     let version = requirement.split("==").nth(1).unwrap_or("");
     let archive = std::fs::read_dir(&downloads)
