@@ -18,7 +18,7 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
-use objgraph_doctest::engine::page::{Example, ParseErrorKind};
+use objgraph_doctest::engine::page::{Example, ParseError, ParseErrorKind};
 use objgraph_doctest::engine::{FlagRegistry, Page, PageFormat, parse_page, pystr};
 use rand::seq::IndexedRandom;
 use rand::{RngExt, SeedableRng};
@@ -230,9 +230,15 @@ fn our_outcome(case: &Case, min_indent: usize, flags: &FlagRegistry) -> Outcome 
     let format = PageFormat::from_path(&case.path).unwrap_or(PageFormat::Text);
     let page = parse_page(&case.path, format, &case.bytes, flags);
     if let Some(first) = page.errors.first() {
-        return match first.kind {
-            ParseErrorKind::Encoding => Outcome::Undecodable,
-            _ => Outcome::Raised(first.message.clone()),
+        if first.kind == ParseErrorKind::Encoding {
+            return Outcome::Undecodable;
+        }
+        return match check_error_position(&page, first, min_indent) {
+            Ok(()) => Outcome::Raised(first.message.clone()),
+            Err(problem) => Outcome::Raised(format!(
+                "{}\n(but our error, at {}:{}, {problem})",
+                first.message, first.line, first.column
+            )),
         };
     }
     Outcome::Examples(
@@ -267,6 +273,60 @@ fn our_view(page: &Page, example: &Example, min_indent: usize, flags: &FlagRegis
         options,
         raw_source: as_cpython_sees(&page.text[span.source_bytes.clone()], min_indent),
         raw_want: as_cpython_sees(&page.text[span.want_bytes.clone()], min_indent),
+    }
+}
+
+/// Checks that an error's line and column point at what its message complains of: the line
+/// the message quotes, and there the character after the prompt, the invalid option or the
+/// directive's `#`.
+fn check_error_position(page: &Page, error: &ParseError, min_indent: usize) -> Result<(), String> {
+    let text = page.text.replace("\r\n", "\n").replace('\r', "\n");
+    let line = text
+        .split('\n')
+        .nth(error.line - 1)
+        .ok_or("points past the page")?;
+    let at: String = line.chars().skip(error.column - 1).collect();
+    let first = at.chars().next();
+    let quotes_line = || {
+        let seen = as_cpython_sees(line, min_indent);
+        if error
+            .message
+            .ends_with(&format!(": {}", pystr::repr(&seen)))
+        {
+            Ok(())
+        } else {
+            Err(format!("is on a line the message does not quote: {line:?}"))
+        }
+    };
+    match error.kind {
+        ParseErrorKind::LacksBlank => {
+            quotes_line()?;
+            match first {
+                Some(c) if c != ' ' && c != '\t' => Ok(()),
+                _ => Err(format!(
+                    "points at {first:?}, not at what follows the prompt"
+                )),
+            }
+        }
+        ParseErrorKind::InconsistentWhitespace => quotes_line(),
+        ParseErrorKind::InvalidOption => {
+            let option: String = at
+                .chars()
+                .take_while(|&c| c != ',' && !pystr::is_space(c))
+                .collect();
+            if error
+                .message
+                .ends_with(&format!(": {}", pystr::repr(&option)))
+            {
+                Ok(())
+            } else {
+                Err(format!("points at {at:?}, not at the option"))
+            }
+        }
+        ParseErrorKind::DirectiveWithoutExample if first != Some('#') => {
+            Err(format!("points at {at:?}, not at the directive"))
+        }
+        _ => Ok(()),
     }
 }
 
@@ -561,140 +621,46 @@ const ODD_SPACES: &[&str] = &[
 ];
 
 /// Text that `repr` treats in every way it can (printable or escaped, quotes, backslashes,
-/// astral, combining marks); nothing assigned after Unicode 14.
+/// astral, combining marks, word characters or not); nothing assigned after Unicode 14.
+#[rustfmt::skip]
 const UNICODE: &[&str] = &[
-    "é",
-    "e\u{301}",
-    "\u{301}",
-    "ß",
-    "日本語",
-    "😀",
-    "𐍈",
-    "𝒳",
-    "٣",
-    "½",
-    "\u{200b}",
-    "\u{ad}",
-    "\u{85}",
-    "\u{a0}",
-    "\u{2028}",
-    "\u{7f}",
-    "\u{1b}",
-    "\u{0}",
-    "\u{e000}",
-    "\u{feff}",
-    "\u{10ffff}",
-    "\u{e0001}",
-    "\u{1f9d1}\u{200d}\u{1f4bb}",
-    "'",
-    "\"",
-    "'\"",
-    "\\",
-    "\\n",
-    "\x0b",
-    "\x0c",
-    "\x1c",
-    "\u{3000}",
-    "\u{2003}",
+    "é", "e\u{301}", "\u{301}", "ß", "日本語", "😀", "𐍈", "𝒳", "٣", "½", "\u{200b}", "\u{ad}",
+    "\u{85}", "\u{a0}", "\u{2028}", "\u{7f}", "\u{1b}", "\u{0}", "\u{e000}", "\u{feff}",
+    "\u{10ffff}", "\u{e0001}", "\u{1f9d1}\u{200d}\u{1f4bb}", "'", "\"", "'\"", "\\", "\\n",
+    "\x0b", "\x0c", "\x1c", "\u{3000}", "\u{2003}",
 ];
 
+#[rustfmt::skip]
 const CODE: &[&str] = &[
-    "x = 1",
-    "1 + 1",
-    "print('hello')",
-    "print(\"a\\tb\")",
-    "f(x)",
-    "def f(x):",
-    "    return x",
-    "pass",
-    "",
-    "# a comment",
-    "  # an indented comment",
-    "x  # a trailing comment",
-    "\"# doctest: +SKIP\"",
-    "'# doctest: +ELLIPSIS'",
-    "s = '''",
-    "...",
-    ">>> 2",
-    "... 3",
-    "if x:",
-    "    y = [1,",
-    "         2]",
+    "x = 1", "1 + 1", "print('hello')", "print(\"a\\tb\")", "f(x)", "def f(x):", "    return x",
+    "pass", "", "# a comment", "  # an indented comment", "x  # a trailing comment",
+    "\"# doctest: +SKIP\"", "'# doctest: +ELLIPSIS'", "s = '''", "...", ">>> 2", "... 3",
+    "if x:", "    y = [1,", "         2]",
 ];
 
+#[rustfmt::skip]
 const WANT: &[&str] = &[
-    "2",
-    "'hello'",
-    "...",
-    "<BLANKLINE>",
-    "[1, 2, 3]",
-    "a   b",
-    "  indented",
-    "# doctest: +SKIP",
-    "{'a': 1}",
-    "Traceback",
-    "ValueError: not after a header",
-    "..",
-    ">>",
-    "...x",
+    "2", "'hello'", "...", "<BLANKLINE>", "[1, 2, 3]", "a   b", "  indented", "# doctest: +SKIP",
+    "{'a': 1}", "Traceback", "ValueError: not after a header", "..", ">>", "...x",
 ];
 
 /// The tokens of [`Generator::token_soup`].
+#[rustfmt::skip]
 const SOUP: &[&str] = &[
-    ">>>",
-    ">>> ",
-    "...",
-    "... ",
-    " ",
-    " ",
-    "  ",
-    "    ",
-    "\t",
-    "\n",
-    "\n",
-    "\n",
-    "\n    ",
-    "\r\n",
-    "\r",
-    "#",
-    "# doctest:",
-    "doctest:",
-    "+ELLIPSIS",
-    "-SKIP",
-    "NODES_VARY",
-    "+",
-    ",",
-    "'",
-    "\"",
-    "x",
-    "1",
-    "_",
-    ":",
-    "<BLANKLINE>",
-    "Traceback (most recent call last):",
-    "Traceback (innermost last):",
-    "Error: x",
-    "\x0c",
-    "\x1c",
-    "\u{3000}",
+    ">>>", ">>> ", "...", "... ", " ", " ", "  ", "    ", "\t", "\n", "\n", "\n", "\n    ",
+    "\r\n", "\r", "#", "# doctest:", "doctest:", "+ELLIPSIS", "-SKIP", "NODES_VARY", "+", ",",
+    "'", "\"", "x", "1", "_", ":", "<BLANKLINE>", "Traceback (most recent call last):",
+    "Traceback (innermost last):", "Error: x", "\x0c", "\x1c", "\u{3000}",
 ];
 
+#[rustfmt::skip]
 const FLAG_NAMES: &[&str] = &[
-    "ELLIPSIS",
-    "NORMALIZE_WHITESPACE",
-    "SKIP",
-    "IGNORE_EXCEPTION_DETAIL",
-    "DONT_ACCEPT_TRUE_FOR_1",
-    "DONT_ACCEPT_BLANKLINE",
-    "REPORT_UDIFF",
-    "REPORT_CDIFF",
-    "REPORT_NDIFF",
-    "REPORT_ONLY_FIRST_FAILURE",
-    "FAIL_FAST",
-    "NODES_VARY",
-    "RANDOM_OUTPUT",
+    "ELLIPSIS", "NORMALIZE_WHITESPACE", "SKIP", "IGNORE_EXCEPTION_DETAIL",
+    "DONT_ACCEPT_TRUE_FOR_1", "DONT_ACCEPT_BLANKLINE", "REPORT_UDIFF", "REPORT_CDIFF",
+    "REPORT_NDIFF", "REPORT_ONLY_FIRST_FAILURE", "FAIL_FAST", "NODES_VARY", "RANDOM_OUTPUT",
 ];
 
+#[rustfmt::skip]
 const TRACEBACK_HEADERS: &[&str] = &[
     "Traceback (most recent call last):",
     "Traceback (most recent call last):",
@@ -707,36 +673,21 @@ const TRACEBACK_HEADERS: &[&str] = &[
     "Traceback (most recent call last)",
 ];
 
+#[rustfmt::skip]
 const TRACEBACK_STACK: &[&str] = &[
-    "  File \"<stdin>\", line 1, in <module>",
-    "  File \"/x/y.py\", line 12, in f",
-    "    raise ValueError('x')",
-    "  ...",
-    "...",
-    "\t...",
-    "<frame>",
-    "\x0cframe",
+    "  File \"<stdin>\", line 1, in <module>", "  File \"/x/y.py\", line 12, in f",
+    "    raise ValueError('x')", "  ...", "...", "\t...", "<frame>", "\x0cframe",
     " ValueError: indented, not a message",
 ];
 
+/// Exception messages: after the header, the first line starting with a word character
+/// (`\w`: letters and numbers of any script, `_`) starts the message.
+#[rustfmt::skip]
 const EXCEPTION_MESSAGES: &[&str] = &[
-    "ValueError: x",
-    "ValueError",
-    "ValueError:",
-    "KeyError: 'k'",
-    "mod.sub.Error: message",
-    "_Private: x",
-    "éclair: x",
-    "𝒳Error: astral letter",
-    "٣Error: digit",
-    "½: other number",
-    "\u{301}Error: combining mark first",
-    "...: dots first",
-    "<class 'X'>",
-    "'quoted': x",
-    "9: digit",
-    "Error: x\nsecond line",
-    "Error: x\n  indented second line",
+    "ValueError: x", "ValueError", "ValueError:", "KeyError: 'k'", "mod.sub.Error: message",
+    "_Private: x", "éclair: x", "𝒳Error: astral letter", "٣Error: digit", "½: other number",
+    "\u{301}Error: combining mark first", "...: dots first", "<class 'X'>", "'quoted': x",
+    "9: digit", "Error: x\nsecond line", "Error: x\n  indented second line",
 ];
 
 impl Generator {
@@ -829,6 +780,14 @@ impl Generator {
             bytes.extend_from_slice(b"\xef\xbb\xbf");
         }
         bytes.extend_from_slice(text.as_bytes());
+        if self.chance(0.3) {
+            // Not UTF-8: a stray byte, a truncated sequence, an encoded surrogate.
+            let invalid: &[u8] = [&b"\xff"[..], b"\x80", b"\xc3", b"\xed\xa0\x80"]
+                .choose(&mut self.rng)
+                .expect("non-empty choices");
+            let at = self.rng.random_range(0..=bytes.len());
+            bytes.splice(at..at, invalid.iter().copied());
+        }
         bytes
     }
 

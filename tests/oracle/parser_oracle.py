@@ -6,7 +6,7 @@ Input (stdin, JSON), one of:
 
 For pages, prints a JSON list with one entry per page, in order:
   {"undecodable": "<str(exc)>"}       the bytes are not UTF-8
-  {"raised": "<str(exc)>"}            get_examples raised ValueError
+  {"raised": "<str(exc)>", "min_indent": n}   get_examples raised ValueError
   {"examples": [...], "min_indent": n}   otherwise; each example has CPython's fields (source,
       want, exc_msg, indent, options as {flag name: bool}, line = lineno + 1) and the text
       its `_EXAMPLE_RE` match covered (raw_source, raw_want: after expandtabs and the removal
@@ -64,7 +64,7 @@ def parse_page(page):
     try:
         examples = parser.get_examples(text, name)
     except ValueError as exc:
-        return {"raised": str(exc)}
+        return {"raised": str(exc), "min_indent": parser.min_indent}
     found = []
     for example in examples:
         raw_source, raw_want = parser.matches[example.lineno]
