@@ -40,8 +40,11 @@ const PROJECTS: &[&str] = &[
     "manuel==1.13.0",
 ];
 
-/// How many generated pages to compare.
+/// How many generated pages to compare, and the generator's seed; a longer run with another
+/// seed: `OBJGRAPH_DOCTEST_ORACLE_PAGES=200000 OBJGRAPH_DOCTEST_ORACLE_SEED=7 cargo test
+/// --test oracle_parser generated`.
 const GENERATED_PAGES: usize = 10_000;
+const SEED: u64 = 0x0d0c_7e57;
 
 /// Mismatches shrunk and printed before failing (each shrink asks the oracle many times).
 const MISMATCHES_SHOWN: usize = 3;
@@ -81,8 +84,16 @@ fn project_documentation_matches_cpython() {
 
 #[test]
 fn generated_pages_match_cpython() {
-    let mut generator = Generator::new(0x0d0c_7e57);
-    let cases: Vec<Case> = (0..GENERATED_PAGES)
+    let setting = |name: &str, default| {
+        std::env::var(name).map_or(default, |value| {
+            value
+                .parse()
+                .unwrap_or_else(|_| panic!("{name} is a number"))
+        })
+    };
+    let pages = setting("OBJGRAPH_DOCTEST_ORACLE_PAGES", GENERATED_PAGES as u64);
+    let mut generator = Generator::new(setting("OBJGRAPH_DOCTEST_ORACLE_SEED", SEED));
+    let cases: Vec<Case> = (0..pages as usize)
         .map(|index| generator.case(index))
         .collect();
     assert_identical("generated", &cases);

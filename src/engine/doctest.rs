@@ -12,6 +12,10 @@
 //! Line numbers in messages are CPython's, including its quirks (the `...` prefix check names
 //! the line before the offending one; a directive on a line with no example names the 0-based
 //! line). The structured `line`/`column` of each error always point at the offending text.
+//!
+//! `tests/oracle_parser.rs` compares this port with CPython's parser, every field of every
+//! example and the first error's message, on this repository's pages, on the doctested
+//! documentation of several projects and on generated pages aimed at the corners above.
 
 use std::borrow::Cow;
 use std::sync::LazyLock;
@@ -55,7 +59,11 @@ impl<'a> DoctestText<'a> {
 
 /// Splits `text` (found at `base_offset` of the page, starting on page line `first_line`) at
 /// universal newlines.
-pub fn split_universal_lines(text: &str, base_offset: usize, first_line: usize) -> Vec<DoctestLine<'_>> {
+pub fn split_universal_lines(
+    text: &str,
+    base_offset: usize,
+    first_line: usize,
+) -> Vec<DoctestLine<'_>> {
     let bytes = text.as_bytes();
     let mut lines = Vec::new();
     let mut start = 0;
@@ -242,12 +250,14 @@ impl ExampleLines<'_, '_, '_> {
         self.check_continuation_prefix(indent, name)?;
         self.check_want_prefix(indent, name)?;
 
-        let source = self.source
+        let source = self
+            .source
             .clone()
             .map(|i| chars_from(&self.lines[i].text, indent + 4))
             .collect::<Vec<_>>()
             .join("\n");
-        let want = self.want
+        let want = self
+            .want
             .clone()
             .map(|i| chars_from(&self.lines[i].text, indent))
             .collect::<Vec<_>>()
@@ -262,12 +272,18 @@ impl ExampleLines<'_, '_, '_> {
         let first = self.first().original;
         let last_source = self.lines[self.source.end - 1].original;
         let want_bytes = match self.want.clone().last() {
-            Some(last) => self.lines[self.want.start].original.start..self.lines[last].original.next,
+            Some(last) => {
+                self.lines[self.want.start].original.start..self.lines[last].original.next
+            }
             None => last_source.next..last_source.next,
         };
         Ok(Some(Example {
             source: with_newline(source),
-            want: if want.is_empty() { want } else { with_newline(want) },
+            want: if want.is_empty() {
+                want
+            } else {
+                with_newline(want)
+            },
             exc_msg,
             indent: self.min_indent + indent,
             options,
@@ -323,7 +339,13 @@ impl ExampleLines<'_, '_, '_> {
         Ok(())
     }
 
-    fn check_prefix(&self, i: usize, prefix: &str, message_line: usize, name: &str) -> Result<(), ParseError> {
+    fn check_prefix(
+        &self,
+        i: usize,
+        prefix: &str,
+        message_line: usize,
+        name: &str,
+    ) -> Result<(), ParseError> {
         let line = &self.lines[i].text;
         if line.is_empty() || line.starts_with(prefix) {
             return Ok(());
@@ -532,8 +554,14 @@ mod tests {
             ">>> def f():\n...     raise ValueError('x')\n>>> f()\nTraceback (most recent call last):\n  ...\nValueError: x\n",
         );
         assert_eq!(parsed.examples.len(), 2);
-        assert_eq!(parsed.examples[0].source, "def f():\n    raise ValueError('x')\n");
-        assert_eq!(parsed.examples[1].exc_msg.as_deref(), Some("ValueError: x\n"));
+        assert_eq!(
+            parsed.examples[0].source,
+            "def f():\n    raise ValueError('x')\n"
+        );
+        assert_eq!(
+            parsed.examples[1].exc_msg.as_deref(),
+            Some("ValueError: x\n")
+        );
     }
 
     #[test]

@@ -3,9 +3,10 @@
 //! CPython's `str.isspace`, the `\w` class of `re`, `str.expandtabs` and `repr(str)` differ
 //! from Rust's nearest equivalents in small ways (`\x1c`..`\x1f` are whitespace to Python,
 //! combining marks are not word characters); doctest's answers depend on those details, so
-//! they live here, one function each, checked against CPython in the differential tests.
-//! Unicode data comes from `unicode-general-category` (Unicode 16); CPython 3.11 uses Unicode
-//! 14, so characters assigned since then are the one known difference.
+//! they live here, one function each. `tests/oracle_parser.rs` checks the classes against
+//! CPython's for every code point. Unicode data comes from `unicode-general-category` (Unicode
+//! 16); CPython 3.11 uses Unicode 14, so characters assigned since then are the one known
+//! difference (they are printable and may be word characters to us, not to CPython).
 
 use unicode_general_category::{GeneralCategory, get_general_category};
 
