@@ -144,7 +144,12 @@ fn blockquote_prefixes_are_not_content_and_columns_count_them() {
     assert_eq!(page.examples[0].source, "'q'\n");
     assert_eq!(page.examples[0].want, "'q'\n");
     assert_eq!(page.examples[0].indent, 0);
-    assert_eq!(&text[page.examples[0].span.want_bytes.clone()], "'q'\n");
+    // Byte ranges cover the lines as written, prefixes included.
+    assert_eq!(
+        &text[page.examples[0].span.source_bytes.clone()],
+        "> >>> 'q'"
+    );
+    assert_eq!(&text[page.examples[0].span.want_bytes.clone()], "> 'q'\n");
     let [error] = &page.errors[..] else {
         panic!("one error expected: {:?}", page.errors);
     };

@@ -6,7 +6,7 @@
 //! once, so a cycle of includes ends the walk instead of running forever; cycles and missing
 //! targets come back as [`Problem`]s beside the graph.
 //!
-//! How targets resolve (the rule users see, also in docs/):
+//! How targets resolve (the rule users see):
 //!
 //! - a target is relative to the directory of the page that writes it; a target starting
 //!   with `/` is relative to the source root given to [`PageGraph::build`], as in Sphinx;

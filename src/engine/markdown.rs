@@ -1,7 +1,7 @@
 //! Markdown pages: examples inside Python-flavoured fenced code blocks, found with
 //! pulldown-cmark; each block is parsed as a docstring and mapped back to page lines.
 //!
-//! Which blocks hold examples (the rule users see, also in docs/):
+//! Which blocks hold examples (the rule users see):
 //!
 //! - a fenced block (```` ``` ```` or `~~~`, at any indentation CommonMark allows, inside list
 //!   items and blockquotes too) whose info string's first word is one of
@@ -24,8 +24,10 @@
 //! unclosed fence silently swallows every example after it.
 //!
 //! Content lines are slices of the page, so examples' lines and byte ranges point into the
-//! page. Container prefixes (`> `, list indentation) are not content; error columns are moved
-//! right by the prefix so that they still count characters of the line as written. A tab
+//! page. Container prefixes (`> `, list indentation) are not content, but an example's byte
+//! ranges cover its lines whole, prefixes included (as a text page's ranges include the
+//! indentation); error columns are moved right by the prefix so that they still count
+//! characters of the line as written. A tab
 //! that CommonMark splits between the container and the content loses its leftover columns.
 
 use std::ops::Range;
@@ -243,11 +245,13 @@ impl<'t> FencedBlock<'t> {
         pieces: &[Range<usize>],
     ) -> Self {
         let fence_at = block.start
-            + text
-                .get(block.start..)
-                .map_or(0, |rest| rest.len() - rest.trim_start().len());
+            + text.get(block.start..).map_or(0, |rest| {
+                rest.len() - rest.trim_start_matches([' ', '\t']).len()
+            });
         let opening_line = page.index_of(fence_at);
-        let last_line = page.index_of(block.end.saturating_sub(1).max(block.start));
+        let last_line = page
+            .index_of(block.end.saturating_sub(1).max(block.start))
+            .max(opening_line);
         let mut content_starts: Vec<Option<usize>> = vec![None; last_line - opening_line];
         for piece in pieces {
             let first = page.index_of(piece.start);
@@ -312,7 +316,8 @@ fn opening_fence(text: &str, fence_at: usize) -> (char, usize) {
 fn is_closing_fence(line: &str, (fence_char, length): (char, usize)) -> bool {
     let rest = line.trim_start_matches([' ', '\t', '>']);
     let run = rest.chars().take_while(|&c| c == fence_char).count();
-    run >= length.max(3) && rest[run * fence_char.len_utf8()..].trim().is_empty()
+    let after = rest.get(run * fence_char.len_utf8()..).unwrap_or("x");
+    run >= length.max(3) && after.trim().is_empty()
 }
 
 fn unclosed_fence_error(text: &str, page: &PageLines<'_>, block: &FencedBlock<'_>) -> ParseError {
@@ -493,6 +498,7 @@ fn parse_block(
     let block_flags = block_flags(&options, page, flags, &mut parsed.errors);
     for example in &mut block_parsed.examples {
         apply_block_flags(example, &block_flags);
+        widen_to_whole_lines(example, page);
     }
     for error in &mut block_parsed.errors {
         if let Some(line) = text.lines.iter().find(|line| line.line == error.line) {
@@ -536,6 +542,22 @@ fn block_flags(
         }
     }
     found
+}
+
+/// Starts the example's byte ranges at the start of their page lines, container prefix
+/// included, as a text page's ranges include the indentation: the range is then the lines as
+/// written, and an edit that rewrites the expected output can copy the `> ` or list
+/// indentation from the `>>>` line.
+fn widen_to_whole_lines(example: &mut Example, page: &PageLines<'_>) {
+    let line_start = |offset: usize| {
+        page.get(page.index_of(offset))
+            .map_or(offset, |line| line.start)
+    };
+    let span = &mut example.span;
+    span.source_bytes.start = line_start(span.source_bytes.start);
+    if span.want_lines > 0 {
+        span.want_bytes.start = line_start(span.want_bytes.start);
+    }
 }
 
 /// Block flags first, then the example's own directives, which win.
