@@ -11,6 +11,7 @@ mod common;
 use std::time::Instant;
 
 use objgraph_doctest::engine::check::{check_exception, check_output};
+use objgraph_doctest::engine::diff::{difflib_unified_diff, output_difference, unified_diff};
 use objgraph_doctest::engine::flags::{Flag, FlagBehavior, FlagRegistry, FlagSet, Substitution};
 use rand::seq::IndexedRandom;
 use rand::{RngExt, SeedableRng};
@@ -138,59 +139,16 @@ fn cpython_verdicts(flags: &Flags, triples: &[Triple]) -> Vec<bool> {
 // ---------------------------------------------------------------------------------------------
 // The generator.
 
+#[rustfmt::skip]
 const TEXT: &[&str] = &[
-    "a",
-    "a",
-    "b",
-    "aa",
-    "ab",
-    "x",
-    "foo",
-    "é",
-    "\\xe9",
-    "\\xE9",
-    "😀",
-    "\\U0001f600",
-    "\\u3000",
-    "ß",
-    "ǅ",
-    "1",
-    "0",
-    "True",
-    "False",
-    "12",
-    "٣",
-    "(12 nodes)",
-    "(1 nodes)",
-    "(X nodes)",
-    "(12 node)",
-    "( nodes)",
-    "(\u{11F50} nodes)",
-    "(٣ nodes)",
-    "0x1f",
-    "0xab",
-    "0xAB",
-    "id=abc12",
-    "id=z9",
-    "#3",
-    "#4",
-    ":",
-    ".",
-    "..",
-    "...",
-    "...",
-    "....",
-    "<BLANKLINE>",
-    "<BLANKLINE>",
-    "<blankline>",
-    "<BLANKLINE",
-    "BLANKLINE>",
-    "\\",
-    "'",
-    "Traceback",
-    "Error:",
+    "a", "a", "b", "aa", "ab", "x", "foo", "é", "\\xe9", "\\xE9", "😀", "\\U0001f600", "\\u3000",
+    "ß", "ǅ", "1", "0", "True", "False", "12", "٣", "(12 nodes)", "(1 nodes)", "(X nodes)",
+    "(12 node)", "( nodes)", "(\u{11F50} nodes)", "(٣ nodes)", "0x1f", "0xab", "0xAB", "id=abc12",
+    "id=z9", "#3", "#4", ":", ".", "..", "...", "...", "....", "<BLANKLINE>", "<BLANKLINE>",
+    "<blankline>", "<BLANKLINE", "BLANKLINE>", "\\", "'", "Traceback", "Error:",
 ];
 
+#[rustfmt::skip]
 const SPACE: &[&str] = &[
     " ", " ", "  ", "\t", "\n", "\n", "\n", "\n", "\r\n", "\r", "\x0b", "\x0c", "\x1c", "\x1d",
     "\x1e", "\x1f", "\u{a0}", "\u{85}", "\u{2028}", "\u{3000}", " \t ", "\n\n",
@@ -283,25 +241,10 @@ fn ellipsis_pair(rng: &mut Rng) -> (String, String) {
 
 /// Lines of whitespace and `<BLANKLINE>` variants.
 fn blankline_pair(rng: &mut Rng) -> (String, String) {
+    #[rustfmt::skip]
     let pool = [
-        "<BLANKLINE>",
-        "<BLANKLINE>",
-        "<blankline>",
-        "<BLANKLINE",
-        " ",
-        "\t",
-        "\n",
-        "\n",
-        "\n",
-        "\r",
-        "\x0b",
-        "\x0c",
-        "\x1c",
-        "\x1f",
-        "\u{a0}",
-        "\u{3000}",
-        "\u{2028}",
-        "x",
+        "<BLANKLINE>", "<BLANKLINE>", "<blankline>", "<BLANKLINE", " ", "\t", "\n", "\n", "\n",
+        "\r", "\x0b", "\x0c", "\x1c", "\x1f", "\u{a0}", "\u{3000}", "\u{2028}", "x",
     ];
     let want: Vec<&str> = (0..rng.random_range(0..=8))
         .map(|_| pick(rng, &pool))
@@ -317,9 +260,11 @@ fn blankline_pair(rng: &mut Rng) -> (String, String) {
 }
 
 fn boolean_pair(rng: &mut Rng) -> (String, String) {
+    #[rustfmt::skip]
     let wants = [
         "1\n", "1\n", "0\n", "0\n", "1", "True\n", " 1\n", "1\n\n", "1 \n", "\\x31\n",
     ];
+    #[rustfmt::skip]
     let gots = [
         "True\n", "True\n", "False\n", "False\n", "True", "true\n", "1\n", "True \n", " True\n",
         "0\n",
@@ -329,19 +274,9 @@ fn boolean_pair(rng: &mut Rng) -> (String, String) {
 
 /// objgraph's "Graph written to ... (N nodes)" lines, counts at line ends and elsewhere.
 fn node_count_pair(rng: &mut Rng) -> (String, String) {
+    #[rustfmt::skip]
     let counts = [
-        "8",
-        "9",
-        "12",
-        "1000",
-        "",
-        "٣",
-        "\u{11F50}",
-        "\u{1D7CE}",
-        "1 2",
-        "X",
-        "-1",
-        "08",
+        "8", "9", "12", "1000", "", "٣", "\u{11F50}", "\u{1D7CE}", "1 2", "X", "-1", "08",
     ];
     let ends = ["\n", "\n", "\n", "", " \n", "\r\n", "x\n", "\n\n", "...\n"];
     let line = |rng: &mut Rng| {
@@ -362,41 +297,18 @@ fn node_count_pair(rng: &mut Rng) -> (String, String) {
 
 /// Exception messages as `traceback.format_exception_only` writes them, and near misses.
 fn exception_message(rng: &mut Rng) -> String {
+    #[rustfmt::skip]
     let modules = [
-        "",
-        "",
-        "foo.",
-        "foo.bar.",
-        "a.b.c.",
-        "builtins.",
-        ".",
-        "x..",
-        "é.",
-        "__main__.",
+        "", "", "foo.", "foo.bar.", "a.b.c.", "builtins.", ".", "x..", "é.", "__main__.",
     ];
+    #[rustfmt::skip]
     let names = [
-        "MyError",
-        "MyError",
-        "ValueError",
-        "Err",
-        "KeyError",
-        "my_error",
-        "",
+        "MyError", "MyError", "ValueError", "Err", "KeyError", "my_error", "",
     ];
+    #[rustfmt::skip]
     let details = [
-        "",
-        "",
-        ":",
-        ": ",
-        ": la di da",
-        ": a.b",
-        ": x: y",
-        ":\n",
-        ": multi\nline",
-        ": ...",
-        ": (3 nodes)",
-        ": 0x1f",
-        "\nTraceback",
+        "", "", ":", ": ", ": la di da", ": a.b", ": x: y", ":\n", ": multi\nline", ": ...",
+        ": (3 nodes)", ": 0x1f", "\nTraceback",
     ];
     let mut message = format!(
         "{}{}{}",
@@ -585,4 +497,236 @@ fn checker_agrees_with_cpython() {
         "{passed} passed"
     );
     assert_all_agree(&flags, &triples, &ours, &theirs);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Failure texts and diffs.
+
+const DIFF_PAIRS: usize = 4_000;
+
+#[rustfmt::skip]
+const LINES: &[&str] = &[
+    "a\n", "a\n", "b\n", "c\n", "a b\n", "\n", "\n", "  \n", " \t\n", "<BLANKLINE>\n", "x = 1\n",
+    "x = 2\n", "Graph written to a.dot (3 nodes)\n", "é\n", "😀 \n", "\tindented\n", "line\r\n",
+    "form\x0c", "sep\x1c", "abc def ghi\n", "abc dxf ghi\n", "abcdefghijkl\n", "abcDefghiJkl\n",
+    "one\n", "ore\n", "tree\n", "three\n", "\t\t\tab\n", "ab\t\t\t\n", "a \t \tb\n",
+];
+
+/// One character changed, added or removed, so that Differ finds similar lines to mark.
+fn edit_line(rng: &mut Rng, line: &str) -> String {
+    let mut chars: Vec<char> = line.chars().collect();
+    let at = rng.random_range(0..=chars.len());
+    let c = *['x', ' ', '\t', 'é', 'a'].choose(rng).unwrap_or(&'x');
+    match rng.random_range(0..3) {
+        0 if at < chars.len() => chars[at] = c,
+        1 if at < chars.len() => {
+            chars.remove(at);
+        }
+        _ => chars.insert(at, c),
+    }
+    chars.into_iter().collect()
+}
+
+/// Lines from a small pool (so that many match), and a near copy of them.
+fn diff_pair(rng: &mut Rng) -> (String, String) {
+    let count = if rng.random_bool(0.01) {
+        rng.random_range(190..=230)
+    } else {
+        rng.random_range(0..=10)
+    };
+    let want: Vec<String> = (0..count).map(|_| pick(rng, LINES).to_owned()).collect();
+    let mut got = Vec::with_capacity(want.len() + 2);
+    for line in &want {
+        match rng.random_range(0..20) {
+            0..=13 => got.push(line.clone()),
+            14 => {}
+            15 | 16 => got.push(edit_line(rng, line)),
+            17 => got.extend([pick(rng, LINES).to_owned(), line.clone()]),
+            _ => got.push(pick(rng, LINES).to_owned()),
+        }
+    }
+    let mut want = want.concat();
+    let mut got = got.concat();
+    for text in [&mut want, &mut got] {
+        if rng.random_bool(0.1) {
+            text.pop();
+        }
+    }
+    (want, got)
+}
+
+#[test]
+fn output_difference_agrees_with_cpython() {
+    let started = Instant::now();
+    let mut rng = Rng::seed_from_u64(SEED ^ 1);
+    let reported = [
+        Flag::REPORT_UDIFF,
+        Flag::REPORT_CDIFF,
+        Flag::REPORT_NDIFF,
+        Flag::DONT_ACCEPT_BLANKLINE,
+        Flag::ELLIPSIS,
+    ];
+    let cases: Vec<(String, String, FlagSet)> = (0..DIFF_PAIRS)
+        .map(|_| {
+            let (want, got) = diff_pair(&mut rng);
+            let flags = reported.iter().fold(FlagSet::EMPTY, |set, &flag| {
+                set.set(flag, rng.random_bool(0.3))
+            });
+            (want, got, flags)
+        })
+        .collect();
+    let mut request = serde_json::Map::new();
+    let differences = cases
+        .iter()
+        .map(|(want, got, flags)| json!([want, got, flags.bits() as u64]))
+        .collect();
+    request.insert("differences".into(), Value::Array(differences));
+    let answer = common::run_oracle("checker_oracle.py", &Value::Object(request));
+    let theirs = answer["differences"].as_array().expect("a list of texts");
+    let registry = flags().registry;
+    let smallest_mismatch = cases
+        .iter()
+        .zip(theirs)
+        .filter(|((want, got, flags), cpython)| {
+            cpython.as_str() != Some(output_difference(want, got, *flags).as_str())
+        })
+        .min_by_key(|((want, got, _), _)| want.len() + got.len());
+    if let Some(((want, got, flags), cpython)) = smallest_mismatch {
+        let names: Vec<&str> = flags.iter().map(|flag| registry.name(flag)).collect();
+        panic!(
+            "output_difference differs from CPython's; smallest case: want={want:?} \
+             got={got:?} flags={names:?}\nours:    {:?}\nCPython: {cpython}",
+            output_difference(want, got, *flags)
+        );
+    }
+    let fancy = |title: &str| {
+        cases
+            .iter()
+            .filter(|(want, got, flags)| output_difference(want, got, *flags).contains(title))
+            .count()
+    };
+    let (udiff, cdiff, ndiff) = (fancy("(unified"), fancy("(context"), fancy("(ndiff"));
+    eprintln!(
+        "{} failure texts identical to CPython's ({udiff} unified, {cdiff} context, {ndiff} \
+         ndiff) in {:.2?}",
+        cases.len(),
+        started.elapsed()
+    );
+    assert!(
+        udiff > 200 && cdiff > 200 && ndiff > 200,
+        "every kind of diff is tested"
+    );
+}
+
+#[test]
+fn rendered_unified_diff_agrees_with_difflib() {
+    let mut rng = Rng::seed_from_u64(SEED ^ 2);
+    // Both sides end with a line break: difflib runs an unterminated last line on where
+    // the renderer marks it, which is the one documented difference.
+    let cases: Vec<(String, String, usize)> = (0..DIFF_PAIRS)
+        .map(|_| {
+            let (mut want, mut got) = diff_pair(&mut rng);
+            for text in [&mut want, &mut got] {
+                if !text.is_empty() && !text.ends_with(['\n', '\x0c', '\x1c']) {
+                    text.push('\n');
+                }
+            }
+            (want, got, rng.random_range(0..=3))
+        })
+        .collect();
+    let mut request = serde_json::Map::new();
+    let unified = cases
+        .iter()
+        .map(|(want, got, context)| json!([want, got, context]))
+        .collect();
+    request.insert("unified".into(), Value::Array(unified));
+    let answer = common::run_oracle("checker_oracle.py", &Value::Object(request));
+    let theirs = answer["unified"].as_array().expect("a list of diffs");
+    let (mut comparable, mut same_as_similar) = (0, 0);
+    let render = |want: &str, got: &str, context: usize| {
+        difflib_unified_diff(want, got, context).render_unified("expected", "actual")
+    };
+    let smallest_mismatch = cases
+        .iter()
+        .zip(theirs)
+        .filter(|((want, got, context), cpython)| {
+            cpython.as_str() != Some(render(want, got, *context).as_str())
+        })
+        .min_by_key(|((want, got, _), _)| want.len() + got.len());
+    if let Some(((want, got, context), cpython)) = smallest_mismatch {
+        panic!(
+            "the rendered diff differs from difflib's; smallest case: want={want:?} got={got:?} \
+             context={context}\nours:    {:?}\ndifflib: {cpython}",
+            render(want, got, *context)
+        );
+    }
+    for (want, got, context) in &cases {
+        let ours = render(want, got, *context);
+        let lines_end_at_newlines =
+            !want.contains(['\r', '\x0c', '\x1c']) && !got.contains(['\r', '\x0c', '\x1c']);
+        comparable += usize::from(lines_end_at_newlines);
+        if lines_end_at_newlines
+            && unified_diff(want, got, *context).render_unified("expected", "actual") == ours
+        {
+            same_as_similar += 1;
+        }
+    }
+    eprintln!(
+        "{} unified diffs identical to difflib's; similar's Myers diff gives the same text for \
+         {same_as_similar} of {comparable}",
+        cases.len(),
+    );
+}
+
+// ---------------------------------------------------------------------------------------------
+// Snapshots of what a reader sees.
+
+const GROWTH_WANT: &str = "\
+function                       4716     +4716
+dict                           1994     +1994
+tuple                          1413     +1413
+wrapper_descriptor             1064     +1064
+weakref                         916      +916
+Leaky                             3        +3
+";
+
+const GROWTH_GOT: &str = "\
+function                       4716     +4716
+dict                           1994     +1994
+tuple                          1413     +1413
+wrapper_descriptor             1064     +1064
+weakref                         916      +916
+Leaky                             4        +4
+
+";
+
+#[test]
+fn failure_texts_snapshot() {
+    let texts: Vec<String> = [
+        FlagSet::EMPTY,
+        FlagSet::EMPTY.with(Flag::REPORT_UDIFF),
+        FlagSet::EMPTY.with(Flag::REPORT_CDIFF),
+        FlagSet::EMPTY.with(Flag::REPORT_NDIFF),
+    ]
+    .into_iter()
+    .map(|flags| output_difference(GROWTH_WANT, GROWTH_GOT, flags))
+    .collect();
+    insta::assert_snapshot!("plain", texts[0]);
+    insta::assert_snapshot!("udiff", texts[1]);
+    insta::assert_snapshot!("cdiff", texts[2]);
+    insta::assert_snapshot!("ndiff", texts[3]);
+}
+
+#[test]
+fn editor_diff_snapshot() {
+    let want = "Graph written to refs.dot (8 nodes)\nImage renderer (dot) not found\n";
+    let got = "Graph written to refs.dot (9 nodes)\nImage generated as refs.png";
+    let diff = unified_diff(want, got, 3);
+    insta::assert_snapshot!("editor_unified", diff.render_unified("expected", "actual"));
+    insta::assert_json_snapshot!("editor_hunks", diff);
+    let first = objgraph_doctest::engine::diff::first_difference(want, got);
+    insta::assert_snapshot!(
+        "first_difference",
+        first.map(|first| first.message()).unwrap_or_default()
+    );
 }
