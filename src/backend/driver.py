@@ -162,7 +162,10 @@ def run_example(request, globs, fakeout, name):
     except KeyboardInterrupt:
         raise
     except BaseException:
-        exception = sys.exc_info()
+        kind, value, trace = sys.exc_info()
+        # Our own frame is not the user's business: tracebacks start at the example.
+        exception = (kind, value, trace.tb_next if trace is not None else None)
+        kind = value = trace = None
     duration = time.perf_counter_ns() - started
     got = fakeout.getvalue()
     truncated = fakeout.truncated

@@ -8,10 +8,12 @@ pub mod doctest;
 pub mod dot;
 pub mod flags;
 pub mod graph;
+pub mod judge;
 pub mod markdown;
 pub mod page;
 pub mod pystr;
 pub mod rst;
+pub mod update;
 
 pub use flags::{Flag, FlagBehavior, FlagRegistry, FlagSet};
 pub use page::{Example, Page, PageFormat, ParseError, parse_page};

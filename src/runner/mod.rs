@@ -4,6 +4,8 @@
 pub mod artifacts;
 pub mod config;
 pub mod discover;
+pub mod run;
+pub mod write;
 
 use std::path::{Path, PathBuf};
 
@@ -31,14 +33,13 @@ pub fn read_page(file: &PageFile, registry: &FlagRegistry) -> Page {
     }
 }
 
-/// Paths are shown relative to the current directory when they are under it.
+/// Paths are shown relative to the current directory when they are under it, without a
+/// leading `./`.
 pub fn display_path(path: &Path) -> String {
     let relative = std::env::current_dir()
         .ok()
         .and_then(|cwd| path.strip_prefix(&cwd).ok().map(PathBuf::from));
-    relative
-        .as_deref()
-        .unwrap_or(path)
-        .to_string_lossy()
-        .into_owned()
+    let shown = relative.as_deref().unwrap_or(path);
+    let shown = shown.strip_prefix(".").unwrap_or(shown);
+    shown.to_string_lossy().into_owned()
 }

@@ -30,7 +30,10 @@ pub fn run_oracle(script: &str, input: &serde_json::Value) -> serde_json::Value 
     let mut stdin = child.stdin.take().expect("stdin is piped");
     let writer = std::thread::spawn(move || stdin.write_all(&payload));
     let output = child.wait_with_output().expect("oracle runs");
-    writer.join().expect("writer thread").expect("oracle input written");
+    writer
+        .join()
+        .expect("writer thread")
+        .expect("oracle input written");
     assert!(
         output.status.success(),
         "oracle {} failed: {}",
@@ -51,7 +54,10 @@ pub fn cache_dir(name: &str) -> PathBuf {
 /// unpacked directory.
 pub fn sdist(requirement: &str) -> PathBuf {
     let cache = cache_dir("sdists");
-    let marker = cache.join(format!("{}.unpacked", requirement.replace(['=', '<', '>'], "_")));
+    let marker = cache.join(format!(
+        "{}.unpacked",
+        requirement.replace(['=', '<', '>'], "_")
+    ));
     if let Ok(dir) = std::fs::read_to_string(&marker) {
         let dir = PathBuf::from(dir.trim());
         if dir.is_dir() {
@@ -113,13 +119,50 @@ fn unpack(archive: &Path, into: &Path) -> PathBuf {
         .arg(into)
         .output()
         .expect("python unpacks");
-    assert!(output.status.success(), "cannot unpack {}", archive.display());
+    assert!(
+        output.status.success(),
+        "cannot unpack {}",
+        archive.display()
+    );
     let top = String::from_utf8_lossy(&output.stdout).trim().to_owned();
     if top.is_empty() {
         // Already unpacked by an earlier run: the archive's stem names the directory.
         let stem = archive.file_name().unwrap().to_string_lossy().to_string();
-        let stem = stem.trim_end_matches(".tar.gz").trim_end_matches(".zip").to_owned();
+        let stem = stem
+            .trim_end_matches(".tar.gz")
+            .trim_end_matches(".zip")
+            .to_owned();
         return into.join(stem);
     }
     into.join(top)
+}
+
+/// A Python with objgraph 3.7.0 installed, in a venv cached under target/ (made once).
+pub fn python_with_objgraph() -> String {
+    let venv = repo_root().join("target").join("test-venv");
+    let venv_python = venv.join("bin").join("python");
+    let ready = venv.join("objgraph-3.7.0.ready");
+    std::fs::create_dir_all(repo_root().join("target")).expect("target dir");
+    let lock = std::fs::File::create(repo_root().join("target").join("test-venv.lock"))
+        .expect("lock file");
+    lock.lock().expect("lock the test venv");
+    if !ready.is_file() {
+        let status = Command::new(python())
+            .args(["-m", "venv", "--clear"])
+            .arg(&venv)
+            .status()
+            .expect("python -m venv runs");
+        assert!(status.success(), "cannot create {}", venv.display());
+        let status = Command::new(&venv_python)
+            .args(["-m", "pip", "install", "--quiet", "objgraph==3.7.0"])
+            .status()
+            .expect("pip runs");
+        assert!(
+            status.success(),
+            "cannot install objgraph into {}",
+            venv.display()
+        );
+        std::fs::write(&ready, b"").expect("marker");
+    }
+    venv_python.to_string_lossy().into_owned()
 }

@@ -1,0 +1,228 @@
+//! The report for people: doctest's familiar layout for each failure (`File "...", line N,
+//! in NAME` / `Failed example:` / `Expected:` / `Got:`), then a unified diff, the artifacts
+//! an example wrote, and one closing line of counts.
+
+use std::fmt::Write as _;
+
+use crate::engine::diff;
+use crate::engine::{Flag, FlagRegistry};
+use crate::runner::artifacts::ArtifactKind;
+use crate::runner::run::{ExampleRun, Outcome, PageRun, Summary};
+
+use super::style::Palette;
+
+/// The line doctest prints between failures.
+const SEPARATOR: &str = "**********************************************************************";
+
+/// The report of one finished page: nothing for a page that passed.
+pub fn render_page(run: &PageRun, registry: &FlagRegistry, palette: &Palette) -> String {
+    let mut out = String::new();
+    let page = &run.page;
+    let name = page_name(&page.path);
+    for error in &page.errors {
+        let _ = writeln!(out, "{}", palette.dim(SEPARATOR));
+        let _ = writeln!(
+            out,
+            "File \"{}\", line {}, column {}, in {name}",
+            page.path, error.line, error.column
+        );
+        let _ = writeln!(
+            out,
+            "{} {}",
+            palette.error("Page cannot be read:"),
+            error.message
+        );
+    }
+    if let Some(error) = &run.error {
+        let _ = writeln!(out, "{}", palette.dim(SEPARATOR));
+        let _ = writeln!(out, "File \"{}\", in {name}", page.path);
+        let _ = writeln!(
+            out,
+            "{} {}",
+            palette.error("Page could not run:"),
+            error.trim_end()
+        );
+    }
+    let mut reported_failure = false;
+    for (example, result) in page.examples.iter().zip(&run.examples) {
+        let quiet = reported_failure && result.flags.contains(Flag::REPORT_ONLY_FIRST_FAILURE);
+        if !is_problem(result.outcome) || quiet {
+            continue;
+        }
+        reported_failure = true;
+        let _ = writeln!(out, "{}", palette.dim(SEPARATOR));
+        let _ = writeln!(
+            out,
+            "File \"{}\", line {}, in {name}",
+            page.path, example.span.line
+        );
+        match result.outcome {
+            Outcome::Failed => render_failure(&mut out, example, result, palette),
+            Outcome::Timeout | Outcome::Crashed => {
+                let fault = result.fault.as_deref().unwrap_or("the interpreter stopped");
+                let _ = writeln!(
+                    out,
+                    "{}",
+                    palette.error(&format!("{}:", capitalized(fault)))
+                );
+                out.push_str(&indent(&example.source));
+                let later = run
+                    .examples
+                    .iter()
+                    .filter(|e| e.outcome == Outcome::NotRun)
+                    .count();
+                if later > 0 {
+                    let _ = writeln!(out, "({} not run)", count(later, "later example"));
+                }
+            }
+            _ => {}
+        }
+        render_artifacts(&mut out, result, palette);
+        let _ = registry;
+    }
+    out
+}
+
+fn render_failure(
+    out: &mut String,
+    example: &crate::engine::Example,
+    result: &ExampleRun,
+    palette: &Palette,
+) {
+    let got = result.got.as_deref().unwrap_or("");
+    let _ = writeln!(out, "{}", palette.error("Failed example:"));
+    out.push_str(&indent(&example.source));
+    let unexpected = result.exception.is_some() && example.exc_msg.is_none();
+    if unexpected {
+        let _ = writeln!(out, "Exception raised:");
+        out.push_str(&indent(got));
+    } else {
+        out.push_str(&diff::output_difference(&example.want, got, result.flags));
+        let compared_got = match (&result.exception, &example.exc_msg) {
+            (Some(exception), Some(_)) => exception.exc_msg.as_str(),
+            _ => got,
+        };
+        let compared_want = example
+            .exc_msg
+            .as_deref()
+            .filter(|_| result.exception.is_some())
+            .unwrap_or(&example.want);
+        let unified = diff::unified_diff(compared_want, compared_got, 3);
+        if !unified.hunks.is_empty() {
+            let _ = writeln!(out, "Diff (-expected +actual):");
+            for line in unified.render_unified("expected", "actual").lines().skip(2) {
+                let styled = if line.starts_with('+') {
+                    palette.added(line)
+                } else if line.starts_with('-') {
+                    palette.removed(line)
+                } else if line.starts_with("@@") {
+                    palette.dim(line)
+                } else {
+                    line.to_owned()
+                };
+                let _ = writeln!(out, "    {styled}");
+            }
+        }
+    }
+    if result.truncated {
+        let _ = writeln!(
+            out,
+            "(output cut: the example printed more than the output cap)"
+        );
+    }
+}
+
+fn render_artifacts(out: &mut String, result: &ExampleRun, palette: &Palette) {
+    if result.artifacts.is_empty() {
+        return;
+    }
+    let _ = writeln!(out, "Artifacts:");
+    for artifact in &result.artifacts {
+        let mut line = format!(
+            "    {} ({})",
+            artifact.path.display(),
+            kind_name(artifact.kind)
+        );
+        if let Some(summary) = &artifact.dot {
+            let _ = write!(line, ": {}", summary.describe());
+        }
+        if let Some(note) = &artifact.note {
+            let _ = write!(line, " [{note}]");
+        }
+        let _ = writeln!(out, "{}", palette.dim(&line));
+    }
+}
+
+fn kind_name(kind: ArtifactKind) -> &'static str {
+    match kind {
+        ArtifactKind::Image => "image",
+        ArtifactKind::Dot => "graph",
+        ArtifactKind::Other => "file",
+    }
+}
+
+fn is_problem(outcome: Outcome) -> bool {
+    matches!(
+        outcome,
+        Outcome::Failed | Outcome::Timeout | Outcome::Crashed
+    )
+}
+
+/// The closing line: `N passed, N failed`, then other counts when non-zero.
+pub fn summary_line(summary: &Summary) -> String {
+    let mut line = format!("{} passed, {} failed", summary.passed, summary.failed);
+    for (n, what) in [
+        (summary.skipped, "skipped"),
+        (summary.timeout, "timed out"),
+        (summary.crashed, "crashed"),
+        (summary.not_run, "not run"),
+    ] {
+        if n > 0 {
+            let _ = write!(line, ", {n} {what}");
+        }
+    }
+    if summary.page_errors > 0 {
+        let _ = write!(line, ", {}", count(summary.page_errors, "page error"));
+    }
+    line
+}
+
+/// A warning printed once at the top of the report.
+pub fn render_warning(message: &str, palette: &Palette) -> String {
+    format!("{} {message}\n", palette.warning("warning:"))
+}
+
+/// doctest's `_indent`: four spaces before every non-empty line.
+fn indent(text: &str) -> String {
+    let mut out = String::with_capacity(text.len() + 16);
+    for line in text.split_inclusive('\n') {
+        if line != "\n" {
+            out.push_str("    ");
+        }
+        out.push_str(line);
+    }
+    if !out.is_empty() && !out.ends_with('\n') {
+        out.push('\n');
+    }
+    out
+}
+
+fn page_name(path: &str) -> &str {
+    path.rsplit(['/', '\\']).next().unwrap_or(path)
+}
+
+fn capitalized(text: &str) -> String {
+    let mut chars = text.chars();
+    match chars.next() {
+        Some(first) => first.to_uppercase().chain(chars).collect(),
+        None => String::new(),
+    }
+}
+
+fn count(n: usize, noun: &str) -> String {
+    if n == 1 {
+        format!("1 {noun}")
+    } else {
+        format!("{n} {noun}s")
+    }
+}

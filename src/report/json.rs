@@ -1,0 +1,134 @@
+//! The JSON run report: the `--collect-only` schema (docs/json-report.md) plus, per example,
+//! what happened, and a summary. A stable interface: fields are only ever added.
+
+use serde::Serialize;
+
+use crate::engine::{FlagRegistry, PageFormat};
+use crate::runner::artifacts::Artifact;
+use crate::runner::run::{ExampleRun, Outcome, PageRun, Summary};
+
+use super::collect::{ExampleReport, SCHEMA_VERSION};
+
+#[derive(Serialize)]
+struct RunReport<'a> {
+    version: u32,
+    warnings: &'a [String],
+    pages: Vec<PageReport<'a>>,
+    summary: SummaryReport,
+}
+
+#[derive(Serialize)]
+struct PageReport<'a> {
+    path: &'a str,
+    format: PageFormat,
+    errors: Vec<ErrorReport<'a>>,
+    /// A problem that stopped the whole page (setup code failed, Python lost).
+    error: Option<&'a str>,
+    duration_ms: u128,
+    examples: Vec<ExampleRunReport<'a>>,
+}
+
+#[derive(Serialize)]
+struct ErrorReport<'a> {
+    line: usize,
+    column: usize,
+    kind: crate::engine::page::ParseErrorKind,
+    message: &'a str,
+}
+
+#[derive(Serialize)]
+struct ExampleRunReport<'a> {
+    #[serde(flatten)]
+    example: ExampleReport<'a>,
+    outcome: Outcome,
+    got: Option<&'a str>,
+    exception: Option<ExceptionReport<'a>>,
+    /// Why the interpreter stopped, for timeouts and crashes.
+    fault: Option<&'a str>,
+    duration_ms: f64,
+    artifacts: &'a [Artifact],
+}
+
+#[derive(Serialize)]
+struct ExceptionReport<'a> {
+    #[serde(rename = "type")]
+    type_name: &'a str,
+    message: &'a str,
+    traceback: &'a str,
+}
+
+#[derive(Serialize)]
+struct SummaryReport {
+    #[serde(flatten)]
+    counts: Summary,
+    duration_ms: u128,
+}
+
+/// The whole run as pretty JSON, ending with a newline.
+pub fn render(
+    runs: &[PageRun],
+    summary: &Summary,
+    warnings: &[String],
+    duration: std::time::Duration,
+    registry: &FlagRegistry,
+) -> String {
+    let report = RunReport {
+        version: SCHEMA_VERSION,
+        warnings,
+        pages: runs.iter().map(|run| page_report(run, registry)).collect(),
+        summary: SummaryReport {
+            counts: *summary,
+            duration_ms: duration.as_millis(),
+        },
+    };
+    let mut json = serde_json::to_string_pretty(&report).unwrap_or_else(|error| {
+        format!(
+            "{{\"version\":{SCHEMA_VERSION},\"error\":\"cannot serialise the report: {error}\"}}"
+        )
+    });
+    json.push('\n');
+    json
+}
+
+fn page_report<'a>(run: &'a PageRun, registry: &'a FlagRegistry) -> PageReport<'a> {
+    PageReport {
+        path: &run.page.path,
+        format: run.page.format,
+        errors: run
+            .page
+            .errors
+            .iter()
+            .map(|error| ErrorReport {
+                line: error.line,
+                column: error.column,
+                kind: error.kind,
+                message: &error.message,
+            })
+            .collect(),
+        error: run.error.as_deref(),
+        duration_ms: run.duration.as_millis(),
+        examples: run
+            .page
+            .examples
+            .iter()
+            .zip(&run.examples)
+            .map(|(example, result)| example_report(ExampleReport::new(example, registry), result))
+            .collect(),
+    }
+}
+
+fn example_report<'a>(example: ExampleReport<'a>, result: &'a ExampleRun) -> ExampleRunReport<'a> {
+    ExampleRunReport {
+        example,
+        outcome: result.outcome,
+        got: result.got.as_deref(),
+        exception: result.exception.as_ref().map(|exception| ExceptionReport {
+            type_name: &exception.type_name,
+            message: &exception.message,
+            traceback: &exception.traceback,
+        }),
+        fault: result.fault.as_deref(),
+        duration_ms: result.duration.as_secs_f64() * 1000.0,
+        artifacts: &result.artifacts,
+    }
+}

@@ -1,0 +1,287 @@
+//! The built binary running real pages in a real Python: verdicts, reports in every format,
+//! faults contained, `--update`, exit codes, and no process left behind.
+
+mod common;
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+
+fn run_in(cwd: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_objgraph-doctest"))
+        .args([
+            "--python",
+            &common::python_with_objgraph(),
+            "--color",
+            "never",
+        ])
+        .args(args)
+        .current_dir(cwd)
+        .stdin(Stdio::null())
+        .env_remove("NO_COLOR")
+        .output()
+        .expect("the binary runs")
+}
+
+fn pages() -> PathBuf {
+    common::repo_root().join("tests").join("pages")
+}
+
+fn run(args: &[&str]) -> Output {
+    run_in(&pages(), args)
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+fn json(output: &Output) -> serde_json::Value {
+    serde_json::from_slice(&output.stdout).unwrap_or_else(|error| {
+        panic!(
+            "not JSON ({error}): {}\nstderr: {}",
+            text(&output.stdout),
+            text(&output.stderr)
+        )
+    })
+}
+
+fn outcomes(report: &serde_json::Value) -> Vec<(u64, String)> {
+    report["pages"]
+        .as_array()
+        .expect("pages")
+        .iter()
+        .flat_map(|page| page["examples"].as_array().expect("examples").iter())
+        .map(|example| {
+            (
+                example["line"].as_u64().expect("line"),
+                example["outcome"].as_str().expect("outcome").to_owned(),
+            )
+        })
+        .collect()
+}
+
+fn outcome_list(pairs: &[(u64, &str)]) -> Vec<(u64, String)> {
+    pairs
+        .iter()
+        .map(|(line, outcome)| (*line, (*outcome).to_owned()))
+        .collect()
+}
+
+#[test]
+fn passing_page_exits_0_with_counts() {
+    let output = run(&["run/passing.txt"]);
+    assert_eq!(
+        output.status.code(),
+        Some(0),
+        "{}{}",
+        text(&output.stdout),
+        text(&output.stderr)
+    );
+    let stdout = text(&output.stdout);
+    assert_eq!(
+        stdout.lines().last(),
+        Some("4 passed, 0 failed, 1 skipped"),
+        "{stdout}"
+    );
+}
+
+#[test]
+fn failures_are_reported_like_doctest() {
+    let output = run(&["run/failing.txt"]);
+    assert_eq!(output.status.code(), Some(1));
+    let stdout = text(&output.stdout);
+    assert!(stdout.contains("File \"run/failing.txt\", line 3, in failing.txt\nFailed example:\n    6 * 7\nExpected:\n    41\nGot:\n    42\n"), "{stdout}");
+    assert!(
+        stdout.contains("Exception raised:\n    Traceback (most recent call last):"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("NameError: name 'undefined_name' is not defined"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("-41\n    +42"), "{stdout}");
+    assert_eq!(
+        stdout.lines().last(),
+        Some("1 passed, 3 failed"),
+        "{stdout}"
+    );
+}
+
+#[test]
+fn json_report_has_outcomes_and_exceptions() {
+    let output = run(&["--format", "json", "run/failing.txt", "run/passing.txt"]);
+    assert_eq!(output.status.code(), Some(1));
+    let report = json(&output);
+    assert_eq!(report["version"], 1);
+    assert_eq!(
+        outcomes(&report),
+        outcome_list(&[
+            (3, "failed"),
+            (5, "failed"),
+            (6, "failed"),
+            (10, "passed"),
+            (3, "passed"),
+            (4, "passed"),
+            (6, "passed"),
+            (10, "passed"),
+            (14, "skipped"),
+        ])
+    );
+    let failing = &report["pages"][0]["examples"];
+    assert_eq!(failing[0]["got"], "42\n");
+    assert_eq!(failing[1]["exception"]["type"], "NameError");
+    assert_eq!(failing[2]["exception"]["message"], "actual");
+    assert_eq!(report["summary"]["passed"], 5);
+    assert_eq!(report["summary"]["failed"], 3);
+    assert_eq!(report["summary"]["skipped"], 1);
+}
+
+#[test]
+fn faults_are_contained_and_the_run_goes_on() {
+    let output = run(&[
+        "--format",
+        "json",
+        "--timeout",
+        "2",
+        "run/faults.txt",
+        "run/timeout.txt",
+        "run/crash.txt",
+        "run/passing.txt",
+    ]);
+    assert_eq!(output.status.code(), Some(1), "{}", text(&output.stderr));
+    let report = json(&output);
+    assert_eq!(
+        outcomes(&report),
+        outcome_list(&[
+            (1, "passed"),
+            (2, "crashed"),
+            (3, "not-run"),
+            (3, "passed"),
+            (4, "passed"),
+            (8, "passed"),
+            (12, "passed"),
+            (13, "passed"),
+            (15, "passed"),
+            (16, "passed"),
+            (3, "passed"),
+            (4, "passed"),
+            (6, "passed"),
+            (10, "passed"),
+            (14, "skipped"),
+            (1, "passed"),
+            (3, "timeout"),
+            (4, "not-run"),
+        ])
+    );
+    let crash = &report["pages"][0]["examples"][1];
+    assert_eq!(crash["fault"], "the interpreter was killed by SIGSEGV");
+    let timeout = &report["pages"][3]["examples"][1];
+    assert_eq!(timeout["fault"], "timed out after 2 s");
+}
+
+#[test]
+fn fail_fast_stops_the_page() {
+    let report = json(&run(&["--format", "json", "run/fail_fast.txt"]));
+    assert_eq!(
+        outcomes(&report),
+        outcome_list(&[(1, "failed"), (3, "not-run")])
+    );
+}
+
+#[test]
+fn objgraph_sees_no_objects_of_ours() {
+    let output = run(&["-o", "ELLIPSIS", "run/objgraph_growth.txt"]);
+    let stdout = text(&output.stdout);
+    assert_eq!(
+        output.status.code(),
+        Some(0),
+        "{stdout}{}",
+        text(&output.stderr)
+    );
+}
+
+#[test]
+fn junit_and_github_reports() {
+    let output = run(&["--format", "junit", "run/failing.txt"]);
+    let xml = text(&output.stdout);
+    assert!(xml.starts_with("<?xml"), "{xml}");
+    assert!(
+        xml.contains("<testsuite name=\"run/failing.txt\" tests=\"4\""),
+        "{xml}"
+    );
+    assert!(xml.contains("<failure message=\"output differs\""), "{xml}");
+    let output = run(&["--format", "github", "run/failing.txt"]);
+    let annotations = text(&output.stdout);
+    assert!(annotations.contains("::error file=run/failing.txt,line=3,title=example failed::Expected:%0A    41%0AGot:%0A    42"), "{annotations}");
+    assert!(
+        annotations
+            .lines()
+            .last()
+            .unwrap_or("")
+            .starts_with("::notice title=objgraph-doctest::1 passed, 3 failed"),
+        "{annotations}"
+    );
+}
+
+#[test]
+fn update_rewrites_only_failing_output_and_then_passes() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    for page in ["update.txt", "update_crlf.txt"] {
+        std::fs::copy(pages().join("run").join(page), dir.path().join(page)).expect("copy");
+    }
+    let first = run_in(dir.path(), &["--update", "update.txt", "update_crlf.txt"]);
+    assert_eq!(first.status.code(), Some(1));
+    assert!(
+        text(&first.stderr).contains("updated 6 examples in 2 pages"),
+        "{}",
+        text(&first.stderr)
+    );
+    let updated = std::fs::read_to_string(dir.path().join("update.txt")).expect("read");
+    insta::assert_snapshot!("update_txt", updated);
+    let crlf = std::fs::read(dir.path().join("update_crlf.txt")).expect("read");
+    assert_eq!(
+        text(&crlf),
+        "A page with CRLF line ends and a tab.\r\n\r\n\t>>> print(\"new\")\r\n\tnew\r\n\t>>> print(\"a\\n\\nb\")\r\n\ta\r\n\t<BLANKLINE>\r\n\tb\r\n\r\n"
+    );
+    let second = run_in(dir.path(), &["update.txt", "update_crlf.txt"]);
+    assert_eq!(second.status.code(), Some(0), "{}", text(&second.stdout));
+}
+
+#[test]
+fn no_python_is_a_clear_error() {
+    let output = Command::new(env!("CARGO_BIN_EXE_objgraph-doctest"))
+        .args(["--python", "/no/such/python", "run/passing.txt"])
+        .current_dir(pages())
+        .output()
+        .expect("runs");
+    assert_eq!(output.status.code(), Some(2));
+    assert!(
+        text(&output.stderr)
+            .contains("no Python interpreter found; tried: /no/such/python (--python: not found)"),
+        "{}",
+        text(&output.stderr)
+    );
+}
+
+#[test]
+fn no_process_is_left_behind() {
+    // A child the example spawned is in the page's process group and dies with it.
+    let marker = "299.123";
+    let dir = tempfile::tempdir().expect("tempdir");
+    std::fs::write(
+        dir.path().join("page.txt"),
+        format!(">>> import subprocess\n>>> p = subprocess.Popen(['sleep', '{marker}'])\n>>> while True: pass\n"),
+    )
+    .expect("page");
+    let output = run_in(dir.path(), &["--timeout", "1", "page.txt"]);
+    assert_eq!(output.status.code(), Some(1));
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    let left = Command::new("pgrep")
+        .args(["-f", &format!("sleep {marker}")])
+        .output()
+        .expect("pgrep");
+    assert!(
+        text(&left.stdout).trim().is_empty(),
+        "processes left: {}",
+        text(&left.stdout)
+    );
+}
