@@ -33,9 +33,13 @@ const NODE_COUNT_PLACEHOLDER: &str = "(X nodes)";
 /// objgraph's `\(\d+ nodes\)$` (multi-line). Python 3.11's `\d` is Unicode 14's decimal
 /// digits; the regex crate knows Unicode 16, so the digits assigned since are taken out.
 static NODE_COUNT: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(
-        r"(?m)\([\d--[\x{10D40}-\x{10D49}\x{116D0}-\x{116E3}\x{11BF0}-\x{11BF9}\x{11F50}-\x{11F59}\x{16130}-\x{16139}\x{16D70}-\x{16D79}\x{1CCF0}-\x{1CCF9}\x{1E4F0}-\x{1E4F9}\x{1E5F1}-\x{1E5FA}]]+ nodes\)$",
-    )
+    Regex::new(concat!(
+        r"(?m)\([\d--[",
+        r"\x{10D40}-\x{10D49}\x{116D0}-\x{116E3}\x{11BF0}-\x{11BF9}\x{11F50}-\x{11F59}",
+        r"\x{16130}-\x{16139}\x{16D70}-\x{16D79}\x{1CCF0}-\x{1CCF9}\x{1E4F0}-\x{1E4F9}",
+        r"\x{1E5F1}-\x{1E5FA}",
+        r"]]+ nodes\)$",
+    ))
     .expect("the node count pattern is valid")
 });
 
@@ -495,6 +499,21 @@ mod tests {
         assert!(!check_output("(8 nodes) x\n", "(9 nodes) x\n", on, &registry).passed);
         let same = check_output("x (8 nodes)\n", "x (8 nodes)\n", on, &registry);
         assert!(same.passed && !same.excused && same.rule == Some(PassRule::Exact));
+    }
+
+    #[test]
+    fn node_counts_are_python_3_11_digits() {
+        assert!(passes(
+            "(\u{663} nodes)\n",
+            "(12 nodes)\n",
+            &[Flag::NODES_VARY]
+        ));
+        // Kawi digits are decimal digits since Unicode 15, after Python 3.11's Unicode 14.
+        assert!(!passes(
+            "(\u{11F50} nodes)\n",
+            "(12 nodes)\n",
+            &[Flag::NODES_VARY]
+        ));
     }
 
     #[test]
