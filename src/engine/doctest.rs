@@ -65,7 +65,8 @@ pub fn split_universal_lines(
     first_line: usize,
 ) -> Vec<DoctestLine<'_>> {
     let bytes = text.as_bytes();
-    let mut lines = Vec::new();
+    // Sized for the common case (`\n` line ends) so that pushing never reallocates.
+    let mut lines = Vec::with_capacity(bytes.iter().filter(|&&b| b == b'\n').count() + 1);
     let mut start = 0;
     let mut index = 0;
     while index < bytes.len() {
@@ -114,24 +115,32 @@ static EXCEPTION_RE: LazyLock<Regex> = LazyLock::new(|| {
 /// The line after tab expansion and common-indent removal, with what is needed to map its
 /// columns back to the page.
 struct Line<'t, 'a> {
-    /// The text CPython's regex sees.
-    text: Cow<'t, str>,
+    /// The line after tab expansion.
+    expanded: Cow<'t, str>,
+    /// Bytes of `expanded` removed as common indentation.
+    strip_bytes: usize,
     original: &'t DoctestLine<'a>,
     /// Characters of the expanded line removed as common indentation.
     stripped: usize,
 }
 
 impl Line<'_, '_> {
+    /// The text CPython's regex sees.
+    fn text(&self) -> &str {
+        &self.expanded[self.strip_bytes..]
+    }
+
     fn leading_spaces(&self) -> usize {
-        self.text.len() - self.text.trim_start_matches(' ').len()
+        let text = self.text();
+        text.len() - text.trim_start_matches(' ').len()
     }
 
     fn is_blank(&self) -> bool {
-        self.leading_spaces() == self.text.len()
+        self.leading_spaces() == self.text().len()
     }
 
     fn starts_with_after_spaces(&self, prompt: &str) -> bool {
-        self.text[self.leading_spaces()..].starts_with(prompt)
+        self.text()[self.leading_spaces()..].starts_with(prompt)
     }
 
     /// 1-based column in the page's line of this line's character `column` (0-based).
@@ -142,21 +151,23 @@ impl Line<'_, '_> {
 
 /// Parses a docstring into examples, as `DocTestParser().get_examples(text, name)` would.
 pub fn parse(text: &DoctestText<'_>, name: &str, flags: &FlagRegistry) -> Parsed {
-    let expanded: Vec<Cow<'_, str>> = text
+    let mut lines: Vec<Line<'_, '_>> = text
         .lines
         .iter()
-        .map(|line| pystr::expand_tabs(line.text))
-        .collect();
-    let min_indent = min_indent(&expanded);
-    let lines: Vec<Line<'_, '_>> = expanded
-        .iter()
-        .zip(&text.lines)
-        .map(|(expanded, original)| Line {
-            text: Cow::Borrowed(chars_from(expanded, min_indent)),
+        .map(|original| Line {
+            expanded: pystr::expand_tabs(original.text),
+            strip_bytes: 0,
             original,
-            stripped: min_indent,
+            stripped: 0,
         })
         .collect();
+    let min_indent = min_indent(lines.iter().map(|line| &*line.expanded));
+    if min_indent > 0 {
+        for line in &mut lines {
+            line.strip_bytes = line.expanded.len() - chars_from(&line.expanded, min_indent).len();
+            line.stripped = min_indent;
+        }
+    }
 
     let mut parsed = Parsed::default();
     let mut index = 0;
@@ -188,9 +199,8 @@ pub fn parse(text: &DoctestText<'_>, name: &str, flags: &FlagRegistry) -> Parsed
 }
 
 /// `_min_indent`: the smallest indentation of the lines that have a non-space character.
-fn min_indent(lines: &[Cow<'_, str>]) -> usize {
+fn min_indent<'l>(lines: impl Iterator<Item = &'l str>) -> usize {
     lines
-        .iter()
         .filter_map(|line| {
             let spaces = line.len() - line.trim_start_matches(' ').len();
             let next = line[spaces..].chars().next()?;
@@ -204,6 +214,12 @@ fn min_indent(lines: &[Cow<'_, str>]) -> usize {
 fn chars_from(s: &str, n: usize) -> &str {
     if n == 0 {
         return s;
+    }
+    // Indentation is ASCII almost always: then characters are bytes.
+    if let Some(prefix) = s.as_bytes().get(..n)
+        && prefix.is_ascii()
+    {
+        return &s[n..];
     }
     match s.char_indices().nth(n) {
         Some((byte, _)) => &s[byte..],
@@ -243,6 +259,21 @@ impl ExampleLines<'_, '_, '_> {
         }
     }
 
+    /// `'\n'.join(line[skip:] for line in lines)`, with room for the newline CPython's
+    /// `Example` appends.
+    fn joined(&self, lines: std::ops::Range<usize>, skip: usize) -> String {
+        let parts = lines.map(|i| chars_from(self.lines[i].text(), skip));
+        let mut joined =
+            String::with_capacity(parts.clone().map(|part| part.len() + 1).sum::<usize>() + 1);
+        for (position, part) in parts.enumerate() {
+            if position > 0 {
+                joined.push('\n');
+            }
+            joined.push_str(part);
+        }
+        joined
+    }
+
     /// `_parse_example` followed by `parse`'s blank-or-comment filter.
     fn parse(&self, name: &str, flags: &FlagRegistry) -> Result<Option<Example>, ParseError> {
         let indent = self.first().leading_spaces();
@@ -250,20 +281,13 @@ impl ExampleLines<'_, '_, '_> {
         self.check_continuation_prefix(indent, name)?;
         self.check_want_prefix(indent, name)?;
 
-        let source = self
-            .source
-            .clone()
-            .map(|i| chars_from(&self.lines[i].text, indent + 4))
-            .collect::<Vec<_>>()
-            .join("\n");
-        let want = self
-            .want
-            .clone()
-            .map(|i| chars_from(&self.lines[i].text, indent))
-            .collect::<Vec<_>>()
-            .join("\n");
-        let exc_msg = EXCEPTION_RE
-            .captures(&want)
+        let source = self.joined(self.source.clone(), indent + 4);
+        let want = self.joined(self.want.clone(), indent);
+        // The regex is anchored at the start: most outputs can be ruled out without it.
+        let exc_msg = want
+            .starts_with("Traceback (")
+            .then(|| EXCEPTION_RE.captures(&want))
+            .flatten()
             .map(|captures| with_newline(captures[1].to_owned()));
         let options = self.find_options(&source, indent, name, flags)?;
         if is_blank_or_comment(&source) {
@@ -300,7 +324,7 @@ impl ExampleLines<'_, '_, '_> {
     /// `_check_prompt_blank` over every source line.
     fn check_prompt_blank(&self, indent: usize, name: &str) -> Result<(), ParseError> {
         for i in self.source.clone() {
-            let line = &self.lines[i].text;
+            let line = self.lines[i].text();
             let blank = line.chars().nth(indent + 3);
             if blank.is_some_and(|c| c != ' ') {
                 return Err(self.error(
@@ -322,39 +346,42 @@ impl ExampleLines<'_, '_, '_> {
     /// `_check_prefix` over the `...` lines. CPython numbers them from the `>>>` line, so its
     /// message names the line before the offending one.
     fn check_continuation_prefix(&self, indent: usize, name: &str) -> Result<(), ParseError> {
-        let prefix = format!("{}.", " ".repeat(indent));
         for i in self.source.start + 1..self.source.end {
             let message_line = self.lines[i - 1].original.line;
-            self.check_prefix(i, &prefix, message_line, name)?;
+            self.check_prefix(i, indent, Some('.'), message_line, name)?;
         }
         Ok(())
     }
 
     /// `_check_prefix` over the expected-output lines.
     fn check_want_prefix(&self, indent: usize, name: &str) -> Result<(), ParseError> {
-        let prefix = " ".repeat(indent);
         for i in self.want.clone() {
-            self.check_prefix(i, &prefix, self.lines[i].original.line, name)?;
+            self.check_prefix(i, indent, None, self.lines[i].original.line, name)?;
         }
         Ok(())
     }
 
+    /// `_check_prefix` with the prefix `' ' * spaces` followed by `then`, if given.
     fn check_prefix(
         &self,
         i: usize,
-        prefix: &str,
+        spaces: usize,
+        then: Option<char>,
         message_line: usize,
         name: &str,
     ) -> Result<(), ParseError> {
-        let line = &self.lines[i].text;
-        if line.is_empty() || line.starts_with(prefix) {
+        let line = self.lines[i].text();
+        let bytes = line.as_bytes();
+        let leading = bytes
+            .iter()
+            .take(spaces)
+            .take_while(|&&b| b == b' ')
+            .count();
+        let complete = leading == spaces && then.is_none_or(|c| line[spaces..].starts_with(c));
+        if line.is_empty() || complete {
             return Ok(());
         }
-        let differs_at = line
-            .chars()
-            .zip(prefix.chars())
-            .take_while(|(a, b)| a == b)
-            .count();
+        let differs_at = if leading < spaces { leading } else { spaces };
         Err(self.error(
             i,
             differs_at,
