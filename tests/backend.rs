@@ -127,3 +127,58 @@ fn fresh_interpreter_per_page_without_fork() {
     let mut page = page(&backend, dir.path());
     assert_eq!(page.run(0, "1 + 1\n", SECOND).unwrap().got, "2\n");
 }
+
+#[test]
+fn checkpoints_resume_from_the_state_before_an_example() {
+    let backend = backend(true);
+    let dir = tempfile::tempdir().unwrap();
+    let mut runner = page(&backend, dir.path());
+    runner
+        .run(0, "x = 1; open('f.txt', 'w').write('one')\n", SECOND)
+        .unwrap();
+    let mut before_1 = runner.checkpoint(&backend).expect("checkpoint");
+    runner
+        .run(1, "x += 10; open('f.txt', 'w').write('two')\n", SECOND)
+        .unwrap();
+    assert_eq!(runner.run(2, "x\n", SECOND).unwrap().got, "11\n");
+
+    // Re-run from example 1 with different source: the state is the one before example 1.
+    drop(runner);
+    let again = tempfile::tempdir().unwrap();
+    let mut resumed = before_1.resume(&backend, again.path()).expect("resume");
+    assert_eq!(resumed.run(1, "x += 100\n", SECOND).unwrap().got, "");
+    assert_eq!(
+        resumed
+            .run(2, "x, open('f.txt').read()\n", SECOND)
+            .unwrap()
+            .got,
+        "(101, 'one')\n"
+    );
+    let cwd = resumed
+        .run(3, "import os; os.getcwd()\n", SECOND)
+        .unwrap()
+        .got;
+    assert!(
+        cwd.contains(&*again.path().file_name().unwrap().to_string_lossy()),
+        "{cwd}"
+    );
+
+    // A second runner from the same checkpoint starts from the same state again.
+    drop(resumed);
+    let third = tempfile::tempdir().unwrap();
+    let mut other = before_1
+        .resume(&backend, third.path())
+        .expect("resume again");
+    assert_eq!(other.run(1, "x\n", SECOND).unwrap().got, "1\n");
+    let pids = [other.pid(), before_1.pid()];
+    drop(other);
+    drop(before_1);
+    std::thread::sleep(Duration::from_millis(200));
+    for pid in pids {
+        let alive = std::path::Path::new(&format!("/proc/{pid}")).exists()
+            && !std::fs::read_to_string(format!("/proc/{pid}/stat"))
+                .unwrap_or_default()
+                .contains(") Z ");
+        assert!(!alive, "process {pid} still running");
+    }
+}

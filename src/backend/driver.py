@@ -24,6 +24,7 @@ import linecache
 import os
 import re
 import select
+import shutil
 import signal
 import socket
 import sys
@@ -186,10 +187,11 @@ def run_example(request, globs, fakeout, name):
     return result
 
 
-def run_page(sock, reader, setup):
+def run_page(sock, reader, setup, socket_path):
     """The page process: fresh globals in a fresh directory, then examples on request."""
-    os.chdir(setup["workdir"])
-    tempfile.tempdir = setup["workdir"]
+    workdir = setup["workdir"]
+    os.chdir(workdir)
+    tempfile.tempdir = workdir
     if setup.get("memory_limit"):
         import resource
 
@@ -223,6 +225,53 @@ def run_page(sock, reader, setup):
             send(sock, result)
             sys.stdout = fakeout
             result = None
+        elif request["op"] == "checkpoint":
+            token = request["token"]
+            request = None
+            sys.stdout = real_stdout
+            sock, reader, workdir = checkpoint(sock, reader, token, socket_path, workdir)
+            sys.stdout = fakeout
+            token = None
+
+
+def checkpoint(sock, reader, token, socket_path, workdir):
+    """Fork here. The parent stays, paused, as the state before the next example: it keeps
+    its connection and, on each "resume", forks a new runner from that state. The child goes
+    on as the runner over a connection of its own. Returns the runner's connection and
+    working directory.
+
+    Files are not copied by fork, so the checkpoint keeps a copy of the working directory
+    and each runner it starts gets that copy in a directory of its own.
+    """
+    snapshot = tempfile.mkdtemp(prefix="checkpoint-", dir=os.path.dirname(socket_path))
+    shutil.copytree(workdir, snapshot, symlinks=True, dirs_exist_ok=True)
+    relative_cwd = os.path.relpath(os.getcwd(), workdir) if os.getcwd().startswith(workdir) else "."
+    # Runners forked from here end as this process's children: reap them automatically.
+    signal.signal(signal.SIGCHLD, signal.SIG_IGN)
+    restore_into = None
+    while True:
+        pid = os.fork()
+        if pid == 0:
+            signal.signal(signal.SIGCHLD, signal.SIG_DFL)
+            die_with_parent()
+            sock.close()
+            if restore_into is not None:
+                shutil.copytree(snapshot, restore_into, symlinks=True, dirs_exist_ok=True)
+                workdir = restore_into
+                os.chdir(os.path.join(workdir, relative_cwd))
+                tempfile.tempdir = workdir
+            runner = connect(socket_path)
+            send(runner, {"event": "hello", "role": "page", "token": token, "pid": os.getpid()})
+            return runner, Lines(runner), workdir
+        send(sock, {"event": "forked", "token": token, "pid": pid})
+        while True:
+            request = reader.read()
+            if request is None or request["op"] == "exit":
+                shutil.rmtree(snapshot, ignore_errors=True)
+                os._exit(0)
+            if request["op"] == "resume":
+                token, restore_into = request["token"], request["workdir"]
+                break
 
 
 def preload_modules(preload):
@@ -299,7 +348,7 @@ def become_page(socket_path, token):
     setup = reader.read()
     if setup is None or setup.get("op") != "setup":
         return
-    run_page(sock, reader, setup)
+    run_page(sock, reader, setup, socket_path)
     sys.stdout.flush()
 
 

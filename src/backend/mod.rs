@@ -1,10 +1,12 @@
 //! The backend: owns Python processes. A warm zygote imports the preload modules once; each
 //! page runs in a process forked from it, driven example by example over a private socket.
 
+pub mod checkpoint;
 pub mod interpreter;
 pub mod protocol;
 pub mod worker;
 
+pub use checkpoint::Checkpoint;
 pub use protocol::{ExampleResult, RaisedException};
 pub use worker::{
     Backend, BackendError, BackendOptions, ExitStatus, Fault, PageProcess, PageSetup,

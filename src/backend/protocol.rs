@@ -20,6 +20,12 @@ pub enum Request<'a> {
     },
     /// To a page process: run one example.
     Run { index: usize, source: &'a str },
+    /// To a page process: fork; stay as a paused checkpoint, the child runs on (and says
+    /// hello with `token`).
+    Checkpoint { token: &'a str },
+    /// To a checkpoint: fork a new runner (hello with `token`) whose working directory is
+    /// `workdir`, filled with the checkpoint's copy of the files.
+    Resume { token: &'a str, workdir: &'a str },
     /// To any process: finish.
     Exit,
 }

@@ -73,7 +73,7 @@ pub enum ExitStatus {
 
 /// Exit statuses reported by the zygote, waited on by page owners after a connection drops.
 #[derive(Debug, Default)]
-struct ExitBook {
+pub(super) struct ExitBook {
     statuses: Mutex<HashMap<i32, ExitStatus>>,
     changed: Condvar,
 }
@@ -101,7 +101,7 @@ impl ExitBook {
 
 /// A process we started, killed with its process group when dropped.
 #[derive(Debug)]
-struct OwnedChild(Child);
+pub(super) struct OwnedChild(Child);
 
 impl Drop for OwnedChild {
     fn drop(&mut self) {
@@ -177,6 +177,15 @@ impl Backend {
         Ok(backend)
     }
 
+    /// A token no other process of this backend has said hello with.
+    pub(super) fn next_token(&self, kind: &str) -> String {
+        format!("{kind}-{}", self.tokens.fetch_add(1, Ordering::Relaxed))
+    }
+
+    pub(super) fn exits(&self) -> Arc<ExitBook> {
+        Arc::clone(&self.exits)
+    }
+
     pub fn info(&self) -> &InterpreterInfo {
         &self.info
     }
@@ -188,7 +197,7 @@ impl Backend {
 
     /// A new page process, set up to run the page at `path` in `workdir`.
     pub fn open_page(&self, setup: &PageSetup<'_>) -> Result<PageProcess, BackendError> {
-        let token = format!("page-{}", self.tokens.fetch_add(1, Ordering::Relaxed));
+        let token = self.next_token("page");
         let (stream, hello, spawned) = match &self.zygote {
             Some(zygote) => {
                 // One fork at a time: the next connection on the socket is the child's.
@@ -218,6 +227,8 @@ impl Backend {
         let reader = BufReader::new(stream.try_clone()?);
         let mut page = PageProcess {
             pid: hello.pid,
+            group: hello.pid,
+            owns_group: true,
             stream,
             reader,
             exits: Arc::clone(&self.exits),
@@ -239,7 +250,9 @@ impl Backend {
         }
     }
 
-    fn lock_listener(&self) -> Result<std::sync::MutexGuard<'_, UnixListener>, BackendError> {
+    pub(super) fn lock_listener(
+        &self,
+    ) -> Result<std::sync::MutexGuard<'_, UnixListener>, BackendError> {
         self.listener
             .lock()
             .map_err(|_| BackendError::Lost("the backend's socket".into()))
@@ -314,7 +327,7 @@ impl Drop for Backend {
 }
 
 /// A just-spawned interpreter, killed unless it is handed on.
-struct SpawnedPython(Option<Child>);
+pub(super) struct SpawnedPython(Option<Child>);
 
 impl Drop for SpawnedPython {
     fn drop(&mut self) {
@@ -365,11 +378,16 @@ fn describe_death(status: Option<ExitStatus>) -> String {
 
 /// One page's interpreter. Killed with its process group when dropped.
 pub struct PageProcess {
-    pid: i32,
-    stream: UnixStream,
-    reader: BufReader<UnixStream>,
-    exits: Arc<ExitBook>,
-    _spawned: Option<OwnedChild>,
+    pub(super) pid: i32,
+    /// The process group of the page's first process; checkpoints and runners forked from
+    /// them share it.
+    pub(super) group: i32,
+    /// True for the page's first process: dropping it kills the whole group.
+    pub(super) owns_group: bool,
+    pub(super) stream: UnixStream,
+    pub(super) reader: BufReader<UnixStream>,
+    pub(super) exits: Arc<ExitBook>,
+    pub(super) _spawned: Option<OwnedChild>,
 }
 
 impl PageProcess {
@@ -394,11 +412,11 @@ impl PageProcess {
         }
     }
 
-    fn send(&mut self, request: &Request<'_>) -> std::io::Result<()> {
+    pub(super) fn send(&mut self, request: &Request<'_>) -> std::io::Result<()> {
         write_request(&mut self.stream, request)
     }
 
-    fn read_event(&mut self, deadline: Instant) -> Result<Event, Fault> {
+    pub(super) fn read_event(&mut self, deadline: Instant) -> Result<Event, Fault> {
         let mut line = Vec::new();
         loop {
             let left = deadline
@@ -432,8 +450,17 @@ impl PageProcess {
     }
 
     fn kill_for(&self, fault: Fault) -> Fault {
-        let _ = killpg(Pid::from_raw(self.pid), Signal::SIGKILL);
+        self.kill();
         fault
+    }
+
+    /// Kills this process (and, for a page's first process, everything forked from it).
+    pub(super) fn kill(&self) {
+        if self.owns_group {
+            let _ = killpg(Pid::from_raw(self.group), Signal::SIGKILL);
+        } else {
+            let _ = nix::sys::signal::kill(Pid::from_raw(self.pid), Signal::SIGKILL);
+        }
     }
 
     /// The connection dropped: the process is gone; say how, if the zygote saw it.
@@ -445,11 +472,11 @@ impl PageProcess {
 impl Drop for PageProcess {
     fn drop(&mut self) {
         let _ = write_request(&mut self.stream, &Request::Exit);
-        let _ = killpg(Pid::from_raw(self.pid), Signal::SIGKILL);
+        self.kill();
     }
 }
 
-fn write_request(stream: &mut UnixStream, request: &Request<'_>) -> std::io::Result<()> {
+pub(super) fn write_request(stream: &mut UnixStream, request: &Request<'_>) -> std::io::Result<()> {
     let mut line = serde_json::to_vec(request).map_err(std::io::Error::other)?;
     line.push(b'\n');
     stream.write_all(&line)
@@ -457,7 +484,7 @@ fn write_request(stream: &mut UnixStream, request: &Request<'_>) -> std::io::Res
 
 /// Waits for the next connection and its hello, watching `process` (if given) for an early
 /// death so that a broken interpreter is reported at once, not after the timeout.
-fn accept_from(
+pub(super) fn accept_from(
     listener: &UnixListener,
     mut process: Option<&mut SpawnedPython>,
     timeout: Duration,
