@@ -6,5 +6,6 @@
 
 pub mod backend;
 pub mod engine;
+pub mod lsp;
 pub mod report;
 pub mod runner;

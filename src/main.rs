@@ -24,8 +24,16 @@ use objgraph_doctest::runner::{self, Config, write::write_atomically};
 /// Test the `>>>` examples of documentation pages (reST, text and Markdown) the way CPython's
 /// doctest and objgraph's test suite do.
 #[derive(Debug, Parser)]
-#[command(version, about, max_term_width = 100)]
+#[command(
+    version,
+    about,
+    max_term_width = 100,
+    args_conflicts_with_subcommands = true
+)]
 struct Cli {
+    #[command(subcommand)]
+    command: Option<Subcommand>,
+
     /// Pages or directories to test (directories are searched for .txt, .rst and .md files).
     /// Default: the configured `paths`, else docs/.
     paths: Vec<PathBuf>,
@@ -76,6 +84,12 @@ struct Cli {
     no_fork: bool,
 }
 
+#[derive(Debug, clap::Subcommand)]
+enum Subcommand {
+    /// Serve the Language Server Protocol on stdin/stdout, for editors.
+    Lsp,
+}
+
 /// Exit status: examples failed or pages are broken.
 const EXIT_FAILED: u8 = 1;
 /// Exit status: usage, configuration or backend error.
@@ -99,6 +113,10 @@ fn main() -> ExitCode {
 }
 
 fn run(cli: Cli) -> anyhow::Result<u8> {
+    if let Some(Subcommand::Lsp) = cli.command {
+        objgraph_doctest::lsp::run_stdio()?;
+        return Ok(0);
+    }
     let cwd = std::env::current_dir().context("cannot read the current directory")?;
     let config = load_config(&cli, &cwd)?;
     let registry = config.flag_registry();

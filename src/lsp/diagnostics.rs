@@ -1,0 +1,179 @@
+//! Diagnostics: parse errors where they are; failing examples over their expected output (or
+//! their source when they expect nothing); unexpected exceptions, timeouts and crashes at
+//! the example; passes that NODES_VARY (or a user flag) excused, as hints; problems with the
+//! environment as one warning at the top.
+
+use tower_lsp_server::ls_types::{
+    Diagnostic, DiagnosticRelatedInformation, DiagnosticSeverity, Location, NumberOrString,
+    Position, Range,
+};
+
+use crate::engine::diff;
+use crate::engine::{Example, FlagRegistry};
+use crate::runner::run::{ExampleRun, Outcome};
+
+use super::document::Document;
+
+const SOURCE: &str = "objgraph-doctest";
+
+/// All diagnostics of a document: parse errors, results, and `warnings` at the top.
+pub fn diagnostics(
+    document: &Document,
+    results: &[Option<ExampleRun>],
+    warnings: &[String],
+    registry: &FlagRegistry,
+) -> Vec<Diagnostic> {
+    let mut out = Vec::new();
+    for warning in warnings {
+        out.push(diagnostic(
+            Range::new(Position::new(0, 0), Position::new(0, 0)),
+            DiagnosticSeverity::WARNING,
+            "environment",
+            warning.clone(),
+        ));
+    }
+    for error in &document.page.errors {
+        let range = document
+            .index
+            .range_at_column(&document.text, error.line, error.column);
+        let code = serde_json::to_value(error.kind)
+            .ok()
+            .and_then(|value| value.as_str().map(str::to_owned))
+            .unwrap_or_else(|| "parse-error".to_owned());
+        out.push(diagnostic(
+            range,
+            DiagnosticSeverity::ERROR,
+            &code,
+            error.message.clone(),
+        ));
+    }
+    for (example, result) in document.page.examples.iter().zip(results) {
+        if let Some(result) = result
+            && let Some(found) = example_diagnostic(document, example, result, registry)
+        {
+            out.push(found);
+        }
+    }
+    out
+}
+
+fn diagnostic(
+    range: Range,
+    severity: DiagnosticSeverity,
+    code: &str,
+    message: String,
+) -> Diagnostic {
+    Diagnostic {
+        range,
+        severity: Some(severity),
+        code: Some(NumberOrString::String(code.to_owned())),
+        source: Some(SOURCE.to_owned()),
+        message,
+        ..Diagnostic::default()
+    }
+}
+
+/// Where an example's verdict is shown: its expected output, else its first source line.
+pub fn verdict_range(document: &Document, example: &Example) -> Range {
+    let span = &example.span;
+    if span.want_lines > 0 {
+        // From the first character of the output, past its indentation.
+        let first_line = &document.text[span.want_bytes.clone()];
+        let indentation = first_line.len() - first_line.trim_start_matches([' ', '\t']).len();
+        let start = span.want_bytes.start + indentation;
+        let last_line = document
+            .index
+            .line_range(&document.text, span.end_line() - 1);
+        return document
+            .index
+            .range(&document.text, start..last_line.end.max(start));
+    }
+    source_range(document, example)
+}
+
+/// The example's first source line.
+pub fn source_range(document: &Document, example: &Example) -> Range {
+    let line = document
+        .index
+        .line_range(&document.text, example.span.line - 1);
+    document.index.range(&document.text, line)
+}
+
+fn example_diagnostic(
+    document: &Document,
+    example: &Example,
+    result: &ExampleRun,
+    registry: &FlagRegistry,
+) -> Option<Diagnostic> {
+    let got = result.got.as_deref().unwrap_or("");
+    match result.outcome {
+        Outcome::Failed if result.exception.is_some() && example.exc_msg.is_none() => {
+            let exception = result.exception.as_ref()?;
+            let line = exception
+                .exc_msg
+                .trim_end()
+                .lines()
+                .last()
+                .unwrap_or("")
+                .to_owned();
+            Some(diagnostic(
+                source_range(document, example),
+                DiagnosticSeverity::ERROR,
+                "exception",
+                format!("unexpected exception: {line}"),
+            ))
+        }
+        Outcome::Failed => {
+            let (want, actual) = match (&result.exception, &example.exc_msg) {
+                (Some(exception), Some(expected)) => {
+                    (expected.as_str(), exception.exc_msg.as_str())
+                }
+                _ => (example.want.as_str(), got),
+            };
+            let message = diff::first_difference(want, actual)
+                .map_or_else(|| "output differs".to_owned(), |first| first.message());
+            let mut found = diagnostic(
+                verdict_range(document, example),
+                DiagnosticSeverity::ERROR,
+                "failed",
+                message,
+            );
+            let full = diff::unified_diff(want, actual, 3).render_unified("expected", "actual");
+            if !full.is_empty() {
+                found.related_information = Some(vec![DiagnosticRelatedInformation {
+                    location: Location::new(document.uri.clone(), verdict_range(document, example)),
+                    message: full,
+                }]);
+            }
+            Some(found)
+        }
+        Outcome::Timeout | Outcome::Crashed => {
+            let code = if result.outcome == Outcome::Timeout {
+                "timeout"
+            } else {
+                "crashed"
+            };
+            let message = result
+                .fault
+                .clone()
+                .unwrap_or_else(|| "the interpreter stopped".to_owned());
+            Some(diagnostic(
+                source_range(document, example),
+                DiagnosticSeverity::ERROR,
+                code,
+                message,
+            ))
+        }
+        Outcome::Passed => {
+            let verdict = result.judgement.as_ref()?.verdict.as_ref()?;
+            let excuse = verdict.excuse(registry)?;
+            Some(diagnostic(
+                verdict_range(document, example),
+                DiagnosticSeverity::HINT,
+                "excused",
+                excuse,
+            ))
+        }
+        Outcome::Skipped | Outcome::NotRun => None,
+    }
+}

@@ -1,0 +1,41 @@
+//! The language server (`objgraph-doctest lsp`): LSP over stdio with tower-lsp-server, over
+//! the same engine, backend and runner as the CLI. LSP types never leave this module;
+//! `line_index` is the one place positions are converted.
+
+pub mod actions;
+pub mod diagnostics;
+pub mod document;
+pub mod framing;
+pub mod hover;
+pub mod lens;
+pub mod line_index;
+pub mod live;
+pub mod server;
+pub mod settings;
+pub mod symbols;
+
+use std::time::Duration;
+
+use tower_lsp_server::{LspService, Server as LspTransport};
+
+/// Serves LSP on stdin/stdout until the client says `exit` or goes away; every Python process
+/// started for it has ended when this returns.
+pub fn run_stdio() -> anyhow::Result<()> {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()?;
+    runtime.block_on(async {
+        let (service, socket) = LspService::new(server::Server::new);
+        let stopper = service.inner().stopper();
+        let (guarded, reader) = tokio::io::duplex(1 << 20);
+        tokio::spawn(framing::forward_valid_frames(tokio::io::stdin(), guarded));
+        LspTransport::new(reader, tokio::io::stdout(), socket)
+            .serve(service)
+            .await;
+        stopper.stop_everything();
+    });
+    // Runs still blocked on Python were cancelled above; don't wait for stragglers.
+    runtime.shutdown_timeout(Duration::from_secs(2));
+    Ok(())
+}
