@@ -79,6 +79,10 @@ struct Cli {
     #[arg(long, value_name = "DIR")]
     artifacts_dir: Option<PathBuf>,
 
+    /// Cap each page's interpreter at this much memory (address space), in MiB.
+    #[arg(long, value_name = "MIB")]
+    memory_limit: Option<u64>,
+
     /// Start a fresh interpreter for each page instead of forking a warm one.
     #[arg(long)]
     no_fork: bool,
@@ -243,13 +247,19 @@ fn run_and_report(
         timeout: Duration::from_secs_f64(timeout),
         default_flags,
         output_cap: OUTPUT_CAP,
-        memory_limit: None,
+        memory_limit: cli
+            .memory_limit
+            .or(config.memory_limit_mib)
+            .map(|mib| mib.saturating_mul(1024 * 1024)),
         setup_code: config.setup.clone(),
-        artifacts_dir: Some(
-            cli.artifacts_dir
-                .clone()
-                .unwrap_or_else(|| config.root.join(".objgraph-doctest").join("artifacts")),
-        ),
+        artifacts_dir: Some(cli.artifacts_dir.clone().unwrap_or_else(|| {
+            config.root.join(
+                config
+                    .artifacts_dir
+                    .as_deref()
+                    .unwrap_or(".objgraph-doctest/artifacts"),
+            )
+        })),
     };
 
     let palette = Palette::new(cli.color);

@@ -285,3 +285,20 @@ fn no_process_is_left_behind() {
         text(&left.stdout)
     );
 }
+
+#[test]
+fn memory_limit_turns_huge_allocations_into_memory_errors() {
+    let output = run(&["--memory-limit", "512", "run/memory.txt"]);
+    let stdout = text(&output.stdout);
+    assert_eq!(
+        output.status.code(),
+        Some(0),
+        "{stdout}{}",
+        text(&output.stderr)
+    );
+    assert_eq!(
+        stdout.lines().last(),
+        Some("2 passed, 0 failed"),
+        "{stdout}"
+    );
+}

@@ -79,6 +79,8 @@ struct RawConfig {
     preload: Option<Vec<String>>,
     setup: Option<String>,
     jobs: Option<Spanned<usize>>,
+    memory_limit: Option<Spanned<u64>>,
+    artifacts_dir: Option<String>,
     flags: Option<OrderedTable<RawFlag>>,
 }
 
@@ -116,6 +118,10 @@ pub struct Config {
     pub preload: Option<Vec<String>>,
     pub setup: Option<String>,
     pub jobs: Option<usize>,
+    /// Address-space limit per page process, in MiB.
+    pub memory_limit_mib: Option<u64>,
+    /// Where files that examples write are copied (relative to `root`).
+    pub artifacts_dir: Option<String>,
     pub flags: Vec<UserFlag>,
 }
 
@@ -248,6 +254,15 @@ impl RawConfig {
                 "jobs must be at least 1 (leave it out to use one job per core)".to_owned(),
             ));
         }
+        if let Some(limit) = &self.memory_limit
+            && *limit.get_ref() < 64
+        {
+            return Err(locate(
+                Some(limit.span()),
+                "memory-limit is in MiB and must be at least 64 (Python needs that much to start)"
+                    .to_owned(),
+            ));
+        }
         Ok(Config {
             source: Some(source),
             root,
@@ -259,6 +274,8 @@ impl RawConfig {
             preload: self.preload,
             setup: self.setup,
             jobs: self.jobs.map(Spanned::into_inner),
+            memory_limit_mib: self.memory_limit.map(Spanned::into_inner),
+            artifacts_dir: self.artifacts_dir,
             flags,
         })
     }
@@ -353,7 +370,7 @@ mod tests {
     fn keys_are_read() {
         let config = parse(
             "objgraph-doctest.toml",
-            "paths = ['docs']\noptionflags = ['ELLIPSIS']\ntimeout = 5\njobs = 2\n\
+            "paths = ['docs']\noptionflags = ['ELLIPSIS']\ntimeout = 5\njobs = 2\nmemory-limit = 1024\n\
              [flags.ADDRESSES]\nreplace = [{ pattern = '0x[0-9a-f]+', with = '0xADDR' }]\n\
              [flags.TIMING]\nany-output = true\n",
         )
@@ -361,6 +378,7 @@ mod tests {
         .unwrap();
         assert_eq!(config.paths, ["docs"]);
         assert_eq!(config.timeout_seconds, Some(5.0));
+        assert_eq!(config.memory_limit_mib, Some(1024));
         let names: Vec<_> = config.flags.iter().map(|flag| flag.name.as_str()).collect();
         assert_eq!(names, ["ADDRESSES", "TIMING"]);
         let registry = config.flag_registry();
