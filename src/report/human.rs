@@ -108,7 +108,11 @@ fn render_failure(
             .filter(|_| result.exception.is_some())
             .unwrap_or(&example.want);
         let unified = diff::unified_diff(compared_want, compared_got, 3);
-        if !unified.hunks.is_empty() {
+        // With a REPORT_* flag, doctest's own difference above is already a diff.
+        let reported = [Flag::REPORT_UDIFF, Flag::REPORT_CDIFF, Flag::REPORT_NDIFF]
+            .iter()
+            .any(|&flag| result.flags.contains(flag));
+        if !unified.hunks.is_empty() && !reported {
             let _ = writeln!(out, "Diff (-expected +actual):");
             for line in unified.render_unified("expected", "actual").lines().skip(2) {
                 let styled = if line.starts_with('+') {
