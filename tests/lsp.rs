@@ -257,3 +257,74 @@ fn the_client_going_away_ends_everything() {
         "processes left behind"
     );
 }
+
+#[test]
+fn outline_lenses_and_figure_hover_on_a_rest_page() {
+    let page = "Title\n=====\n\nSection\n-------\n\n    >>> 1 + 1\n    2\n\n.. figure:: picture.png\n   :alt: a picture\n";
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("page.rst");
+    std::fs::write(&path, page).expect("page");
+    std::fs::write(dir.path().join("picture.png"), b"\x89PNG").expect("picture");
+    let mut client = LspClient::start(dir.path(), settings());
+    client.initialize(dir.path());
+    let uri = format!("file://{}", path.display());
+    client.open(&uri, "restructuredtext", page);
+    client
+        .diagnostics_where(&uri, WAIT, |found| found.is_empty())
+        .expect("ran");
+    // Wait until the run's results are in (the lens summary counts them).
+    let deadline = std::time::Instant::now() + WAIT;
+    let lenses = loop {
+        let lenses = client.request(
+            "textDocument/codeLens",
+            json!({"textDocument": {"uri": uri}}),
+        );
+        if lenses["result"][0]["command"]["title"] == "1 passed, 0 failed"
+            || std::time::Instant::now() > deadline
+        {
+            break lenses;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    assert_eq!(
+        lenses["result"][0]["command"]["title"], "1 passed, 0 failed",
+        "{lenses}"
+    );
+    assert_eq!(lenses["result"][1]["command"]["title"], "Run page");
+    assert_eq!(lenses["result"][2]["command"]["title"], "Run from here");
+
+    let symbols = client.request(
+        "textDocument/documentSymbol",
+        json!({"textDocument": {"uri": uri}}),
+    );
+    let title = &symbols["result"][0];
+    assert_eq!(title["name"], "Title", "{symbols}");
+    assert_eq!(title["children"][0]["name"], "Section");
+    assert_eq!(title["children"][0]["children"][0]["name"], ">>> 1 + 1");
+
+    let hover = client.request(
+        "textDocument/hover",
+        json!({"textDocument": {"uri": uri}, "position": {"line": 9, "character": 14}}),
+    );
+    let text = hover["result"]["contents"]["value"]
+        .as_str()
+        .unwrap_or("")
+        .to_owned();
+    assert!(
+        text.contains("**figure** →") && text.contains("picture.png"),
+        "{text}"
+    );
+    assert!(text.contains("![picture.png](file://"), "{text}");
+    let links = client.request(
+        "textDocument/documentLink",
+        json!({"textDocument": {"uri": uri}}),
+    );
+    assert!(
+        links["result"][0]["target"]
+            .as_str()
+            .unwrap_or("")
+            .ends_with("/picture.png"),
+        "{links}"
+    );
+    client.shutdown();
+}
