@@ -14,16 +14,16 @@
 //! thread and may cancel them from its own thread with a [`Cancel`].
 
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicI32, Ordering};
 use std::time::{Duration, Instant};
 
-use crate::backend::{Backend, Checkpoint, Fault, PageProcess, PageSetup, RaisedException};
+use crate::backend::{Backend, Checkpoint, PageProcess, PageSetup, RaisedException};
 use crate::engine::judge::{Judgement, judge};
 use crate::engine::{Example, Flag, FlagRegistry, FlagSet, Page};
 use crate::runner::artifacts::{Artifact, ArtifactCollector};
-use crate::runner::run::{ExampleRun, Outcome};
+use crate::runner::run::{ExampleRun, Outcome, fault_outcome, page_identity};
 
 /// Most checkpoints kept per document.
 pub const MAX_CHECKPOINTS: usize = 8;
@@ -251,13 +251,7 @@ impl LiveState {
         // No usable checkpoint: a fresh process from the start of the page.
         self.checkpoints.clear();
         self.executed.clear();
-        let absolute =
-            std::fs::canonicalize(&page.path).unwrap_or_else(|_| PathBuf::from(&page.path));
-        let absolute = absolute.to_string_lossy();
-        let name = Path::new(&page.path).file_name().map_or_else(
-            || page.path.clone(),
-            |name| name.to_string_lossy().into_owned(),
-        );
+        let (absolute, name) = page_identity(page);
         let setup = PageSetup {
             path: &absolute,
             name: &name,
@@ -324,17 +318,7 @@ impl LiveState {
 }
 
 fn not_run(flags: FlagSet) -> ExampleRun {
-    ExampleRun {
-        outcome: Outcome::NotRun,
-        flags,
-        got: None,
-        truncated: false,
-        exception: None,
-        judgement: None,
-        fault: None,
-        duration: Duration::ZERO,
-        artifacts: Vec::new(),
-    }
+    ExampleRun::without_running(Outcome::NotRun, flags)
 }
 
 fn run_from(done: &Executed, got: String, judgement: Judgement, flags: FlagSet) -> ExampleRun {
@@ -389,18 +373,7 @@ fn run_one(
             executed.duration = Duration::from_nanos(result.duration_ns);
         }
         Err(fault) => {
-            let outcome = if fault == Fault::Timeout {
-                Outcome::Timeout
-            } else {
-                Outcome::Crashed
-            };
-            let message = match fault {
-                Fault::Timeout => format!(
-                    "timed out after {}",
-                    crate::runner::run::format_duration(options.timeout)
-                ),
-                other => other.to_string(),
-            };
+            let (outcome, message) = fault_outcome(&fault, options.timeout);
             executed.fault = Some((outcome, message));
             executed.duration = started.elapsed();
         }

@@ -7,7 +7,7 @@ use serde::Serialize;
 use serde::ser::SerializeMap;
 
 use crate::engine::page::ParseErrorKind;
-use crate::engine::{Example, Flag, FlagRegistry, Page, PageFormat};
+use crate::engine::{Example, Flag, FlagRegistry, Page, PageFormat, ParseError};
 
 /// The version of the JSON schema; bumped only for incompatible changes.
 pub const SCHEMA_VERSION: u32 = 1;
@@ -26,12 +26,24 @@ struct PageReport<'a> {
     examples: Vec<ExampleReport<'a>>,
 }
 
+/// A parse error in the JSON reports.
 #[derive(Serialize)]
-struct ErrorReport<'a> {
+pub struct ErrorReport<'a> {
     line: usize,
     column: usize,
     kind: ParseErrorKind,
     message: &'a str,
+}
+
+impl<'a> ErrorReport<'a> {
+    pub fn new(error: &'a ParseError) -> Self {
+        ErrorReport {
+            line: error.line,
+            column: error.column,
+            kind: error.kind,
+            message: &error.message,
+        }
+    }
 }
 
 /// An example's fields in the JSON report; shared with the run report.
@@ -88,16 +100,7 @@ pub fn render_json(pages: &[Page], registry: &FlagRegistry) -> String {
             .map(|page| PageReport {
                 path: &page.path,
                 format: page.format,
-                errors: page
-                    .errors
-                    .iter()
-                    .map(|error| ErrorReport {
-                        line: error.line,
-                        column: error.column,
-                        kind: error.kind,
-                        message: &error.message,
-                    })
-                    .collect(),
+                errors: page.errors.iter().map(ErrorReport::new).collect(),
                 examples: page
                     .examples
                     .iter()

@@ -7,7 +7,7 @@ use crate::engine::{FlagRegistry, PageFormat};
 use crate::runner::artifacts::Artifact;
 use crate::runner::run::{ExampleRun, Outcome, PageRun, Summary};
 
-use super::collect::{ExampleReport, SCHEMA_VERSION};
+use super::collect::{ErrorReport, ExampleReport, SCHEMA_VERSION};
 
 #[derive(Serialize)]
 struct RunReport<'a> {
@@ -26,14 +26,6 @@ struct PageReport<'a> {
     error: Option<&'a str>,
     duration_ms: u128,
     examples: Vec<ExampleRunReport<'a>>,
-}
-
-#[derive(Serialize)]
-struct ErrorReport<'a> {
-    line: usize,
-    column: usize,
-    kind: crate::engine::page::ParseErrorKind,
-    message: &'a str,
 }
 
 #[derive(Serialize)]
@@ -94,17 +86,7 @@ fn page_report<'a>(run: &'a PageRun, registry: &'a FlagRegistry) -> PageReport<'
     PageReport {
         path: &run.page.path,
         format: run.page.format,
-        errors: run
-            .page
-            .errors
-            .iter()
-            .map(|error| ErrorReport {
-                line: error.line,
-                column: error.column,
-                kind: error.kind,
-                message: &error.message,
-            })
-            .collect(),
+        errors: run.page.errors.iter().map(ErrorReport::new).collect(),
         error: run.error.as_deref(),
         duration_ms: run.duration.as_millis(),
         examples: run

@@ -64,7 +64,8 @@ pub struct ExampleRun {
 }
 
 impl ExampleRun {
-    fn without_running(outcome: Outcome, flags: FlagSet) -> ExampleRun {
+    /// The result of an example that did not run (or ran into a fault: fill in the rest).
+    pub fn without_running(outcome: Outcome, flags: FlagSet) -> ExampleRun {
         ExampleRun {
             outcome,
             flags,
@@ -247,12 +248,7 @@ pub fn run_page(
             );
         }
     };
-    let absolute = std::fs::canonicalize(&page.path).unwrap_or_else(|_| PathBuf::from(&page.path));
-    let absolute = absolute.to_string_lossy();
-    let name = Path::new(&page.path).file_name().map_or_else(
-        || page.path.clone(),
-        |name| name.to_string_lossy().into_owned(),
-    );
+    let (absolute, name) = page_identity(&page);
     let setup = PageSetup {
         path: &absolute,
         name: &name,
@@ -311,17 +307,7 @@ pub fn run_page(
                 }
                 Err(fault) => {
                     stopped = true;
-                    let outcome = if fault == Fault::Timeout {
-                        Outcome::Timeout
-                    } else {
-                        Outcome::Crashed
-                    };
-                    let message = match &fault {
-                        Fault::Timeout => {
-                            format!("timed out after {}", format_duration(options.timeout))
-                        }
-                        other => other.to_string(),
-                    };
+                    let (outcome, message) = fault_outcome(&fault, options.timeout);
                     ExampleRun {
                         fault: Some(message),
                         duration: ran.elapsed(),
@@ -348,6 +334,27 @@ fn not_run_from(page: &Page, start: usize, flags_of: &dyn Fn(usize) -> FlagSet) 
     (start..page.examples.len())
         .map(|index| ExampleRun::without_running(Outcome::NotRun, flags_of(index)))
         .collect()
+}
+
+/// What `__file__` and `<doctest NAME[i]>` say for a page: its absolute path and file name.
+pub fn page_identity(page: &Page) -> (String, String) {
+    let absolute = std::fs::canonicalize(&page.path).unwrap_or_else(|_| PathBuf::from(&page.path));
+    let name = Path::new(&page.path).file_name().map_or_else(
+        || page.path.clone(),
+        |name| name.to_string_lossy().into_owned(),
+    );
+    (absolute.to_string_lossy().into_owned(), name)
+}
+
+/// A fault as the outcome it gives its example, and the message for people.
+pub fn fault_outcome(fault: &Fault, timeout: Duration) -> (Outcome, String) {
+    match fault {
+        Fault::Timeout => (
+            Outcome::Timeout,
+            format!("timed out after {}", format_duration(timeout)),
+        ),
+        other => (Outcome::Crashed, other.to_string()),
+    }
 }
 
 /// "30 s", "1.5 s", "250 ms".
