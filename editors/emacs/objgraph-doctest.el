@@ -22,6 +22,7 @@
 ;;; Code:
 
 (defvar eglot-server-programs)
+(defvar eglot-workspace-configuration)
 (declare-function eglot-ensure "eglot" ())
 
 (defgroup objgraph-doctest nil
@@ -79,11 +80,17 @@ $VIRTUAL_ENV, else ./.venv, else python3 on PATH."
 ;;;###autoload
 (defun objgraph-doctest-eglot-setup ()
   "Make Eglot use objgraph-doctest in `rst-mode', `markdown-mode', `text-mode'.
-Eglot gives a buffer one server: this one comes first for those modes."
+Eglot gives a buffer one server: this one comes first for those modes.
+Unless `eglot-workspace-configuration' already has a default, it becomes
+`objgraph-doctest-workspace-configuration', so that the settings Eglot
+sends after connecting are these too, not an empty object."
   (require 'eglot)
   (add-to-list 'eglot-server-programs
                '((rst-mode markdown-mode text-mode)
-                 . objgraph-doctest-contact)))
+                 . objgraph-doctest-contact))
+  (unless (default-value 'eglot-workspace-configuration)
+    (setq-default eglot-workspace-configuration
+                  #'objgraph-doctest-workspace-configuration)))
 
 ;;;###autoload
 (defun objgraph-doctest-eglot-ensure ()
