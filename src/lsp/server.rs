@@ -113,6 +113,8 @@ struct Shared {
     progress: std::sync::atomic::AtomicBool,
     /// Runs in progress, so that shutting down can end them at once.
     running: Mutex<Vec<Cancel>>,
+    /// The client can be asked to refresh code lenses.
+    lens_refresh: std::sync::atomic::AtomicBool,
 }
 
 /// Ends everything the server started; usable after the service is gone.
@@ -143,6 +145,7 @@ impl Server {
                 warnings: RwLock::new(Vec::new()),
                 progress: std::sync::atomic::AtomicBool::new(false),
                 running: Mutex::new(Vec::new()),
+                lens_refresh: std::sync::atomic::AtomicBool::new(false),
             }),
         }
     }
@@ -347,6 +350,13 @@ async fn document_actor(
             (Some(returned), interrupted) => {
                 live = Some(returned);
                 rejudge_and_publish(&shared, &uri, &state, live.as_ref()).await;
+                // Lenses show counts: ask the client to fetch them again.
+                if shared
+                    .lens_refresh
+                    .load(std::sync::atomic::Ordering::Relaxed)
+                {
+                    let _ = shared.client.code_lens_refresh().await;
+                }
                 match interrupted {
                     Some(Interruption::Close) => break,
                     Some(Interruption::Next(trigger)) => next = Some(trigger),
@@ -550,7 +560,7 @@ impl LanguageServer for Server {
         if let Some(options) = &params.initialization_options
             && let Ok(mut settings) = self.shared.settings.write()
         {
-            *settings = Settings::from_json(options);
+            *settings = settings.updated(options);
         }
         let root = params
             .workspace_folders
@@ -634,7 +644,7 @@ impl LanguageServer for Server {
             && !value.is_null()
             && let Ok(mut settings) = self.shared.settings.write()
         {
-            *settings = Settings::from_json(value);
+            *settings = settings.updated(value);
         }
     }
 
@@ -647,7 +657,7 @@ impl LanguageServer for Server {
         if !params.settings.is_null()
             && let Ok(mut settings) = self.shared.settings.write()
         {
-            *settings = Settings::from_json(&params.settings);
+            *settings = settings.updated(&params.settings);
         }
     }
 

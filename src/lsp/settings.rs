@@ -40,12 +40,37 @@ impl Default for Settings {
     }
 }
 
+/// The keys a client may send, each optional, so that a partial update changes only what it
+/// names.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "camelCase", default)]
+struct SettingsUpdate {
+    run_on: Option<RunOn>,
+    execute: Option<bool>,
+    python: Option<String>,
+    debounce_ms: Option<u64>,
+}
+
 impl Settings {
     /// Reads settings from a JSON value, which may hold them directly or under
     /// `objgraphDoctest`; anything unreadable leaves the defaults.
     pub fn from_json(value: &serde_json::Value) -> Settings {
+        Settings::default().updated(value)
+    }
+
+    /// These settings with the keys present in `value` (flat or under `objgraphDoctest`)
+    /// replaced: an empty object or one without our keys changes nothing. When `execute`
+    /// was turned off at start-up (an untrusted workspace), later updates cannot turn it on;
+    /// the client restarts the server once the workspace is trusted.
+    pub fn updated(&self, value: &serde_json::Value) -> Settings {
         let section = value.get("objgraphDoctest").unwrap_or(value);
-        serde_json::from_value(section.clone()).unwrap_or_default()
+        let update: SettingsUpdate = serde_json::from_value(section.clone()).unwrap_or_default();
+        Settings {
+            run_on: update.run_on.unwrap_or(self.run_on),
+            execute: self.execute && update.execute.unwrap_or(self.execute),
+            python: update.python.or_else(|| self.python.clone()),
+            debounce_ms: update.debounce_ms.unwrap_or(self.debounce_ms),
+        }
     }
 }
 
