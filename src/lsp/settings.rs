@@ -92,4 +92,16 @@ mod tests {
             Settings::default()
         );
     }
+
+    #[test]
+    fn updates_change_only_what_they_name_and_never_enable_execution() {
+        let untrusted =
+            Settings::from_json(&serde_json::json!({"execute": false, "runOn": "save"}));
+        assert_eq!(untrusted.updated(&serde_json::json!({})), untrusted);
+        let after = untrusted
+            .updated(&serde_json::json!({"objgraphDoctest": {"execute": true, "debounceMs": 5}}));
+        assert!(!after.execute);
+        assert_eq!(after.run_on, RunOn::Save);
+        assert_eq!(after.debounce_ms, 5);
+    }
 }
