@@ -309,13 +309,24 @@ async fn document_actor(
     let mut live = Some(LiveState::new(artifacts_dir));
     let mut next: Option<Trigger> = None;
     loop {
-        let trigger = match next.take() {
+        let mut trigger = match next.take() {
             Some(trigger) => trigger,
             None => match messages.recv().await {
                 None | Some(ActorMessage::Close) => break,
                 Some(message) => to_trigger(message),
             },
         };
+        // A burst of edits is handled once, for the latest text.
+        let mut closed = false;
+        while let Ok(message) = messages.try_recv() {
+            match message {
+                ActorMessage::Close => closed = true,
+                other => trigger = stronger(trigger, to_trigger(other)),
+            }
+        }
+        if closed {
+            break;
+        }
         // Re-judge at once: cheap, and an edit to expected output needs nothing more.
         let needs_run = rejudge_and_publish(&shared, &uri, &state, live.as_ref()).await;
         let settings = shared.settings();
@@ -376,6 +387,21 @@ fn to_trigger(message: ActorMessage) -> Trigger {
         ActorMessage::Saved => Trigger::Saved,
         ActorMessage::RunPage => Trigger::RunPage,
         ActorMessage::RunFrom(index) => Trigger::RunFrom(index),
+    }
+}
+
+/// Of two pending triggers, the one that asks for more (an explicit run beats an edit).
+fn stronger(first: Trigger, second: Trigger) -> Trigger {
+    let rank = |trigger: Trigger| match trigger {
+        Trigger::Changed => 0,
+        Trigger::Saved => 1,
+        Trigger::RunFrom(_) => 2,
+        Trigger::RunPage => 3,
+    };
+    match (first, second) {
+        (Trigger::RunFrom(a), Trigger::RunFrom(b)) => Trigger::RunFrom(a.min(b)),
+        _ if rank(second) >= rank(first) => second,
+        _ => first,
     }
 }
 
