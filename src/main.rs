@@ -142,16 +142,26 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
         .map(|file| runner::read_page(file, &registry))
         .collect();
 
+    let structure = runner::structure::structure_warnings(&pages, &config.root);
     if cli.collect_only {
         let output = match cli.format {
-            OutputFormat::Json => report::collect::render_json(&pages, &registry),
-            _ => report::collect::render_human(&pages, &registry),
+            OutputFormat::Json => report::collect::render_json(&pages, &registry, &structure),
+            _ => report::collect::render_human(&pages, &registry, &structure),
         };
         write_stdout(&output)?;
         let broken = pages.iter().any(|page| !page.errors.is_empty());
         return Ok(if broken { EXIT_FAILED } else { 0 });
     }
-    run_and_report(&cli, &config, &registry, default_flags, pages, &cwd)
+    let structure = structure.iter().map(ToString::to_string).collect();
+    run_and_report(
+        &cli,
+        &config,
+        &registry,
+        default_flags,
+        pages,
+        structure,
+        &cwd,
+    )
 }
 
 fn load_config(cli: &Cli, cwd: &Path) -> anyhow::Result<Config> {
@@ -186,6 +196,7 @@ fn run_and_report(
     registry: &FlagRegistry,
     default_flags: FlagSet,
     pages: Vec<Page>,
+    structure_warnings: Vec<String>,
     cwd: &Path,
 ) -> anyhow::Result<u8> {
     let started = Instant::now();
@@ -213,7 +224,7 @@ fn run_and_report(
         )
     })?;
 
-    let mut warnings = Vec::new();
+    let mut warnings = structure_warnings;
     if !graphviz_available() {
         warnings.push(
             "graphviz's `dot` is not on PATH: objgraph cannot render images, so examples that \

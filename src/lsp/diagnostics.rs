@@ -8,20 +8,24 @@ use tower_lsp_server::ls_types::{
     Position, Range,
 };
 
-use crate::engine::diff;
-use crate::engine::{Example, FlagRegistry};
+use std::path::Path;
+
+use crate::engine::page::ReferenceKind;
+use crate::engine::{Example, FlagRegistry, diff, graph};
 use crate::runner::run::{ExampleRun, Outcome};
 
 use super::document::Document;
 
 const SOURCE: &str = "objgraph-doctest";
 
-/// All diagnostics of a document: parse errors, results, and `warnings` at the top.
+/// All diagnostics of a document: parse errors, results, references that point nowhere,
+/// and `warnings` at the top. `root` resolves `/`-rooted targets.
 pub fn diagnostics(
     document: &Document,
     results: &[Option<ExampleRun>],
     warnings: &[String],
     registry: &FlagRegistry,
+    root: &Path,
 ) -> Vec<Diagnostic> {
     let mut out = Vec::new();
     for warning in warnings {
@@ -54,7 +58,45 @@ pub fn diagnostics(
             out.push(found);
         }
     }
+    out.extend(missing_targets(document, root));
     out
+}
+
+/// Includes and toctree entries whose files do not exist, as warnings at the target.
+fn missing_targets(document: &Document, root: &Path) -> Vec<Diagnostic> {
+    let page = Path::new(&document.path);
+    document
+        .page
+        .structure
+        .references
+        .iter()
+        .filter_map(|reference| {
+            let exists = match reference.kind {
+                ReferenceKind::Include => {
+                    graph::resolve(page, &reference.target, root).is_none_or(|path| path.exists())
+                }
+                ReferenceKind::Toctree => {
+                    let candidates = graph::toctree_candidates(page, &reference.target, root);
+                    candidates.is_empty() || candidates.iter().any(|path| path.exists())
+                }
+                // Figures and images are often drawn by the page's own examples.
+                ReferenceKind::Figure | ReferenceKind::Image => true,
+            };
+            (!exists).then(|| {
+                diagnostic(
+                    document
+                        .index
+                        .range(&document.text, reference.bytes.clone()),
+                    DiagnosticSeverity::WARNING,
+                    "missing-target",
+                    format!(
+                        "{} does not exist (relative to this page's directory)",
+                        reference.target
+                    ),
+                )
+            })
+        })
+        .collect()
 }
 
 fn diagnostic(

@@ -265,10 +265,20 @@ impl Shared {
     async fn publish(&self, uri: &Uri, state: &Arc<RwLock<DocState>>) {
         let registry = self.registry();
         let warnings = self.warnings.read().map(|w| w.clone()).unwrap_or_default();
+        let root = self
+            .workspace
+            .read()
+            .map(|w| w.config.root.clone())
+            .unwrap_or_default();
         let published = state.write().ok().map(|mut state| {
             state.ensure_parsed(&registry);
-            let found =
-                diagnostics::diagnostics(&state.document, &state.results, &warnings, &registry);
+            let found = diagnostics::diagnostics(
+                &state.document,
+                &state.results,
+                &warnings,
+                &registry,
+                &root,
+            );
             (found, state.document.version)
         });
         if let Some((found, version)) = published {

@@ -8,6 +8,7 @@ use serde::ser::SerializeMap;
 
 use crate::engine::page::ParseErrorKind;
 use crate::engine::{Example, Flag, FlagRegistry, Page, PageFormat, ParseError};
+use crate::runner::structure::StructureWarning;
 
 /// The version of the JSON schema; bumped only for incompatible changes.
 pub const SCHEMA_VERSION: u32 = 1;
@@ -15,6 +16,8 @@ pub const SCHEMA_VERSION: u32 = 1;
 #[derive(Serialize)]
 struct CollectReport<'a> {
     version: u32,
+    /// Includes and toctree entries that point nowhere (they never fail a run).
+    warnings: &'a [StructureWarning],
     pages: Vec<PageReport<'a>>,
 }
 
@@ -92,9 +95,14 @@ impl Serialize for OptionsReport<'_> {
 }
 
 /// The collection as pretty JSON, ending with a newline.
-pub fn render_json(pages: &[Page], registry: &FlagRegistry) -> String {
+pub fn render_json(
+    pages: &[Page],
+    registry: &FlagRegistry,
+    warnings: &[StructureWarning],
+) -> String {
     let report = CollectReport {
         version: SCHEMA_VERSION,
+        warnings,
         pages: pages
             .iter()
             .map(|page| PageReport {
@@ -120,8 +128,19 @@ pub fn render_json(pages: &[Page], registry: &FlagRegistry) -> String {
 
 /// The collection as a listing: each page, its examples' first lines, and errors located as
 /// `path:line:column`.
-pub fn render_human(pages: &[Page], registry: &FlagRegistry) -> String {
+pub fn render_human(
+    pages: &[Page],
+    registry: &FlagRegistry,
+    warnings: &[StructureWarning],
+) -> String {
     let mut out = String::new();
+    for warning in warnings {
+        let location = match warning.line {
+            Some(line) => format!("{}:{line}", warning.path),
+            None => warning.path.clone(),
+        };
+        let _ = writeln!(out, "{location}: warning: {}", warning.message);
+    }
     let mut examples = 0;
     let mut errors = 0;
     for page in pages {

@@ -5,6 +5,7 @@ pub mod artifacts;
 pub mod config;
 pub mod discover;
 pub mod run;
+pub mod structure;
 pub mod write;
 
 use std::path::{Path, PathBuf};
