@@ -302,3 +302,24 @@ fn memory_limit_turns_huge_allocations_into_memory_errors() {
         "{stdout}"
     );
 }
+
+#[test]
+fn our_own_docs_pass() {
+    // The user's manual is a set of example pages: CI runs them as a user would.
+    let output = run_in(&common::repo_root(), &[]);
+    let stdout = text(&output.stdout);
+    assert_eq!(
+        output.status.code(),
+        Some(0),
+        "{stdout}{}",
+        text(&output.stderr)
+    );
+    assert!(
+        stdout
+            .lines()
+            .last()
+            .unwrap_or("")
+            .contains(" passed, 0 failed"),
+        "{stdout}"
+    );
+}

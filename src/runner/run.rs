@@ -357,7 +357,7 @@ pub fn fault_outcome(fault: &Fault, timeout: Duration) -> (Outcome, String) {
     }
 }
 
-/// "30 s", "1.5 s", "250 ms".
+/// "30 s", "1.5 s", "250 ms", "0.3 ms".
 pub fn format_duration(duration: Duration) -> String {
     if duration >= Duration::from_secs(1) {
         let seconds = duration.as_secs_f64();
@@ -366,7 +366,9 @@ pub fn format_duration(duration: Duration) -> String {
         } else {
             format!("{seconds:.1} s")
         }
-    } else {
+    } else if duration >= Duration::from_millis(10) {
         format!("{} ms", duration.as_millis())
+    } else {
+        format!("{:.1} ms", duration.as_secs_f64() * 1000.0)
     }
 }
