@@ -9,6 +9,9 @@
 //! - Checkpoints are bounded ([`MAX_CHECKPOINTS`]) and spaced out along the page, with one
 //!   before the last example and one before the example just edited, where edits tend to
 //!   come again.
+//! - Checkpoints an edit made stale are retired, not ended, during the run: ending a chain of
+//!   paused interpreters costs a few milliseconds of CPU (and slows the next fork), which
+//!   the caller spends after it has published the results ([`LiveState::release_retired`]).
 //!
 //! Runs are blocking (they wait on Python); the document's actor runs them on a blocking
 //! thread and may cancel them from its own thread with a [`Cancel`].
@@ -79,6 +82,8 @@ pub struct LiveState {
     pub executed: Vec<Executed>,
     /// Interpreter states before example i, valid for the sources in `executed[..i]`.
     checkpoints: BTreeMap<usize, Checkpoint>,
+    /// Stale checkpoints still alive, ended by `release_retired` (or when this is dropped).
+    retired: Vec<Checkpoint>,
     artifacts_dir: PathBuf,
 }
 
@@ -111,12 +116,18 @@ impl LiveState {
         LiveState {
             executed: Vec::new(),
             checkpoints: BTreeMap::new(),
+            retired: Vec::new(),
             artifacts_dir,
         }
     }
 
     pub fn checkpoint_count(&self) -> usize {
         self.checkpoints.len()
+    }
+
+    /// Ends the checkpoints the last update made stale (call it once results are out).
+    pub fn release_retired(&mut self) {
+        self.retired.clear();
     }
 
     /// The first example that must run again for `page`: the first whose source (or SKIP)
@@ -165,8 +176,9 @@ impl LiveState {
             .range(from + 1..)
             .map(|(&k, _)| k)
             .collect();
+        // Kept alive until the caller has published: see the module docs.
         for index in stale {
-            self.checkpoints.remove(&index);
+            self.retired.extend(self.checkpoints.remove(&index));
         }
         let wanted_checkpoint = self.checkpoints.range(..=from).next_back().map(|(&k, _)| k);
         let Some((mut runner, workdir, start)) =
@@ -248,7 +260,10 @@ impl LiveState {
         {
             return Some((runner, workdir, index));
         }
-        // No usable checkpoint: a fresh process from the start of the page.
+        // No usable checkpoint: a fresh process from the start of the page. Ending the old
+        // page's first process ends its whole group, retired checkpoints included: end them
+        // now, before their pids can be reused.
+        self.retired.clear();
         self.checkpoints.clear();
         self.executed.clear();
         let (absolute, name) = page_identity(page);

@@ -368,9 +368,11 @@ async fn document_actor(
         };
         let Some(taken) = live.take() else { break };
         match run(&shared, &uri, &state, taken, force_from, &mut messages).await {
-            (Some(returned), interrupted) => {
+            (Some(mut returned), interrupted) => {
+                rejudge_and_publish(&shared, &uri, &state, Some(&returned)).await;
+                // Results are out: now end the checkpoints this run made stale.
+                returned.release_retired();
                 live = Some(returned);
-                rejudge_and_publish(&shared, &uri, &state, live.as_ref()).await;
                 // Lenses show counts: ask the client to fetch them again.
                 if shared
                     .lens_refresh
