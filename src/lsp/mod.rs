@@ -34,8 +34,12 @@ pub fn run_stdio() -> anyhow::Result<()> {
             .serve(service)
             .await;
         stopper.stop_everything();
+        // Let the documents' actors drop their interpreters (ending their processes).
+        tokio::time::sleep(Duration::from_millis(100)).await;
     });
-    // Runs still blocked on Python were cancelled above; don't wait for stragglers.
-    runtime.shutdown_timeout(Duration::from_secs(2));
+    // Don't wait for the runtime's stdin reader: it blocks until the client closes the pipe,
+    // which an editor may never do. Anything still running was cancelled above, and every
+    // Python process dies with the zygote, whose connection closes when we exit.
+    runtime.shutdown_background();
     Ok(())
 }
