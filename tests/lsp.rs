@@ -218,7 +218,8 @@ fn malformed_input_and_unknown_methods_do_not_kill_the_server() {
         json!({"textDocument": {"uri": uri}, "position": {"line": 9999, "character": 9999}}),
     );
     assert!(far.get("result").is_some(), "{far}");
-    for version in 2..200 {
+    // A thousand edits in a burst, faster than any typist.
+    for version in 2..1002 {
         client.notify(
             "textDocument/didChange",
             json!({
@@ -233,7 +234,7 @@ fn malformed_input_and_unknown_methods_do_not_kill_the_server() {
         "textDocument/documentSymbol",
         json!({"textDocument": {"uri": uri}}),
     );
-    assert_eq!(symbols["result"][0]["name"], ">>> 1 + 199");
+    assert_eq!(symbols["result"][0]["name"], ">>> 1 + 1001");
     client.shutdown();
 }
 
@@ -327,4 +328,41 @@ fn outline_lenses_and_figure_hover_on_a_rest_page() {
         "{links}"
     );
     client.shutdown();
+}
+
+#[test]
+fn a_ten_megabyte_document_is_absorbed() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut client = LspClient::start(dir.path(), json!({"execute": false}));
+    client.initialize(dir.path());
+    let uri = format!("file://{}/big.txt", dir.path().display());
+    let unit =
+        "Some prose about the example below, long enough to matter.\n\n    >>> 1 + 1\n    2\n\n";
+    let big = unit.repeat(10 * 1024 * 1024 / unit.len() + 1);
+    client.open(&uri, "plaintext", &big);
+    let symbols = client.request(
+        "textDocument/documentSymbol",
+        json!({"textDocument": {"uri": uri}}),
+    );
+    assert!(
+        symbols["result"]
+            .as_array()
+            .is_some_and(|found| found.len() > 100_000),
+        "no outline"
+    );
+    for version in 2..22 {
+        client.notify(
+            "textDocument/didChange",
+            json!({
+                "textDocument": {"uri": uri, "version": version},
+                "contentChanges": [{"range": {"start": {"line": 0, "character": 0}, "end": {"line": 0, "character": 4}}, "text": "Some"}],
+            }),
+        );
+    }
+    let hover = client.request(
+        "textDocument/hover",
+        json!({"textDocument": {"uri": uri}, "position": {"line": 2, "character": 8}}),
+    );
+    assert!(hover.get("result").is_some(), "{hover}");
+    assert!(client.shutdown().success());
 }
