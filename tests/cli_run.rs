@@ -323,3 +323,38 @@ fn our_own_docs_pass() {
         "{stdout}"
     );
 }
+
+#[test]
+fn configured_setup_code_runs_before_each_page_and_its_failure_is_reported() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    std::fs::create_dir(dir.path().join("docs")).expect("docs");
+    std::fs::write(dir.path().join("docs/page.txt"), ">>> math.floor(2.5)\n2\n").expect("page");
+    std::fs::write(
+        dir.path().join("objgraph-doctest.toml"),
+        "setup = 'import math'\n",
+    )
+    .expect("config");
+    let output = run_in(dir.path(), &[]);
+    assert_eq!(output.status.code(), Some(0), "{}", text(&output.stdout));
+
+    std::fs::write(
+        dir.path().join("objgraph-doctest.toml"),
+        "setup = 'import no_such_module'\n",
+    )
+    .expect("config");
+    let output = run_in(dir.path(), &[]);
+    let stdout = text(&output.stdout);
+    assert_eq!(output.status.code(), Some(1), "{stdout}");
+    assert!(
+        stdout.contains("Page could not run: the page's setup code failed"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("ModuleNotFoundError: No module named 'no_such_module'"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.ends_with("0 passed, 0 failed, 1 not run, 1 page error\n"),
+        "{stdout}"
+    );
+}
