@@ -13,7 +13,7 @@ use anyhow::Context;
 use clap::Parser;
 
 use objgraph_doctest::backend::{Backend, BackendOptions, interpreter};
-use objgraph_doctest::engine::update::{Actual, accept_actual, apply_edits};
+use objgraph_doctest::engine::update::{accept_actual, apply_edits};
 use objgraph_doctest::engine::{FlagRegistry, FlagSet, Page};
 use objgraph_doctest::report::style::{ColorChoice, Palette};
 use objgraph_doctest::report::{self, OutputFormat};
@@ -343,14 +343,7 @@ fn update_pages(runs: &[PageRun], registry: &FlagRegistry) -> anyhow::Result<Str
             .zip(&run.examples)
             .filter(|(_, result)| result.outcome == Outcome::Failed)
             .filter_map(|(example, result)| {
-                let actual = Actual {
-                    got: result.got.as_deref()?,
-                    exc_msg: result
-                        .exception
-                        .as_ref()
-                        .map(|exception| exception.exc_msg.as_str()),
-                };
-                accept_actual(page, example, actual, result.flags, registry)
+                accept_actual(page, example, result.actual()?, result.flags, registry)
             })
             .collect();
         if edits.is_empty() {

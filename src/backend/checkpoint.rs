@@ -38,16 +38,9 @@ impl PageProcess {
     /// example; `self` goes on as the runner (a new process with the same state).
     pub fn checkpoint(&mut self, backend: &Backend) -> Result<Checkpoint, BackendError> {
         let token = backend.next_token("runner");
-        let listener = backend.lock_listener()?;
-        self.send(&Request::Checkpoint { token: &token })?;
-        let (stream, hello) = accept_from(&listener, None, FORK_TIMEOUT)?;
-        drop(listener);
-        if hello.token.as_deref() != Some(token.as_str()) {
-            return Err(BackendError::Lost(format!(
-                "expected runner {token}, got {:?}",
-                hello.token
-            )));
-        }
+        let (stream, hello) = fork_runner(backend, &token, || {
+            self.send(&Request::Checkpoint { token: &token })
+        })?;
         match self.read_event(Instant::now() + FORK_TIMEOUT) {
             Ok(Event::Forked { .. }) => {}
             other => {
@@ -83,22 +76,14 @@ impl Checkpoint {
         workdir: &Path,
     ) -> Result<PageProcess, BackendError> {
         let token = backend.next_token("runner");
-        let listener = backend.lock_listener()?;
-        write_request(
-            &mut self.stream,
-            &Request::Resume {
-                token: &token,
-                workdir: &workdir.to_string_lossy(),
-            },
-        )?;
-        let (stream, hello) = accept_from(&listener, None, FORK_TIMEOUT)?;
-        drop(listener);
-        if hello.token.as_deref() != Some(token.as_str()) {
-            return Err(BackendError::Lost(format!(
-                "expected runner {token}, got {:?}",
-                hello.token
-            )));
-        }
+        let workdir = workdir.to_string_lossy();
+        let request = Request::Resume {
+            token: &token,
+            workdir: &workdir,
+        };
+        let (stream, hello) = fork_runner(backend, &token, || {
+            write_request(&mut self.stream, &request)
+        })?;
         self.await_forked()?;
         Ok(PageProcess {
             pid: hello.pid,
@@ -123,6 +108,26 @@ impl Checkpoint {
             ))),
         }
     }
+}
+
+/// Sends the request that forks a runner and waits for the runner to say hello with `token`.
+/// The socket is held meanwhile, so the next connection is the runner's.
+fn fork_runner(
+    backend: &Backend,
+    token: &str,
+    send: impl FnOnce() -> std::io::Result<()>,
+) -> Result<(std::os::unix::net::UnixStream, super::protocol::Hello), BackendError> {
+    let listener = backend.lock_listener()?;
+    send()?;
+    let (stream, hello) = accept_from(&listener, None, FORK_TIMEOUT)?;
+    drop(listener);
+    if hello.token.as_deref() != Some(token) {
+        return Err(BackendError::Lost(format!(
+            "expected runner {token}, got {:?}",
+            hello.token
+        )));
+    }
+    Ok((stream, hello))
 }
 
 impl Drop for Checkpoint {

@@ -410,7 +410,7 @@ fn mark_blank_lines(got: &str) -> String {
 }
 
 /// `_indent`: four spaces before every line that is not empty (lines end at `\n`).
-fn indent(text: &str) -> String {
+pub fn indent(text: &str) -> String {
     let mut out = String::with_capacity(text.len() + 16);
     for line in text.split_inclusive('\n') {
         if line != "\n" {

@@ -9,7 +9,7 @@ use tower_lsp_server::ls_types::{
 };
 
 use crate::engine::check::check_output;
-use crate::engine::update::{Actual, TextEdit as EngineEdit, accept_actual};
+use crate::engine::update::{TextEdit as EngineEdit, accept_actual};
 use crate::engine::{Example, Flag, FlagRegistry};
 use crate::runner::run::{ExampleRun, Outcome};
 
@@ -97,14 +97,13 @@ fn accept_edit(
     result: &ExampleRun,
     registry: &FlagRegistry,
 ) -> Option<EngineEdit> {
-    let actual = Actual {
-        got: result.got.as_deref()?,
-        exc_msg: result
-            .exception
-            .as_ref()
-            .map(|exception| exception.exc_msg.as_str()),
-    };
-    accept_actual(&document.page, example, actual, result.flags, registry)
+    accept_actual(
+        &document.page,
+        example,
+        result.actual()?,
+        result.flags,
+        registry,
+    )
 }
 
 /// The output would pass if NODES_VARY were on (and it is not).

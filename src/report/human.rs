@@ -196,15 +196,9 @@ pub fn render_warning(message: &str, palette: &Palette) -> String {
     format!("{} {message}\n", palette.warning("warning:"))
 }
 
-/// doctest's `_indent`: four spaces before every non-empty line.
+/// doctest's `_indent`, ending with a line end.
 fn indent(text: &str) -> String {
-    let mut out = String::with_capacity(text.len() + 16);
-    for line in text.split_inclusive('\n') {
-        if line != "\n" {
-            out.push_str("    ");
-        }
-        out.push_str(line);
-    }
+    let mut out = diff::indent(text);
     if !out.is_empty() && !out.ends_with('\n') {
         out.push('\n');
     }

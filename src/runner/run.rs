@@ -64,6 +64,17 @@ pub struct ExampleRun {
 }
 
 impl ExampleRun {
+    /// What the example did, as accepting its output needs it; `None` if it did not run.
+    pub fn actual(&self) -> Option<crate::engine::update::Actual<'_>> {
+        Some(crate::engine::update::Actual {
+            got: self.got.as_deref()?,
+            exc_msg: self
+                .exception
+                .as_ref()
+                .map(|exception| exception.exc_msg.as_str()),
+        })
+    }
+
     /// The result of an example that did not run (or ran into a fault: fill in the rest).
     pub fn without_running(outcome: Outcome, flags: FlagSet) -> ExampleRun {
         ExampleRun {

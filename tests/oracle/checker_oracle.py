@@ -17,29 +17,10 @@ import re
 import sys
 import types
 
-NODES_VARY = doctest.register_optionflag("NODES_VARY")
-RANDOM_OUTPUT = doctest.register_optionflag("RANDOM_OUTPUT")
+from objgraph_checker import NODES_VARY, RANDOM_OUTPUT, IgnoreNodeCountChecker, RandomOutputChecker  # noqa: F401
 SUBSTITUTE = doctest.register_optionflag("SUBSTITUTE")
 ANY_OUTPUT = doctest.register_optionflag("ANY_OUTPUT")
 USER_FLAGS = SUBSTITUTE | ANY_OUTPUT
-
-
-# objgraph 3.7.0's tests.py, verbatim in behaviour.
-class RandomOutputChecker(doctest.OutputChecker):
-    def check_output(self, want, got, optionflags):
-        if optionflags & RANDOM_OUTPUT:
-            return got != ""
-        return doctest.OutputChecker.check_output(self, want, got, optionflags)
-
-
-class IgnoreNodeCountChecker(RandomOutputChecker):
-    _r = re.compile(r"\(\d+ nodes\)$", re.MULTILINE)
-
-    def check_output(self, want, got, optionflags):
-        if optionflags & NODES_VARY:
-            want = self._r.sub("(X nodes)", want)
-            got = self._r.sub("(X nodes)", got)
-        return RandomOutputChecker.check_output(self, want, got, optionflags)
 
 
 class UserFlagChecker(doctest.OutputChecker):

@@ -13,26 +13,7 @@ import shutil
 import sys
 import tempfile
 
-NODES_VARY = doctest.register_optionflag("NODES_VARY")
-RANDOM_OUTPUT = doctest.register_optionflag("RANDOM_OUTPUT")
-
-
-# objgraph 3.7.0's tests.py, verbatim in behaviour.
-class RandomOutputChecker(doctest.OutputChecker):
-    def check_output(self, want, got, optionflags):
-        if optionflags & RANDOM_OUTPUT:
-            return got != ""
-        return doctest.OutputChecker.check_output(self, want, got, optionflags)
-
-
-class IgnoreNodeCountChecker(RandomOutputChecker):
-    _r = re.compile(r"\(\d+ nodes\)$", re.MULTILINE)
-
-    def check_output(self, want, got, optionflags):
-        if optionflags & NODES_VARY:
-            want = self._r.sub("(X nodes)", want)
-            got = self._r.sub("(X nodes)", got)
-        return RandomOutputChecker.check_output(self, want, got, optionflags)
+from objgraph_checker import NODES_VARY, RANDOM_OUTPUT, IgnoreNodeCountChecker, RandomOutputChecker  # noqa: F401
 
 
 class RecordingRunner(doctest.DocTestRunner):
