@@ -116,13 +116,8 @@ fn failing_example_hover_quick_fix_and_clean_exit() {
         .clone();
     let edit = &accept["edit"]["changes"][&uri][0];
     assert_eq!(edit["newText"], "    42\n");
-    client.notify(
-        "textDocument/didChange",
-        json!({
-            "textDocument": {"uri": uri, "version": 2},
-            "contentChanges": [{"range": edit["range"], "text": edit["newText"]}],
-        }),
-    );
+    let new_text = edit["newText"].as_str().unwrap_or("").to_owned();
+    client.change(&uri, 2, Some(edit["range"].clone()), &new_text);
     let cleared = client.diagnostics_where(&uri, WAIT, |found| found.is_empty());
     assert!(cleared.is_some(), "the diagnostic did not go away");
 
@@ -152,12 +147,11 @@ fn editing_expected_output_rejudges_without_running() {
         .diagnostics_where(&uri, WAIT, |found| codes(found) == ["failed"])
         .expect("first run");
     // Change "41" to "42" in place: the cached output is judged again, nothing runs.
-    client.notify(
-        "textDocument/didChange",
-        json!({
-            "textDocument": {"uri": uri, "version": 2},
-            "contentChanges": [{"range": {"start": {"line": 8, "character": 4}, "end": {"line": 8, "character": 6}}, "text": "42"}],
-        }),
+    client.change(
+        &uri,
+        2,
+        Some(json!({"start": {"line": 8, "character": 4}, "end": {"line": 8, "character": 6}})),
+        "42",
     );
     let started = std::time::Instant::now();
     client
@@ -165,12 +159,11 @@ fn editing_expected_output_rejudges_without_running() {
         .expect("re-judged");
     assert!(started.elapsed() < Duration::from_secs(5));
     // Breaking the source of the last example re-runs from a checkpoint and reports it.
-    client.notify(
-        "textDocument/didChange",
-        json!({
-            "textDocument": {"uri": uri, "version": 3},
-            "contentChanges": [{"range": {"start": {"line": 9, "character": 8}, "end": {"line": 9, "character": 19}}, "text": "print('no')"}],
-        }),
+    client.change(
+        &uri,
+        3,
+        Some(json!({"start": {"line": 9, "character": 8}, "end": {"line": 9, "character": 19}})),
+        "print('no')",
     );
     let found = client
         .diagnostics_where(&uri, WAIT, |found| codes(found) == ["failed"])
@@ -220,13 +213,8 @@ fn malformed_input_and_unknown_methods_do_not_kill_the_server() {
     assert!(far.get("result").is_some(), "{far}");
     // A thousand edits in a burst, faster than any typist.
     for version in 2..1002 {
-        client.notify(
-            "textDocument/didChange",
-            json!({
-                "textDocument": {"uri": uri, "version": version},
-                "contentChanges": [{"text": format!(">>> 1 + {version}\n{}\n", version + 1)}],
-            }),
-        );
+        let text = format!(">>> 1 + {version}\n{}\n", version + 1);
+        client.change(&uri, version, None, &text);
     }
     let settled = client.diagnostics_where(&uri, WAIT, |found| found.is_empty());
     assert!(settled.is_some());
@@ -351,12 +339,11 @@ fn a_ten_megabyte_document_is_absorbed() {
         "no outline"
     );
     for version in 2..22 {
-        client.notify(
-            "textDocument/didChange",
-            json!({
-                "textDocument": {"uri": uri, "version": version},
-                "contentChanges": [{"range": {"start": {"line": 0, "character": 0}, "end": {"line": 0, "character": 4}}, "text": "Some"}],
-            }),
+        client.change(
+            &uri,
+            version,
+            Some(json!({"start": {"line": 0, "character": 0}, "end": {"line": 0, "character": 4}})),
+            "Some",
         );
     }
     let hover = client.request(

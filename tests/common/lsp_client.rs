@@ -196,6 +196,19 @@ impl LspClient {
         );
     }
 
+    /// Sends `didChange` with one change: `range` (an LSP range as JSON) replaced by `text`,
+    /// or the whole text when `range` is `None`.
+    pub fn change(&mut self, uri: &str, version: i64, range: Option<Value>, text: &str) {
+        let change = match range {
+            Some(range) => json!({"range": range, "text": text}),
+            None => json!({"text": text}),
+        };
+        self.notify(
+            "textDocument/didChange",
+            json!({"textDocument": {"uri": uri, "version": version}, "contentChanges": [change]}),
+        );
+    }
+
     /// Ends the session politely and waits for the server to exit.
     pub fn shutdown(mut self) -> std::process::ExitStatus {
         let _ = self.request("shutdown", Value::Null);
