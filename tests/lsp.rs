@@ -64,14 +64,7 @@ fn failing_example_hover_quick_fix_and_clean_exit() {
     assert_eq!(failure["message"], "line 1: expected '41', got '42'");
 
     // Hover on the graph example: its output and the image it drew, as a path that exists.
-    let hover = client.request(
-        "textDocument/hover",
-        json!({"textDocument": {"uri": uri}, "position": {"line": 4, "character": 10}}),
-    );
-    let text = hover["result"]["contents"]["value"]
-        .as_str()
-        .expect("markdown hover")
-        .to_owned();
+    let text = client.hover_text(&uri, 4, 10);
     assert!(text.contains("**passed**"), "{text}");
     assert!(text.contains("Image generated as refs.png"), "{text}");
     let image = text
@@ -85,14 +78,7 @@ fn failing_example_hover_quick_fix_and_clean_exit() {
     assert!(text.contains("![refs.png](file://"), "{text}");
 
     // Hover on the failing example shows the diff.
-    let hover = client.request(
-        "textDocument/hover",
-        json!({"textDocument": {"uri": uri}, "position": {"line": 7, "character": 6}}),
-    );
-    let text = hover["result"]["contents"]["value"]
-        .as_str()
-        .unwrap_or("")
-        .to_owned();
+    let text = client.hover_text(&uri, 7, 6);
     assert!(
         text.contains("**failed**") && text.contains("-41\n+42"),
         "{text}"
@@ -291,14 +277,7 @@ fn outline_lenses_and_figure_hover_on_a_rest_page() {
     assert_eq!(title["children"][0]["name"], "Section");
     assert_eq!(title["children"][0]["children"][0]["name"], ">>> 1 + 1");
 
-    let hover = client.request(
-        "textDocument/hover",
-        json!({"textDocument": {"uri": uri}, "position": {"line": 9, "character": 14}}),
-    );
-    let text = hover["result"]["contents"]["value"]
-        .as_str()
-        .unwrap_or("")
-        .to_owned();
+    let text = client.hover_text(&uri, 9, 14);
     assert!(
         text.contains("**figure** →") && text.contains("picture.png"),
         "{text}"

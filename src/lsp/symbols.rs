@@ -45,13 +45,7 @@ pub fn document_symbols(document: &Document) -> Vec<DocumentSymbol> {
     let mut examples = document.page.examples.iter().peekable();
     for (position, section) in sections.iter().enumerate() {
         while let Some(example) = examples.next_if(|example| example.span.line < section.line) {
-            attach(
-                &mut nodes,
-                &mut roots,
-                usize::MAX,
-                example_symbol(example),
-                true,
-            );
+            push_child(&mut nodes, &mut roots, example_symbol(example));
         }
         let start = index.line_range(text, section.line - 1);
         let end = index.line_range(text, section_end(position));
@@ -65,16 +59,10 @@ pub fn document_symbols(document: &Document) -> Vec<DocumentSymbol> {
             selection_range: index.range(text, start),
             children: Some(Vec::new()),
         };
-        attach(&mut nodes, &mut roots, section.level, symbol, false);
+        attach(&mut nodes, &mut roots, section.level, symbol);
     }
     for example in examples {
-        attach(
-            &mut nodes,
-            &mut roots,
-            usize::MAX,
-            example_symbol(example),
-            true,
-        );
+        push_child(&mut nodes, &mut roots, example_symbol(example));
     }
     while let Some((_, done)) = nodes.pop() {
         push_child(&mut nodes, &mut roots, done);
@@ -82,18 +70,13 @@ pub fn document_symbols(document: &Document) -> Vec<DocumentSymbol> {
     roots
 }
 
-/// Adds `symbol` at `level` (examples are leaves under the innermost open section).
+/// Opens section `symbol` at `level`, closing the open sections at the same or a deeper level.
 fn attach(
     nodes: &mut Vec<(usize, DocumentSymbol)>,
     roots: &mut Vec<DocumentSymbol>,
     level: usize,
     symbol: DocumentSymbol,
-    leaf: bool,
 ) {
-    if leaf {
-        push_child(nodes, roots, symbol);
-        return;
-    }
     while nodes.last().is_some_and(|(open, _)| *open >= level) {
         if let Some((_, done)) = nodes.pop() {
             push_child(nodes, roots, done);

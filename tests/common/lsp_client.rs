@@ -209,6 +209,18 @@ impl LspClient {
         );
     }
 
+    /// The Markdown of the hover at a position ("" when there is none).
+    pub fn hover_text(&mut self, uri: &str, line: u32, character: u32) -> String {
+        let hover = self.request(
+            "textDocument/hover",
+            json!({"textDocument": {"uri": uri}, "position": {"line": line, "character": character}}),
+        );
+        hover["result"]["contents"]["value"]
+            .as_str()
+            .unwrap_or("")
+            .to_owned()
+    }
+
     /// Ends the session politely and waits for the server to exit.
     pub fn shutdown(mut self) -> std::process::ExitStatus {
         let _ = self.request("shutdown", Value::Null);
