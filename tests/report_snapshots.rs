@@ -1,0 +1,113 @@
+//! Every report format, as users see it, on one fixed set of pages (`tests/pages/reports/`):
+//! passing and failing examples, an exception, objgraph's flags, a timeout, a crash, a page
+//! doctest cannot load, a page without examples, Markdown, and a graph drawn by objgraph.
+//!
+//! The pages are copied into a temporary directory and run there, so the reports name them
+//! by relative path; what varies run to run (durations, timestamps, temporary paths,
+//! objgraph's `.dot` file names) is redacted before the snapshot is compared.
+
+mod common;
+
+use std::path::Path;
+use std::process::{Command, Output, Stdio};
+
+use regex::Regex;
+
+/// The fixed pages, copied into a fresh directory.
+fn pages_in_temp_dir() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let source = common::repo_root()
+        .join("tests")
+        .join("pages")
+        .join("reports");
+    for entry in std::fs::read_dir(&source).expect("report pages") {
+        let path = entry.expect("entry").path();
+        std::fs::copy(&path, dir.path().join(path.file_name().expect("name"))).expect("copy");
+    }
+    dir
+}
+
+fn run_format(dir: &Path, format: &str) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_objgraph-doctest"))
+        .args([
+            "--python",
+            &common::python_with_objgraph(),
+            "--color",
+            "never",
+            "--timeout",
+            "2",
+            "--jobs",
+            "2",
+            "--artifacts-dir",
+            "artifacts",
+            "--format",
+            format,
+            ".",
+        ])
+        .current_dir(dir)
+        .stdin(Stdio::null())
+        .env_remove("NO_COLOR")
+        .output()
+        .expect("the binary runs")
+}
+
+/// What varies from run to run, replaced by stable placeholders.
+fn redact(text: &str, dir: &Path) -> String {
+    let canonical = std::fs::canonicalize(dir).unwrap_or_else(|_| dir.to_path_buf());
+    let mut text = text.replace(&canonical.to_string_lossy().into_owned(), "[DIR]");
+    text = text.replace(&dir.to_string_lossy().into_owned(), "[DIR]");
+    let temp = std::env::temp_dir();
+    let temp = regex::escape(temp.to_string_lossy().trim_end_matches('/'));
+    let in_temp = format!(r"{temp}/[^\s\x22']*/objgraph-");
+    let rules = [
+        // objgraph's .dot files are named by tempfile: "/tmp/objgraph-k2j3h4.dot".
+        (in_temp.as_str(), "[TMP]/objgraph-"),
+        (r"objgraph-[A-Za-z0-9_]+\.dot", "objgraph-[ID].dot"),
+        // Sizes of files graphviz and objgraph write vary with object addresses.
+        (r#""size": [0-9]+"#, r#""size": "[bytes]""#),
+        (r#""duration_ms": [0-9.e-]+"#, r#""duration_ms": "[ms]""#),
+        (r#"time="[0-9.]+""#, r#"time="[s]""#),
+        (r#"timestamp="[^"]+""#, r#"timestamp="[when]""#),
+    ];
+    for (pattern, replacement) in rules {
+        text = Regex::new(pattern)
+            .expect("redaction pattern")
+            .replace_all(&text, replacement)
+            .into_owned();
+    }
+    text
+}
+
+fn snapshot_of(format: &str) -> String {
+    let dir = pages_in_temp_dir();
+    let output = run_format(dir.path(), format);
+    assert_eq!(
+        output.status.code(),
+        Some(1),
+        "some examples fail on purpose; stderr: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    redact(&String::from_utf8_lossy(&output.stdout), dir.path())
+}
+
+#[test]
+fn human_report() {
+    insta::assert_snapshot!("human", snapshot_of("human"));
+}
+
+#[test]
+fn json_report() {
+    let text = snapshot_of("json");
+    serde_json::from_str::<serde_json::Value>(&text).expect("the redacted report is still JSON");
+    insta::assert_snapshot!("json", text);
+}
+
+#[test]
+fn junit_report() {
+    insta::assert_snapshot!("junit", snapshot_of("junit"));
+}
+
+#[test]
+fn github_report() {
+    insta::assert_snapshot!("github", snapshot_of("github"));
+}
