@@ -3,12 +3,20 @@
 //! `<BLANKLINE>`), and keeping the expected lines that already match (a node count under
 //! NODES_VARY, a line with `...` under ELLIPSIS). Used by `--update` and by the editor's
 //! quick fix; pure, so both get the same edit.
+//!
+//! An edit is only offered when the page can hold it: the updated text is parsed again and
+//! must have the same examples, the accepted one now expecting exactly what was accepted and
+//! passing against what it printed, the others untouched. Output that a page cannot hold as
+//! expected output (a `>>>` line would start a new example, a carriage return is a line end
+//! to doctest, a tab is expanded when doctest reads the page, a fence line would close a
+//! Markdown block...) is refused with a [`Refusal`] that says why.
 
 use std::ops::Range;
 
 use super::check;
 use super::flags::{Flag, FlagBehavior, FlagRegistry, FlagSet};
-use super::page::{Example, Page};
+use super::judge::judge;
+use super::page::{Example, Page, PageFormat, parse_page};
 
 /// Replace `range` of the page's text with `replacement`.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -36,8 +44,43 @@ pub fn is_protected(flags: FlagSet, registry: &FlagRegistry) -> bool {
         })
 }
 
-/// The edit that makes `example` expect `actual`, or `None` when nothing would change or
-/// the example is protected.
+/// Why an actual output cannot be written as the example's expected output.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum Refusal {
+    #[error(
+        "its output has a carriage return, which a page cannot hold (doctest reads it as a \
+         line end); print repr() of the text instead"
+    )]
+    CarriageReturn,
+    #[error("its output has a line starting with `>>>`, which doctest would read as a new example")]
+    PromptLine,
+    #[error(
+        "its output starts with `...`, which doctest would read as more of the example's source"
+    )]
+    ContinuationLine,
+    #[error(
+        "its output has a blank line, which would end the expected output (DONT_ACCEPT_BLANKLINE \
+         is on, so <BLANKLINE> cannot stand for it)"
+    )]
+    BlankLine,
+    #[error(
+        "its output has a tab, which doctest expands to spaces when it reads the page, so the \
+         expected output would never match; turn on NORMALIZE_WHITESPACE or print without tabs"
+    )]
+    Tab,
+    #[error("its output has a line that would close the Markdown code block")]
+    FenceLine,
+    #[error("its output has trailing whitespace that the page would not keep")]
+    TrailingWhitespace,
+    #[error(
+        "the page would not read this output back as written (the updated page was parsed \
+         again and the example did not expect what it printed)"
+    )]
+    NotReadBack,
+}
+
+/// The edit that makes `example` expect `actual`, or `None` when nothing would change, the
+/// example is protected, or the page cannot hold the output ([`try_accept_actual`] says why).
 pub fn accept_actual(
     page: &Page,
     example: &Example,
@@ -45,13 +88,210 @@ pub fn accept_actual(
     flags: FlagSet,
     registry: &FlagRegistry,
 ) -> Option<TextEdit> {
+    try_accept_actual(page, example, actual, flags, registry)
+        .ok()
+        .flatten()
+}
+
+/// The edit that makes `example` expect `actual`, checked by parsing the edited page again;
+/// `Ok(None)` when nothing would change or the example is protected.
+pub fn try_accept_actual(
+    page: &Page,
+    example: &Example,
+    actual: Actual<'_>,
+    flags: FlagSet,
+    registry: &FlagRegistry,
+) -> Result<Option<TextEdit>, Refusal> {
     if is_protected(flags, registry) {
-        return None;
+        return Ok(None);
     }
     let new_want = new_expected_output(example, actual, flags, registry);
     if new_want == example.want {
-        return None;
+        return Ok(None);
     }
+    refuse_unwritable(&new_want, flags)?;
+    let edit = edit_for(page, example, &new_want);
+    let Some(index) = page
+        .examples
+        .iter()
+        .position(|other| other.span == example.span)
+    else {
+        return Err(Refusal::NotReadBack);
+    };
+    let accepted = [AcceptedEdit {
+        index,
+        want: new_want,
+        actual,
+        flags,
+    }];
+    let text = apply_edits(&page.text, std::slice::from_ref(&edit));
+    match read_back(page, &text, &accepted, registry) {
+        Ok(()) => Ok(Some(edit)),
+        Err(_) => Err(explain_unread(&accepted[0].want, page.format)),
+    }
+}
+
+/// One example's accepted output, as [`update_page`] takes it.
+#[derive(Debug, Clone, Copy)]
+pub struct Candidate<'a> {
+    /// The example's index on the page.
+    pub index: usize,
+    pub actual: Actual<'a>,
+    pub flags: FlagSet,
+}
+
+/// The page with every acceptable output accepted, and why the others were not.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct PageUpdate {
+    /// The updated text; `None` when nothing changes.
+    pub text: Option<String>,
+    /// Indices of the examples whose expected output was replaced.
+    pub accepted: Vec<usize>,
+    /// Indices of the examples left as they were, and why.
+    pub refused: Vec<(usize, Refusal)>,
+}
+
+/// Accepts the actual output of each candidate the page can hold, all in one text, and
+/// checks the whole by parsing it again (each edit was already checked on its own).
+pub fn update_page(
+    page: &Page,
+    candidates: &[Candidate<'_>],
+    registry: &FlagRegistry,
+) -> PageUpdate {
+    let mut update = PageUpdate::default();
+    let mut edits = Vec::new();
+    let mut accepted = Vec::new();
+    for candidate in candidates {
+        let Some(example) = page.examples.get(candidate.index) else {
+            continue;
+        };
+        match try_accept_actual(page, example, candidate.actual, candidate.flags, registry) {
+            Ok(Some(edit)) => {
+                accepted.push(AcceptedEdit {
+                    index: candidate.index,
+                    want: new_expected_output(example, candidate.actual, candidate.flags, registry),
+                    actual: candidate.actual,
+                    flags: candidate.flags,
+                });
+                edits.push(edit);
+            }
+            Ok(None) => {}
+            Err(refusal) => update.refused.push((candidate.index, refusal)),
+        }
+    }
+    if edits.is_empty() {
+        return update;
+    }
+    let text = apply_edits(&page.text, &edits);
+    if read_back(page, &text, &accepted, registry).is_err() {
+        // Edits touch disjoint lines, so this should not happen; if it does, write nothing.
+        update.refused.extend(
+            accepted
+                .iter()
+                .map(|edit| (edit.index, Refusal::NotReadBack)),
+        );
+        update.refused.sort_by_key(|(index, _)| *index);
+        return update;
+    }
+    update.accepted = accepted.iter().map(|edit| edit.index).collect();
+    update.text = Some(text);
+    update
+}
+
+/// An accepted output, for checking the edited page.
+struct AcceptedEdit<'a> {
+    index: usize,
+    want: String,
+    actual: Actual<'a>,
+    flags: FlagSet,
+}
+
+/// Refuses outputs that no layout can hold, with the reason, before anything is parsed.
+fn refuse_unwritable(want: &str, flags: FlagSet) -> Result<(), Refusal> {
+    if want.contains('\r') {
+        return Err(Refusal::CarriageReturn);
+    }
+    if want
+        .lines()
+        .any(|line| line.trim_start_matches(' ').starts_with(">>>"))
+    {
+        return Err(Refusal::PromptLine);
+    }
+    if want
+        .lines()
+        .next()
+        .is_some_and(|line| line.trim_start_matches(' ').starts_with("..."))
+    {
+        return Err(Refusal::ContinuationLine);
+    }
+    if flags.contains(Flag::DONT_ACCEPT_BLANKLINE)
+        && want.lines().any(|line| line.trim_matches(' ').is_empty())
+    {
+        return Err(Refusal::BlankLine);
+    }
+    Ok(())
+}
+
+/// Why an output that passed [`refuse_unwritable`] still did not read back.
+fn explain_unread(want: &str, format: PageFormat) -> Refusal {
+    if want.contains('\t') {
+        Refusal::Tab
+    } else if format == PageFormat::Markdown
+        && want.lines().any(|line| {
+            let line = line.trim_start_matches(' ');
+            line.starts_with("```") || line.starts_with("~~~")
+        })
+    {
+        Refusal::FenceLine
+    } else if want.lines().any(|line| line.ends_with([' ', '\t'])) {
+        Refusal::TrailingWhitespace
+    } else {
+        Refusal::NotReadBack
+    }
+}
+
+/// Parses `text` (the page with `accepted` applied) and checks that the page still has the
+/// same examples with the same sources, that each accepted example expects exactly what was
+/// accepted and passes against its actual output, and that the others expect what they did.
+fn read_back(
+    page: &Page,
+    text: &str,
+    accepted: &[AcceptedEdit<'_>],
+    registry: &FlagRegistry,
+) -> Result<(), ()> {
+    let reparsed = parse_page(&page.path, page.format, text.as_bytes(), registry);
+    if reparsed.errors.len() > page.errors.len() || reparsed.examples.len() != page.examples.len() {
+        return Err(());
+    }
+    for (index, (before, after)) in page.examples.iter().zip(&reparsed.examples).enumerate() {
+        if before.source != after.source || before.options != after.options {
+            return Err(());
+        }
+        match accepted.iter().find(|edit| edit.index == index) {
+            Some(edit) => {
+                let passes = judge(
+                    after,
+                    edit.actual.got,
+                    edit.actual.exc_msg,
+                    edit.flags,
+                    registry,
+                )
+                .passed;
+                if after.want != edit.want || !passes {
+                    return Err(());
+                }
+            }
+            None if before.want != after.want || before.exc_msg != after.exc_msg => {
+                return Err(());
+            }
+            None => {}
+        }
+    }
+    Ok(())
+}
+
+/// The text edit that writes `new_want` in place of the example's expected output.
+fn edit_for(page: &Page, example: &Example, new_want: &str) -> TextEdit {
     let layout = Layout::of(page, example);
     let mut replacement = String::new();
     if example.span.want_lines == 0 && !layout.source_ends_line {
@@ -67,10 +307,10 @@ pub fn accept_actual(
         let trimmed = replacement.len() - layout.line_end.len();
         replacement.truncate(trimmed);
     }
-    Some(TextEdit {
+    TextEdit {
         range: example.span.want_bytes.clone(),
         replacement,
-    })
+    }
 }
 
 /// The expected output the example should have, as doctest text (lines ending with `\n`).
