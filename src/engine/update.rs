@@ -70,6 +70,11 @@ pub enum Refusal {
     Tab,
     #[error("its output has a line that would close the Markdown code block")]
     FenceLine,
+    #[error(
+        "its output has a line `<BLANKLINE>`, which doctest reads as an empty line, so the \
+         expected output would never match"
+    )]
+    BlanklineMarker,
     #[error("its output has trailing whitespace that the page would not keep")]
     TrailingWhitespace,
     #[error(
@@ -102,14 +107,37 @@ pub fn try_accept_actual(
     flags: FlagSet,
     registry: &FlagRegistry,
 ) -> Result<Option<TextEdit>, Refusal> {
+    Ok(checked_edit(page, example, actual, flags, registry)?.map(|(edit, _)| edit))
+}
+
+/// The checked edit and the expected output it writes.
+fn checked_edit(
+    page: &Page,
+    example: &Example,
+    actual: Actual<'_>,
+    flags: FlagSet,
+    registry: &FlagRegistry,
+) -> Result<Option<(TextEdit, String)>, Refusal> {
     if is_protected(flags, registry) {
         return Ok(None);
     }
-    let new_want = new_expected_output(example, actual, flags, registry);
+    let mut new_want = new_expected_output(example, actual, flags, registry);
     if new_want == example.want {
         return Ok(None);
     }
+    if flags.contains(Flag::NORMALIZE_WHITESPACE) && new_want.contains('\r') {
+        // A page's carriage returns are line ends to doctest, and under NORMALIZE_WHITESPACE a
+        // line end matches the carriage return that was printed.
+        new_want = new_want.replace("\r\n", "\n").replace('\r', "\n");
+        if !flags.contains(Flag::DONT_ACCEPT_BLANKLINE) {
+            new_want = mark_blank_lines(&new_want);
+        }
+    }
     refuse_unwritable(&new_want, flags)?;
+    if new_want.contains('\t') {
+        // doctest expands the page's tabs before it parses; write what it will read.
+        new_want = expanded_as_written(&new_want, &Layout::of(page, example).prefix);
+    }
     let edit = edit_for(page, example, &new_want);
     let Some(index) = page
         .examples
@@ -126,9 +154,25 @@ pub fn try_accept_actual(
     }];
     let text = apply_edits(&page.text, std::slice::from_ref(&edit));
     match read_back(page, &text, &accepted, registry) {
-        Ok(()) => Ok(Some(edit)),
-        Err(_) => Err(explain_unread(&accepted[0].want, page.format)),
+        Ok(()) => {
+            let [accepted] = accepted;
+            Ok(Some((edit, accepted.want)))
+        }
+        Err(()) => Err(explain_unread(actual.got, page.format)),
     }
+}
+
+/// `want`'s lines with tabs expanded as they will be once written after `prefix` (the
+/// page's indentation, itself whitespace) and read back by doctest.
+fn expanded_as_written(want: &str, prefix: &str) -> String {
+    let prefix_width = super::pystr::expand_tabs(prefix).chars().count();
+    let mut out = String::with_capacity(want.len());
+    for line in want.lines() {
+        let expanded = super::pystr::expand_tabs(&format!("{prefix}{line}")).into_owned();
+        out.extend(expanded.chars().skip(prefix_width));
+        out.push('\n');
+    }
+    out
 }
 
 /// One example's accepted output, as [`update_page`] takes it.
@@ -165,11 +209,11 @@ pub fn update_page(
         let Some(example) = page.examples.get(candidate.index) else {
             continue;
         };
-        match try_accept_actual(page, example, candidate.actual, candidate.flags, registry) {
-            Ok(Some(edit)) => {
+        match checked_edit(page, example, candidate.actual, candidate.flags, registry) {
+            Ok(Some((edit, want))) => {
                 accepted.push(AcceptedEdit {
                     index: candidate.index,
-                    want: new_expected_output(example, candidate.actual, candidate.flags, registry),
+                    want,
                     actual: candidate.actual,
                     flags: candidate.flags,
                 });
@@ -243,6 +287,11 @@ fn explain_unread(want: &str, format: PageFormat) -> Refusal {
         })
     {
         Refusal::FenceLine
+    } else if want
+        .lines()
+        .any(|line| line.starts_with(check::BLANKLINE_MARKER))
+    {
+        Refusal::BlanklineMarker
     } else if want.lines().any(|line| line.ends_with([' ', '\t'])) {
         Refusal::TrailingWhitespace
     } else {
@@ -368,11 +417,12 @@ fn merge_lines(want: &str, got: &str, flags: FlagSet, registry: &FlagRegistry) -
     merged
 }
 
-/// Lines of only whitespace become `<BLANKLINE>`, as doctest needs them written.
+/// Lines of only whitespace (Python's, as doctest's `^[^\S\n]+$` sees it) become
+/// `<BLANKLINE>`, as doctest needs them written.
 fn mark_blank_lines(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     for line in text.lines() {
-        if line.trim_matches([' ', '\t']).is_empty() {
+        if line.chars().all(super::pystr::is_space) {
             out.push_str("<BLANKLINE>");
         } else {
             out.push_str(line);
@@ -444,4 +494,109 @@ pub fn apply_edits(text: &str, edits: &[TextEdit]) -> String {
     }
     out.push_str(&text[at..]);
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::engine::flags::FlagSet;
+
+    fn page(format: PageFormat, text: &str) -> Page {
+        parse_page("page", format, text.as_bytes(), &FlagRegistry::new())
+    }
+
+    fn accept(page: &Page, got: &str, flags: FlagSet) -> Result<Option<String>, Refusal> {
+        let registry = FlagRegistry::new();
+        let actual = Actual { got, exc_msg: None };
+        let edit = try_accept_actual(page, &page.examples[0], actual, flags, &registry)?;
+        Ok(edit.map(|edit| apply_edits(&page.text, &[edit])))
+    }
+
+    const TEXT: &str = "    >>> print(x)\n    old\n    >>> 1\n    1\n";
+
+    #[test]
+    fn outputs_a_page_cannot_hold_are_refused_with_the_reason() {
+        let text = page(PageFormat::Text, TEXT);
+        let none = FlagSet::EMPTY;
+        for (got, refusal) in [
+            ("a\rb\n", Refusal::CarriageReturn),
+            ("ok\n>>> 2\n", Refusal::PromptLine),
+            ("  >>> 2\n", Refusal::PromptLine),
+            ("... more\n", Refusal::ContinuationLine),
+            ("a\tb\n", Refusal::Tab),
+            ("<BLANKLINE>\n\n", Refusal::BlanklineMarker),
+        ] {
+            assert_eq!(accept(&text, got, none), Err(refusal), "{got:?}");
+        }
+        let strict = FlagSet::EMPTY.with(Flag::DONT_ACCEPT_BLANKLINE);
+        assert_eq!(accept(&text, "a\n\nb\n", strict), Err(Refusal::BlankLine));
+    }
+
+    #[test]
+    fn outputs_it_can_hold_are_written_so_they_read_back() {
+        let text = page(PageFormat::Text, TEXT);
+        let none = FlagSet::EMPTY;
+        let written = accept(&text, "a\n...\n  \x0b\nend  \n", none)
+            .unwrap()
+            .unwrap();
+        assert_eq!(
+            written,
+            "    >>> print(x)\n    a\n    ...\n    <BLANKLINE>\n    end  \n    >>> 1\n    1\n"
+        );
+        // Printed exactly, a literal marker reads back as itself.
+        let marker = accept(&text, "<BLANKLINE>\n", none).unwrap().unwrap();
+        assert!(marker.starts_with("    >>> print(x)\n    <BLANKLINE>\n    >>> 1"));
+        // Under NORMALIZE_WHITESPACE a tab is written as the spaces doctest would read.
+        let normalized = FlagSet::EMPTY.with(Flag::NORMALIZE_WHITESPACE);
+        let tabbed = accept(&text, "a\tb\n", normalized).unwrap().unwrap();
+        assert!(
+            tabbed.starts_with("    >>> print(x)\n    a   b\n"),
+            "{tabbed:?}"
+        );
+    }
+
+    #[test]
+    fn a_fence_line_in_markdown_is_refused() {
+        let markdown = page(PageFormat::Markdown, "```python\n>>> print(x)\nold\n```\n");
+        assert_eq!(
+            accept(&markdown, "```\n", FlagSet::EMPTY),
+            Err(Refusal::FenceLine)
+        );
+        // A shorter run of backticks does not close the block.
+        let long = page(
+            PageFormat::Markdown,
+            "````python\n>>> print(x)\nold\n````\n",
+        );
+        assert!(accept(&long, "```\n", FlagSet::EMPTY).unwrap().is_some());
+    }
+
+    #[test]
+    fn update_page_accepts_what_it_can_and_never_adds_an_example() {
+        let text = page(PageFormat::Text, TEXT);
+        let registry = FlagRegistry::new();
+        let candidates = [
+            Candidate {
+                index: 0,
+                actual: Actual {
+                    got: "new\n",
+                    exc_msg: None,
+                },
+                flags: FlagSet::EMPTY,
+            },
+            Candidate {
+                index: 1,
+                actual: Actual {
+                    got: "2\n>>> evil()\n",
+                    exc_msg: None,
+                },
+                flags: FlagSet::EMPTY,
+            },
+        ];
+        let update = update_page(&text, &candidates, &registry);
+        assert_eq!(update.accepted, [0]);
+        assert_eq!(update.refused, [(1, Refusal::PromptLine)]);
+        let updated = update.text.unwrap();
+        assert_eq!(updated, "    >>> print(x)\n    new\n    >>> 1\n    1\n");
+        assert_eq!(page(PageFormat::Text, &updated).examples.len(), 2);
+    }
 }
