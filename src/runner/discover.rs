@@ -1,13 +1,14 @@
 //! Finding pages: directories are walked for `.txt`, `.rst` and `.md` files, honouring
 //! `.gitignore` and configured excludes; files named on the command line are always taken.
 //! The result is sorted so that reports come in a stable order, and a page named twice (as
-//! `p`, `./p` and `/abs/p`, or through a symlink) is taken once.
+//! `p`, `./p` and `/abs/p`, or through a symlink or a hard link) is taken once.
 //!
 //! Named paths are checked before anything is opened: a FIFO, a device or a symlink loop is
 //! an error that says so (opening a FIFO would block). A directory inside the walk that
 //! cannot be read is a warning, and the other pages still run.
 
 use std::collections::HashSet;
+use std::os::unix::fs::MetadataExt;
 use std::path::{Component, Path, PathBuf};
 
 use ignore::WalkBuilder;
@@ -115,10 +116,14 @@ pub fn discover(
         }
     }
     found.pages.sort();
+    // One file is one page, however it was named: `p`, `/abs/p`, a symlink or a hard link.
     let mut seen = HashSet::new();
     found
         .pages
-        .retain(|page| seen.insert(std::fs::canonicalize(&page.path).unwrap_or(page.path.clone())));
+        .retain(|page| match std::fs::metadata(&page.path) {
+            Ok(metadata) => seen.insert((metadata.dev(), metadata.ino())),
+            Err(_) => true,
+        });
     Ok(found)
 }
 
