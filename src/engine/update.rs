@@ -78,6 +78,13 @@ pub enum Refusal {
     #[error("its output has trailing whitespace that the page would not keep")]
     TrailingWhitespace,
     #[error(
+        "its output is not compared (SKIP, RANDOM_OUTPUT or an any-output flag), so there is \
+         nothing to accept; fix the example by hand"
+    )]
+    Protected,
+    #[error("each line of its expected output already matches on its own; edit it by hand")]
+    NothingToChange,
+    #[error(
         "the page would not read this output back as written (the updated page was parsed \
          again and the example did not expect what it printed)"
     )]
@@ -195,8 +202,9 @@ pub struct PageUpdate {
     pub refused: Vec<(usize, Refusal)>,
 }
 
-/// Accepts the actual output of each candidate the page can hold, all in one text, and
-/// checks the whole by parsing it again (each edit was already checked on its own).
+/// Accepts the actual output of each candidate (a failing example) the page can hold, all
+/// in one text, and checks the whole by parsing it again (each edit was already checked on
+/// its own). A candidate that needs no edit or is protected is refused too: it still fails.
 pub fn update_page(
     page: &Page,
     candidates: &[Candidate<'_>],
@@ -219,7 +227,12 @@ pub fn update_page(
                 });
                 edits.push(edit);
             }
-            Ok(None) => {}
+            Ok(None) if is_protected(candidate.flags, registry) => {
+                update.refused.push((candidate.index, Refusal::Protected));
+            }
+            Ok(None) => update
+                .refused
+                .push((candidate.index, Refusal::NothingToChange)),
             Err(refusal) => update.refused.push((candidate.index, refusal)),
         }
     }
