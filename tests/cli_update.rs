@@ -315,3 +315,52 @@ fn exit_status_is_0_only_when_every_failure_was_accepted() {
         ">>> print('new')\nnew\n>>> while True: pass\n"
     );
 }
+
+#[test]
+fn a_kill_while_the_new_page_is_written_leaves_the_old_page_and_the_next_run_removes_the_rest() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let page = dir.path().join("page.txt");
+    // A long page takes a while to write, so the moment the temporary file exists can be
+    // seen from here and the run killed before its rename.
+    let filler = "Some prose that is not an example.\n".repeat(100_000);
+    let original = format!("{FAILING}\n{filler}");
+    let updated = format!("{UPDATED}\n{filler}");
+    let mut caught = 0;
+    for _ in 0..3 {
+        std::fs::write(&page, &original).expect("page");
+        let mut child = command(dir.path(), &["--update", "page.txt"])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("spawn");
+        loop {
+            let writing = entries(dir.path())
+                .iter()
+                .any(|name| name.starts_with(".objgraph-doctest-update."));
+            if writing {
+                let _ = child.kill();
+                caught += 1;
+                break;
+            }
+            if child.try_wait().expect("try_wait").is_some() {
+                break;
+            }
+            std::thread::sleep(Duration::from_micros(200));
+        }
+        let _ = child.wait();
+        let now = read(&page);
+        assert!(
+            now == original || now == updated,
+            "the page is half written"
+        );
+        // The next run finds what the killed one left and removes it.
+        let output = run(dir.path(), &["--collect-only", "page.txt"]);
+        assert_eq!(output.status.code(), Some(0), "{}", both(&output));
+        assert_eq!(entries(dir.path()), ["page.txt"]);
+    }
+    println!("killed {caught} of 3 runs while the new page was being written");
+    assert!(
+        caught > 0,
+        "never saw the temporary file: the test proved nothing"
+    );
+}
