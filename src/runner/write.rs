@@ -21,6 +21,8 @@ use super::read::{ReadError, ReadFile, irregular_kind, read_regular_file};
 /// The start of every temporary file `--update` makes.
 pub const TEMPORARY_PREFIX: &str = ".objgraph-doctest-update.";
 const TEMPORARY_SUFFIX: &str = ".tmp";
+/// A temporary file older than this is stale whatever its pid says.
+pub const STALE_AFTER: std::time::Duration = std::time::Duration::from_secs(3600);
 
 /// Why a page was not written.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -132,7 +134,8 @@ fn keep_owner(file: &std::fs::File, page: &std::fs::Metadata) -> Result<(), Writ
 }
 
 /// Removes temporary files that a killed `--update` left in `directory`: ours by name, owned
-/// by us, and made by a process that no longer exists.
+/// by us, and made by a process that no longer exists (or so long ago that its pid may have
+/// been reused: a page is written in well under [`STALE_AFTER`]).
 pub fn remove_stale_temporaries(directory: &Path) -> Vec<PathBuf> {
     let Ok(entries) = std::fs::read_dir(directory) else {
         return Vec::new();
@@ -144,10 +147,19 @@ pub fn remove_stale_temporaries(directory: &Path) -> Vec<PathBuf> {
         let Some(pid) = temporary_owner_pid(&name.to_string_lossy()) else {
             continue;
         };
-        let owned_file = entry
-            .metadata()
-            .is_ok_and(|metadata| metadata.is_file() && metadata.uid() == me);
-        if owned_file && !process_exists(pid) && std::fs::remove_file(entry.path()).is_ok() {
+        let Ok(metadata) = entry.metadata() else {
+            continue;
+        };
+        if !metadata.is_file() || metadata.uid() != me {
+            continue;
+        }
+        let old = metadata
+            .modified()
+            .ok()
+            .and_then(|modified| modified.elapsed().ok())
+            .is_some_and(|age| age > STALE_AFTER);
+        let stale = pid as u32 != std::process::id() && (old || !process_exists(pid));
+        if stale && std::fs::remove_file(entry.path()).is_ok() {
             removed.push(entry.path());
         }
     }
@@ -163,8 +175,8 @@ fn temporary_owner_pid(name: &str) -> Option<i32> {
 }
 
 fn process_exists(pid: i32) -> bool {
-    if pid <= 0 || pid as u32 == std::process::id() {
-        return pid > 0;
+    if pid <= 0 {
+        return false;
     }
     // Signal 0 checks for existence; EPERM means it exists but is someone else's.
     !matches!(
@@ -229,10 +241,26 @@ mod tests {
             std::process::id()
         ));
         let unrelated = dir.path().join(".objgraph-doctest-other.tmp");
-        for path in [&stale, &live, &unrelated] {
+        // pid 1 is alive; its file is kept while fresh and removed once an hour old.
+        let fresh = dir
+            .path()
+            .join(format!("{TEMPORARY_PREFIX}1.fresh1{TEMPORARY_SUFFIX}"));
+        let old = dir
+            .path()
+            .join(format!("{TEMPORARY_PREFIX}1.old123{TEMPORARY_SUFFIX}"));
+        for path in [&stale, &live, &unrelated, &fresh, &old] {
             std::fs::write(path, "").unwrap();
         }
-        assert_eq!(remove_stale_temporaries(dir.path()), vec![stale.clone()]);
-        assert!(!stale.exists() && live.exists() && unrelated.exists());
+        let touched = std::process::Command::new("touch")
+            .args(["-d", "2 hours ago"])
+            .arg(&old)
+            .status();
+        assert!(touched.unwrap().success());
+        let mut removed = remove_stale_temporaries(dir.path());
+        removed.sort();
+        let mut expected = vec![stale.clone(), old.clone()];
+        expected.sort();
+        assert_eq!(removed, expected);
+        assert!(live.exists() && unrelated.exists() && fresh.exists());
     }
 }
