@@ -3,37 +3,39 @@
 //! configuration is used (up to the project root, never a file another user can write) and
 //! how the reports say so, and reading only regular files of bounded size.
 
+#[path = "common/cli.rs"]
+mod cli;
 mod common;
+
+use cli::{both, json, text};
 
 use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
 use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
-/// The binary in `cwd` with a private TMPDIR; killed (and the test failed) after 60 s, so
-/// that a hang is a failure, not a stuck suite.
+/// The binary in `cwd` with a private TMPDIR, run through `wrapper` if any; killed (and the
+/// test failed) after 60 s, so that a hang is a failure, not a stuck suite.
 fn run_with(cwd: &Path, args: &[&str], wrapper: &[&str]) -> Output {
     let tmp = tempfile::tempdir().expect("private TMPDIR");
-    let binary = env!("CARGO_BIN_EXE_objgraph-doctest");
+    let direct = cli::objgraph_doctest(cwd, tmp.path());
     let mut command = match wrapper.split_first() {
         Some((program, rest)) => {
-            let mut command = Command::new(program);
-            command.args(rest).arg(binary);
-            command
+            // The same command, as the wrapper's arguments.
+            let mut wrapped = Command::new(program);
+            wrapped
+                .args(rest)
+                .arg(direct.get_program())
+                .args(direct.get_args())
+                .current_dir(cwd)
+                .env("TMPDIR", tmp.path())
+                .stdin(Stdio::null());
+            wrapped
         }
-        None => Command::new(binary),
+        None => direct,
     };
     let child = command
-        .args([
-            "--python",
-            &common::python_with_objgraph(),
-            "--color",
-            "never",
-        ])
         .args(args)
-        .current_dir(cwd)
-        .env("TMPDIR", tmp.path())
-        .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
@@ -59,19 +61,6 @@ fn run_with(cwd: &Path, args: &[&str], wrapper: &[&str]) -> Output {
 
 fn run(cwd: &Path, args: &[&str]) -> Output {
     run_with(cwd, args, &[])
-}
-
-fn text(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes).into_owned()
-}
-
-fn both(output: &Output) -> String {
-    format!("{}{}", text(&output.stdout), text(&output.stderr))
-}
-
-fn json(output: &Output) -> serde_json::Value {
-    serde_json::from_slice(&output.stdout)
-        .unwrap_or_else(|error| panic!("not JSON ({error}): {}", both(output)))
 }
 
 /// A project directory (it has a `.git`, so nothing above it is looked at) with one page.

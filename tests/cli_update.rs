@@ -5,7 +5,11 @@
 //! the old or the new page and the next run removes what it left; the exit status says
 //! whether every failure was accepted.
 
+#[path = "common/cli.rs"]
+mod cli;
 mod common;
+
+use cli::{both, text};
 
 use std::os::unix::fs::{MetadataExt, PermissionsExt};
 use std::path::Path;
@@ -16,31 +20,13 @@ use std::time::Duration;
 fn command(cwd: &Path, args: &[&str]) -> Command {
     let tmp = cwd.join(".tmp");
     std::fs::create_dir_all(&tmp).expect("private TMPDIR");
-    let mut command = Command::new(env!("CARGO_BIN_EXE_objgraph-doctest"));
-    command
-        .args([
-            "--python",
-            &common::python_with_objgraph(),
-            "--color",
-            "never",
-        ])
-        .args(args)
-        .current_dir(cwd)
-        .env("TMPDIR", &tmp)
-        .stdin(Stdio::null());
+    let mut command = cli::objgraph_doctest(cwd, &tmp);
+    command.args(args);
     command
 }
 
 fn run(cwd: &Path, args: &[&str]) -> Output {
     command(cwd, args).output().expect("the binary runs")
-}
-
-fn text(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes).into_owned()
-}
-
-fn both(output: &Output) -> String {
-    format!("{}{}", text(&output.stdout), text(&output.stderr))
 }
 
 fn read(path: &Path) -> String {

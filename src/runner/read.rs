@@ -17,7 +17,7 @@ pub const MAX_FILE_BYTES: u64 = 16 * 1024 * 1024;
 pub enum ReadError {
     #[error("is {kind}, not a regular file; give a regular file")]
     NotARegularFile { kind: &'static str },
-    #[error("is larger than {} MiB; pages and includes are read only up to that size", MAX_FILE_BYTES / (1024 * 1024))]
+    #[error("is larger than {} MiB, the most read of a page, an include or a configuration file", MAX_FILE_BYTES / (1024 * 1024))]
     TooLarge,
     #[error("is a symlink loop (too many levels of symbolic links); fix or remove the link")]
     SymlinkLoop,

@@ -83,11 +83,9 @@ mod tests {
     use super::*;
     use crate::engine::{FlagRegistry, PageFormat, parse_page};
 
-    #[test]
-    fn missing_includes_and_toctree_entries_are_warned_about() {
-        let dir = tempfile::tempdir().unwrap();
-        let page_path = dir.path().join("index.rst");
-        let text = "Title\n=====\n\n.. include:: ../missing.rst\n\n.. toctree::\n\n   nowhere\n\n.. figure:: drawn-later.png\n";
+    /// The warnings of `index.rst` holding `text`, in `dir`.
+    fn warnings_of_index(dir: &Path, text: &str) -> Vec<StructureWarning> {
+        let page_path = dir.join("index.rst");
         std::fs::write(&page_path, text).unwrap();
         let page = parse_page(
             &page_path.to_string_lossy(),
@@ -95,7 +93,14 @@ mod tests {
             text.as_bytes(),
             &FlagRegistry::new(),
         );
-        let warnings = structure_warnings(&[page], dir.path());
+        structure_warnings(&[page], dir)
+    }
+
+    #[test]
+    fn missing_includes_and_toctree_entries_are_warned_about() {
+        let dir = tempfile::tempdir().unwrap();
+        let text = "Title\n=====\n\n.. include:: ../missing.rst\n\n.. toctree::\n\n   nowhere\n\n.. figure:: drawn-later.png\n";
+        let warnings = warnings_of_index(dir.path(), text);
         let lines: Vec<_> = warnings.iter().map(|warning| warning.line).collect();
         assert_eq!(lines, [Some(4), Some(8)], "{warnings:?}");
     }
@@ -106,17 +111,9 @@ mod tests {
         let fifo = dir.path().join("fifo.rst");
         let made = std::process::Command::new("mkfifo").arg(&fifo).status();
         assert!(made.unwrap().success());
-        let page_path = dir.path().join("index.rst");
         std::os::unix::fs::symlink("/dev/zero", dir.path().join("zero.rst")).unwrap();
         let text = ".. include:: zero.rst\n\n.. include:: fifo.rst\n";
-        std::fs::write(&page_path, text).unwrap();
-        let page = parse_page(
-            &page_path.to_string_lossy(),
-            PageFormat::Rst,
-            text.as_bytes(),
-            &FlagRegistry::new(),
-        );
-        let warnings = structure_warnings(&[page], dir.path());
+        let warnings = warnings_of_index(dir.path(), text);
         let messages: Vec<String> = warnings.iter().map(ToString::to_string).collect();
         assert_eq!(messages.len(), 2, "{messages:?}");
         assert!(
