@@ -72,8 +72,9 @@ struct Cli {
     #[arg(long, value_enum, default_value_t = ColorChoice::Auto)]
     color: ColorChoice,
 
-    /// Rewrite the expected output of failing examples with their actual output.
-    #[arg(long)]
+    /// Rewrite the expected output of failing examples with their actual output (a page
+    /// changed meanwhile, or output it cannot hold, is left as it was, with a message).
+    #[arg(long, conflicts_with = "collect_only")]
     update: bool,
 
     /// Where files that examples write are copied (default: .objgraph-doctest/artifacts).

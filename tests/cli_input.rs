@@ -101,6 +101,10 @@ fn out_of_range_options_are_usage_errors_that_say_what_to_give() {
         ),
         (&["-j", "0"], "0 jobs would run nothing; give at least 1"),
         (&["-j", "many"], "\"many\" is not a whole number"),
+        (
+            &["--update", "--collect-only"],
+            "the argument '--update' cannot be used with '--collect-only'",
+        ),
     ] {
         let mut all = args.to_vec();
         all.push("page.txt");

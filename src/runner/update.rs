@@ -76,12 +76,13 @@ pub fn update_pages(
         }
         let update = update_page(page, &candidates, registry);
         for (index, refusal) in &update.refused {
-            let example = &page.examples[*index];
+            let (line, column) = page
+                .examples
+                .get(*index)
+                .map_or((0, 0), |example| (example.span.line, example.indent + 1));
             summary.problems.push(format!(
-                "{}:{}:{}: example not updated: {refusal}",
-                page.path,
-                example.span.line,
-                example.indent + 1
+                "{}:{line}:{column}: example not updated: {refusal}",
+                page.path
             ));
         }
         summary.complete &= update.accepted.len() == candidates.len();
