@@ -1,8 +1,9 @@
 //! The command line: argument parsing, dispatch and exit codes. The work is done by the
 //! library (`objgraph_doctest::{engine, backend, runner, report}`).
 //!
-//! Exit codes: 0 all passed, 1 an example failed (or a page is broken), 2 usage,
-//! configuration or backend error.
+//! Exit codes: 0 all passed (with `--update`: every failure was accepted and the pages now
+//! pass), 1 an example failed (or a page is broken, or `--update` left something as it was),
+//! 2 usage, configuration or backend error.
 
 use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
@@ -13,13 +14,12 @@ use anyhow::Context;
 use clap::Parser;
 
 use objgraph_doctest::backend::{Backend, BackendOptions, interpreter};
-use objgraph_doctest::engine::update::{accept_actual, apply_edits};
 use objgraph_doctest::engine::{FlagRegistry, FlagSet, Page};
 use objgraph_doctest::report::style::{ColorChoice, Palette};
 use objgraph_doctest::report::{self, OutputFormat};
 use objgraph_doctest::runner::artifacts::graphviz_available;
-use objgraph_doctest::runner::run::{Outcome, PageRun, RunEvent, RunOptions, Summary, run_pages};
-use objgraph_doctest::runner::{self, Config, write::write_atomically};
+use objgraph_doctest::runner::run::{PageRun, RunEvent, RunOptions, Summary, run_pages};
+use objgraph_doctest::runner::{self, Config, ReadFile};
 
 /// Test the `>>>` examples of documentation pages (reST, text and Markdown) the way CPython's
 /// doctest and objgraph's test suite do.
@@ -59,28 +59,30 @@ struct Cli {
     #[arg(long, value_name = "PATH")]
     python: Option<String>,
 
-    /// Pages run at once (default: configuration, else the number of cores).
-    #[arg(short, long, value_name = "N")]
+    /// Pages run at once (default: configuration, else the number of cores; never more than
+    /// the number of pages).
+    #[arg(short, long, value_name = "N", value_parser = parse_jobs)]
     jobs: Option<usize>,
 
-    /// Longest an example may run, in seconds (default: configuration, else 30).
-    #[arg(long, value_name = "SECONDS")]
+    /// Longest an example may run, in seconds, at most a day (default: configuration, else 30).
+    #[arg(long, value_name = "SECONDS", value_parser = parse_timeout)]
     timeout: Option<f64>,
 
     /// When to colour the report.
     #[arg(long, value_enum, default_value_t = ColorChoice::Auto)]
     color: ColorChoice,
 
-    /// Rewrite the expected output of failing examples with their actual output.
-    #[arg(long)]
+    /// Rewrite the expected output of failing examples with their actual output (a page
+    /// changed meanwhile, or output it cannot hold, is left as it was, with a message).
+    #[arg(long, conflicts_with = "collect_only")]
     update: bool,
 
     /// Where files that examples write are copied (default: .objgraph-doctest/artifacts).
     #[arg(long, value_name = "DIR")]
     artifacts_dir: Option<PathBuf>,
 
-    /// Cap each page's interpreter at this much memory (address space), in MiB.
-    #[arg(long, value_name = "MIB")]
+    /// Cap each page's interpreter at this much memory (address space), in MiB (at least 64).
+    #[arg(long, value_name = "MIB", value_parser = parse_memory_limit)]
     memory_limit: Option<u64>,
 
     /// Start a fresh interpreter for each page instead of forking a warm one.
@@ -116,7 +118,51 @@ fn main() -> ExitCode {
     }
 }
 
-fn run(cli: Cli) -> anyhow::Result<u8> {
+/// `--timeout`: a number of seconds, more than 0 and at most a day.
+fn parse_timeout(value: &str) -> Result<f64, String> {
+    let seconds: f64 = value
+        .trim()
+        .parse()
+        .map_err(|_| format!("{value:?} is not a number of seconds; give e.g. --timeout 30"))?;
+    if !(seconds.is_finite() && seconds > 0.0 && seconds <= runner::config::MAX_TIMEOUT_SECONDS) {
+        return Err(format!(
+            "{value} is out of range; give more than 0 and at most {} seconds (one day)",
+            runner::config::MAX_TIMEOUT_SECONDS
+        ));
+    }
+    Ok(seconds)
+}
+
+/// `--jobs`: at least one (more than there are pages is capped later, at the page count).
+fn parse_jobs(value: &str) -> Result<usize, String> {
+    match value.trim().parse::<usize>() {
+        Ok(0) => Err("0 jobs would run nothing; give at least 1".to_owned()),
+        Ok(jobs) => Ok(jobs),
+        // Past usize::MAX is still a request for "as many as possible".
+        Err(_) if !value.trim().is_empty() && value.trim().bytes().all(|b| b.is_ascii_digit()) => {
+            Ok(usize::MAX)
+        }
+        Err(_) => Err(format!(
+            "{value:?} is not a whole number; give e.g. --jobs 4"
+        )),
+    }
+}
+
+/// `--memory-limit`: MiB, at least what Python needs to start.
+fn parse_memory_limit(value: &str) -> Result<u64, String> {
+    let mib: u64 = value.trim().parse().map_err(|_| {
+        format!("{value:?} is not a whole number of MiB; give e.g. --memory-limit 2048")
+    })?;
+    let min = runner::config::MIN_MEMORY_LIMIT_MIB;
+    if mib < min {
+        return Err(format!(
+            "{mib} MiB is too small for Python to start; give at least {min}"
+        ));
+    }
+    Ok(mib)
+}
+
+fn run(mut cli: Cli) -> anyhow::Result<u8> {
     if let Some(Subcommand::Lsp) = cli.command {
         objgraph_doctest::lsp::run_stdio()?;
         return Ok(0);
@@ -136,14 +182,28 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
     } else {
         vec![PathBuf::from("docs")]
     };
-    let files = runner::discover(&paths, &config.exclude, &config.root)?;
-    let pages: Vec<Page> = files
+    let discovery = runner::discover(&paths, &config.exclude, &config.root)?;
+    let mut warnings = config.warnings.clone();
+    warnings.extend(discovery.warnings.iter().cloned());
+    remove_stale_temporaries(&discovery.pages);
+    let (pages, sources): (Vec<Page>, Vec<Option<ReadFile>>) = discovery
+        .pages
         .iter()
-        .map(|file| runner::read_page(file, &registry))
-        .collect();
+        .map(|file| runner::load_page(file, &registry))
+        .unzip();
+    // One thread per page at most: `-j 1000000` must not start a million threads.
+    let most_jobs = pages.len().max(1);
+    cli.jobs = cli.jobs.map(|jobs| jobs.min(most_jobs));
+    let config = Config {
+        jobs: config.jobs.map(|jobs| jobs.min(most_jobs)),
+        ..config
+    };
 
     let structure = runner::structure::structure_warnings(&pages, &config.root);
     if cli.collect_only {
+        for warning in &warnings {
+            eprintln!("objgraph-doctest: warning: {warning}");
+        }
         let output = match cli.format {
             OutputFormat::Json => report::collect::render_json(&pages, &registry, &structure),
             _ => report::collect::render_human(&pages, &registry, &structure),
@@ -152,16 +212,32 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
         let broken = pages.iter().any(|page| !page.errors.is_empty());
         return Ok(if broken { EXIT_FAILED } else { 0 });
     }
-    let structure = structure.iter().map(ToString::to_string).collect();
+    warnings.extend(structure.iter().map(ToString::to_string));
     run_and_report(
         &cli,
         &config,
         &registry,
         default_flags,
-        pages,
-        structure,
+        (pages, sources),
+        warnings,
         &cwd,
     )
+}
+
+/// Removes what a killed `--update` left beside these pages (or their symlinks' targets).
+fn remove_stale_temporaries(pages: &[runner::PageFile]) {
+    let directories: std::collections::BTreeSet<PathBuf> = pages
+        .iter()
+        .filter_map(|page| {
+            std::fs::canonicalize(&page.path)
+                .ok()?
+                .parent()
+                .map(Path::to_path_buf)
+        })
+        .collect();
+    for directory in directories {
+        runner::write::remove_stale_temporaries(&directory);
+    }
 }
 
 fn load_config(cli: &Cli, cwd: &Path) -> anyhow::Result<Config> {
@@ -195,7 +271,7 @@ fn run_and_report(
     config: &Config,
     registry: &FlagRegistry,
     default_flags: FlagSet,
-    pages: Vec<Page>,
+    (pages, sources): (Vec<Page>, Vec<Option<ReadFile>>),
     structure_warnings: Vec<String>,
     cwd: &Path,
 ) -> anyhow::Result<u8> {
@@ -275,8 +351,9 @@ fn run_and_report(
 
     let palette = Palette::new(cli.color);
     let human = cli.format == OutputFormat::Human;
+    let config_file = config.source.as_deref().map(runner::display_path);
     if human {
-        let mut top = String::new();
+        let mut top = report::human::render_header(config_file.as_deref());
         for warning in &warnings {
             top.push_str(&report::human::render_warning(warning, &palette));
         }
@@ -311,7 +388,12 @@ fn run_and_report(
     if let Some(error) = write_error {
         return Err(error);
     }
-    let runs: Vec<PageRun> = finished.into_iter().flatten().collect();
+    // Each run keeps what was read for its page (a page that never finished has neither).
+    let (runs, sources): (Vec<PageRun>, Vec<Option<ReadFile>>) = finished
+        .into_iter()
+        .zip(sources)
+        .filter_map(|(run, source)| Some((run?, source)))
+        .unzip();
     let mut summary = Summary::default();
     for run in &runs {
         summary.add(run);
@@ -319,56 +401,32 @@ fn run_and_report(
     let duration = started.elapsed();
     let output = match cli.format {
         OutputFormat::Human => format!("{}\n", report::human::summary_line(&summary)),
-        OutputFormat::Json => report::json::render(&runs, &summary, &warnings, duration, registry),
+        OutputFormat::Json => report::json::render(
+            &runs,
+            &summary,
+            &warnings,
+            config_file.as_deref(),
+            duration,
+            registry,
+        ),
         OutputFormat::Junit => report::junit::render(&runs, duration),
         OutputFormat::Github => report::github::render(&runs, &summary, &warnings),
     };
     write_stdout(&output)?;
-    if cli.update {
-        let updated = update_pages(&runs, registry)?;
-        eprintln!("objgraph-doctest: updated {}", updated);
+    if cli.update && !summary.all_passed() {
+        let update = runner::update::update_pages(&runs, &sources, registry);
+        for problem in &update.problems {
+            eprintln!("objgraph-doctest: {problem}");
+        }
+        let outcome = if update.complete {
+            "; the pages now pass"
+        } else {
+            "; some failures remain (see above and the report)"
+        };
+        eprintln!("objgraph-doctest: {}{outcome}", update.describe());
+        return Ok(if update.complete { 0 } else { EXIT_FAILED });
     }
     Ok(if summary.all_passed() { 0 } else { EXIT_FAILED })
-}
-
-/// Rewrites the expected output of failing examples, page by page, atomically.
-fn update_pages(runs: &[PageRun], registry: &FlagRegistry) -> anyhow::Result<String> {
-    let mut examples = 0;
-    let mut pages = 0;
-    for run in runs {
-        let page = &run.page;
-        let edits: Vec<_> = page
-            .examples
-            .iter()
-            .zip(&run.examples)
-            .filter(|(_, result)| result.outcome == Outcome::Failed)
-            .filter_map(|(example, result)| {
-                accept_actual(page, example, result.actual()?, result.flags, registry)
-            })
-            .collect();
-        if edits.is_empty() {
-            continue;
-        }
-        let text = apply_edits(&page.text, &edits);
-        let bom = std::fs::read(&page.path)
-            .map(|bytes| bytes.starts_with(b"\xef\xbb\xbf"))
-            .unwrap_or(false);
-        let mut bytes = if bom {
-            b"\xef\xbb\xbf".to_vec()
-        } else {
-            Vec::new()
-        };
-        bytes.extend_from_slice(text.as_bytes());
-        write_atomically(Path::new(&page.path), &bytes)
-            .with_context(|| format!("cannot update {}", page.path))?;
-        examples += edits.len();
-        pages += 1;
-    }
-    Ok(format!(
-        "{examples} example{} in {pages} page{}",
-        if examples == 1 { "" } else { "s" },
-        if pages == 1 { "" } else { "s" }
-    ))
 }
 
 /// A progress bar on stderr for human runs on a terminal, shown once a run takes a second.

@@ -191,6 +191,14 @@ pub fn summary_line(summary: &Summary) -> String {
     line
 }
 
+/// The report's first line: which configuration file was used, as pytest's `configfile:`.
+pub fn render_header(config_file: Option<&str>) -> String {
+    match config_file {
+        Some(path) => format!("configfile: {path}\n"),
+        None => "configfile: none (defaults)\n".to_owned(),
+    }
+}
+
 /// A warning printed once at the top of the report.
 pub fn render_warning(message: &str, palette: &Palette) -> String {
     format!("{} {message}\n", palette.warning("warning:"))

@@ -12,6 +12,8 @@ use super::collect::{ErrorReport, ExampleReport, SCHEMA_VERSION};
 #[derive(Serialize)]
 struct RunReport<'a> {
     version: u32,
+    /// The configuration file used, if any.
+    configfile: Option<&'a str>,
     warnings: &'a [String],
     pages: Vec<PageReport<'a>>,
     summary: SummaryReport,
@@ -61,11 +63,13 @@ pub fn render(
     runs: &[PageRun],
     summary: &Summary,
     warnings: &[String],
+    config_file: Option<&str>,
     duration: std::time::Duration,
     registry: &FlagRegistry,
 ) -> String {
     let report = RunReport {
         version: SCHEMA_VERSION,
+        configfile: config_file,
         warnings,
         pages: runs.iter().map(|run| page_report(run, registry)).collect(),
         summary: SummaryReport {

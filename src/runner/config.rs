@@ -4,8 +4,16 @@
 //! Every key is validated when the file is read; an unknown key or a bad value is an error
 //! that names the file, line and column and says what would be accepted. The one place that
 //! turns configured flags into a [`FlagRegistry`] is [`Config::flag_registry`].
+//!
+//! Discovery looks in the start directory and its parents, but not above the project root
+//! (the first directory with a `pyproject.toml`, an `objgraph-doctest.toml` or a `.git`), and
+//! never uses a file that another user could have written (owned by someone other than us or
+//! root, writable by its group or by everyone, or in a directory others can write to without
+//! the sticky bit): such a file is skipped with a warning that says why, because its
+//! `setup` and `python` keys run code as us.
 
 use std::fmt;
+use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
@@ -123,39 +131,70 @@ pub struct Config {
     /// Where files that examples write are copied (relative to `root`).
     pub artifacts_dir: Option<String>,
     pub flags: Vec<UserFlag>,
+    /// Configuration files found but not used, and why (full sentences).
+    pub warnings: Vec<String>,
 }
+
+/// The longest timeout accepted, in seconds (a day): more is a typo, and would overflow a
+/// `Duration`.
+pub const MAX_TIMEOUT_SECONDS: f64 = 86_400.0;
+
+/// The smallest memory limit accepted, in MiB: below this Python cannot start.
+pub const MIN_MEMORY_LIMIT_MIB: u64 = 64;
 
 /// The file names looked for in each directory, in order of precedence.
 pub const CONFIG_FILES: [&str; 2] = ["objgraph-doctest.toml", "pyproject.toml"];
 
 impl Config {
-    /// Finds the nearest configuration at or above `start`: an objgraph-doctest.toml, or a
-    /// pyproject.toml with a `[tool.objgraph-doctest]` table. No file means the defaults.
+    /// Finds the nearest configuration at or above `start`, up to the project root: an
+    /// objgraph-doctest.toml, or a pyproject.toml with a `[tool.objgraph-doctest]` table. No
+    /// file means the defaults. Files another user can write are skipped with a warning.
     pub fn discover(start: &Path) -> Result<Config, ConfigError> {
+        let mut warnings = Vec::new();
         for directory in start.ancestors() {
             for file in CONFIG_FILES {
                 let path = directory.join(file);
-                if !path.is_file() {
+                let Ok(metadata) = std::fs::metadata(&path) else {
+                    continue;
+                };
+                if let Some(reason) = untrusted(&path, &metadata) {
+                    warnings.push(format!(
+                        "{}: configuration ignored: {reason}",
+                        path.display()
+                    ));
                     continue;
                 }
-                if let Some(config) = Config::load(&path)? {
+                if let Some(mut config) = Config::load(&path)? {
+                    config.warnings = warnings;
                     return Ok(config);
                 }
+            }
+            if is_project_root(directory) {
+                break;
             }
         }
         Ok(Config {
             root: start.to_path_buf(),
+            warnings,
             ..Config::default()
         })
     }
 
     /// Reads one configuration file; `None` for a pyproject.toml without our table.
     pub fn load(path: &Path) -> Result<Option<Config>, ConfigError> {
-        let text = std::fs::read_to_string(path).map_err(|error| ConfigError {
+        let unreadable = |message: String| ConfigError {
             path: path.to_path_buf(),
             line: 1,
             column: 1,
-            message: format!("cannot read the configuration: {error}"),
+            message,
+        };
+        let read = crate::runner::read::read_regular_file(path)
+            .map_err(|error| unreadable(format!("the configuration file {error}")))?;
+        let text = String::from_utf8(read.bytes).map_err(|error| {
+            unreadable(format!(
+                "the configuration is not valid UTF-8 (byte offset {}); save it as UTF-8",
+                error.utf8_error().valid_up_to()
+            ))
         })?;
         Config::parse(path, &text)
     }
@@ -239,11 +278,16 @@ impl RawConfig {
             })
             .collect::<Result<Vec<_>, _>>()?;
         if let Some(timeout) = &self.timeout
-            && !(timeout.get_ref().is_finite() && *timeout.get_ref() > 0.0)
+            && !(timeout.get_ref().is_finite()
+                && *timeout.get_ref() > 0.0
+                && *timeout.get_ref() <= MAX_TIMEOUT_SECONDS)
         {
             return Err(locate(
                 Some(timeout.span()),
-                "timeout must be a positive number of seconds, e.g. timeout = 30".to_owned(),
+                format!(
+                    "timeout must be more than 0 and at most {MAX_TIMEOUT_SECONDS} seconds \
+                     (one day), e.g. timeout = 30"
+                ),
             ));
         }
         if let Some(jobs) = &self.jobs
@@ -255,12 +299,14 @@ impl RawConfig {
             ));
         }
         if let Some(limit) = &self.memory_limit
-            && *limit.get_ref() < 64
+            && *limit.get_ref() < MIN_MEMORY_LIMIT_MIB
         {
             return Err(locate(
                 Some(limit.span()),
-                "memory-limit is in MiB and must be at least 64 (Python needs that much to start)"
-                    .to_owned(),
+                format!(
+                    "memory-limit is in MiB and must be at least {MIN_MEMORY_LIMIT_MIB} (Python \
+                     needs that much to start)"
+                ),
             ));
         }
         Ok(Config {
@@ -277,6 +323,7 @@ impl RawConfig {
             memory_limit_mib: self.memory_limit.map(Spanned::into_inner),
             artifacts_dir: self.artifacts_dir,
             flags,
+            warnings: Vec::new(),
         })
     }
 }
@@ -338,6 +385,55 @@ fn user_flag(
         behavior,
         help,
     })
+}
+
+/// The first directory upwards with one of these is the project root; discovery stops there.
+const PROJECT_MARKERS: [&str; 3] = ["pyproject.toml", "objgraph-doctest.toml", ".git"];
+
+fn is_project_root(directory: &Path) -> bool {
+    PROJECT_MARKERS
+        .iter()
+        .any(|marker| std::fs::symlink_metadata(directory.join(marker)).is_ok())
+}
+
+/// Why a configuration file must not be used, if another user could have written it.
+fn untrusted(path: &Path, metadata: &std::fs::Metadata) -> Option<String> {
+    if !metadata.is_file() {
+        let kind = crate::runner::read::irregular_kind(metadata).unwrap_or("not a file");
+        return Some(format!("it is {kind}, not a regular file"));
+    }
+    let me = crate::runner::write::current_uid();
+    if metadata.uid() != me && metadata.uid() != 0 {
+        return Some(format!(
+            "it belongs to user {}, not to you or root, so its setup code would run as you \
+             (copy it, or pass --config to use it anyway)",
+            metadata.uid()
+        ));
+    }
+    if metadata.mode() & 0o022 != 0 {
+        return Some(format!(
+            "it is writable by {} (mode {:o}); run `chmod go-w {}`",
+            if metadata.mode() & 0o002 != 0 {
+                "everyone"
+            } else {
+                "its group"
+            },
+            metadata.mode() & 0o777,
+            path.display()
+        ));
+    }
+    let directory = path
+        .parent()
+        .filter(|parent| !parent.as_os_str().is_empty());
+    let directory_metadata = std::fs::metadata(directory.unwrap_or(Path::new("."))).ok()?;
+    let sticky = directory_metadata.mode() & 0o1000 != 0;
+    if directory_metadata.mode() & 0o022 != 0 && !sticky {
+        return Some(format!(
+            "its directory is writable by others (mode {:o}), who could replace it",
+            directory_metadata.mode() & 0o777
+        ));
+    }
+    None
 }
 
 /// 1-based line and column (in characters) of byte `offset` in `text`.
@@ -415,5 +511,39 @@ mod tests {
         )
         .unwrap_err();
         assert!(error.message.contains("already defined"), "{error}");
+    }
+
+    #[test]
+    fn discovery_stops_at_the_project_root() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o700)).unwrap();
+        let project = dir.path().join("project");
+        std::fs::create_dir_all(project.join(".git")).unwrap();
+        std::fs::create_dir_all(project.join("docs")).unwrap();
+        std::fs::write(dir.path().join("objgraph-doctest.toml"), "jobs = 3\n").unwrap();
+        let config = Config::discover(&project.join("docs")).unwrap();
+        assert_eq!(config.source, None);
+        std::fs::remove_dir(project.join(".git")).unwrap();
+        let config = Config::discover(&project.join("docs")).unwrap();
+        assert_eq!(config.jobs, Some(3));
+    }
+
+    #[test]
+    fn files_others_can_write_are_ignored_with_the_reason() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o700)).unwrap();
+        let path = dir.path().join("objgraph-doctest.toml");
+        std::fs::write(&path, "setup = 'import os'\n").unwrap();
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o666)).unwrap();
+        let config = Config::discover(dir.path()).unwrap();
+        assert_eq!(config.source, None);
+        assert_eq!(config.setup, None);
+        assert!(
+            config.warnings[0].contains("writable by everyone (mode 666)"),
+            "{:?}",
+            config.warnings
+        );
     }
 }

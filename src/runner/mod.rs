@@ -4,8 +4,10 @@
 pub mod artifacts;
 pub mod config;
 pub mod discover;
+pub mod read;
 pub mod run;
 pub mod structure;
+pub mod update;
 pub mod write;
 
 use std::path::{Path, PathBuf};
@@ -13,23 +15,33 @@ use std::path::{Path, PathBuf};
 use crate::engine::{FlagRegistry, Page, parse_page};
 
 pub use config::{Config, ConfigError};
-pub use discover::{DiscoverError, PageFile, discover};
+pub use discover::{DiscoverError, Discovery, PageFile, discover};
+pub use read::ReadFile;
 
 /// Reads and parses one page. A page that cannot be read becomes a page with one error, so
 /// that one unreadable file does not hide the others.
 pub fn read_page(file: &PageFile, registry: &FlagRegistry) -> Page {
+    load_page(file, registry).0
+}
+
+/// Reads and parses one page, and keeps what was read (the file's own path, which need not be
+/// UTF-8, its bytes and its stamp) for `--update`; `None` when it could not be read.
+pub fn load_page(file: &PageFile, registry: &FlagRegistry) -> (Page, Option<ReadFile>) {
     let shown = display_path(&file.path);
-    match std::fs::read(&file.path) {
-        Ok(bytes) => parse_page(&shown, file.format, &bytes, registry),
+    match read::read_regular_file(&file.path) {
+        Ok(read) => (
+            parse_page(&shown, file.format, &read.bytes, registry),
+            Some(read),
+        ),
         Err(error) => {
             let mut page = parse_page(&shown, file.format, b"", registry);
             page.errors.push(crate::engine::ParseError {
                 line: 1,
                 column: 1,
                 kind: crate::engine::page::ParseErrorKind::Unreadable,
-                message: format!("{shown}: cannot be read: {error}"),
+                message: format!("{shown}: {error}"),
             });
-            page
+            (page, None)
         }
     }
 }

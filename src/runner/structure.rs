@@ -2,8 +2,15 @@
 //! include cycles, found by building the page graph over the files on disk. Doctest itself
 //! follows neither, so these never fail a run; they are warnings a reader of the page would
 //! want. Figures and images are left out: objgraph's pages draw them in their examples.
+//!
+//! Included files are read as pages are ([`read_regular_file`]): only regular files, up to
+//! the size cap, so an include of a FIFO, a device or `/dev/zero` is a warning, never a hang
+//! or unbounded memory.
 
-use std::path::Path;
+use std::cell::RefCell;
+use std::path::{Path, PathBuf};
+
+use super::read::{ReadError, read_regular_file};
 
 use crate::engine::Page;
 use crate::engine::graph::{PageGraph, ProblemKind, structure_of};
@@ -28,13 +35,29 @@ impl std::fmt::Display for StructureWarning {
 /// The structure warnings of `pages`, whose relative targets resolve against each page's
 /// directory and whose `/`-rooted targets against `root`.
 pub fn structure_warnings(pages: &[Page], root: &Path) -> Vec<StructureWarning> {
-    let read = |path: &Path| {
-        let bytes = std::fs::read(path).ok()?;
-        Some(structure_of(path, &String::from_utf8_lossy(&bytes)))
+    let refused: RefCell<Vec<(PathBuf, ReadError)>> = RefCell::new(Vec::new());
+    let read = |path: &Path| match read_regular_file(path) {
+        Ok(read) => Some(structure_of(path, &String::from_utf8_lossy(&read.bytes))),
+        Err(ReadError::Io(_)) => None,
+        Err(error) => {
+            // It exists but is not read: an empty page, so it is not also called missing.
+            refused.borrow_mut().push((path.to_path_buf(), error));
+            Some(Default::default())
+        }
     };
     let roots: Vec<&str> = pages.iter().map(|page| page.path.as_str()).collect();
-    let graph = PageGraph::build(roots, root, &read);
-    graph
+    let graph = PageGraph::build(roots.clone(), root, &read);
+    let mut warnings: Vec<StructureWarning> = refused
+        .take()
+        .into_iter()
+        .filter(|(path, _)| !roots.iter().any(|root| Path::new(root) == path))
+        .map(|(path, error)| StructureWarning {
+            path: crate::runner::display_path(&path),
+            line: None,
+            message: format!("included file not read: it {error}"),
+        })
+        .collect();
+    let problems = graph
         .problems()
         .iter()
         .filter(|problem| {
@@ -50,8 +73,9 @@ pub fn structure_warnings(pages: &[Page], root: &Path) -> Vec<StructureWarning> 
             path: crate::runner::display_path(&problem.page),
             line: problem.line,
             message: problem.message.clone(),
-        })
-        .collect()
+        });
+    warnings.extend(problems);
+    warnings
 }
 
 #[cfg(test)]
@@ -59,11 +83,9 @@ mod tests {
     use super::*;
     use crate::engine::{FlagRegistry, PageFormat, parse_page};
 
-    #[test]
-    fn missing_includes_and_toctree_entries_are_warned_about() {
-        let dir = tempfile::tempdir().unwrap();
-        let page_path = dir.path().join("index.rst");
-        let text = "Title\n=====\n\n.. include:: ../missing.rst\n\n.. toctree::\n\n   nowhere\n\n.. figure:: drawn-later.png\n";
+    /// The warnings of `index.rst` holding `text`, in `dir`.
+    fn warnings_of_index(dir: &Path, text: &str) -> Vec<StructureWarning> {
+        let page_path = dir.join("index.rst");
         std::fs::write(&page_path, text).unwrap();
         let page = parse_page(
             &page_path.to_string_lossy(),
@@ -71,8 +93,36 @@ mod tests {
             text.as_bytes(),
             &FlagRegistry::new(),
         );
-        let warnings = structure_warnings(&[page], dir.path());
+        structure_warnings(&[page], dir)
+    }
+
+    #[test]
+    fn missing_includes_and_toctree_entries_are_warned_about() {
+        let dir = tempfile::tempdir().unwrap();
+        let text = "Title\n=====\n\n.. include:: ../missing.rst\n\n.. toctree::\n\n   nowhere\n\n.. figure:: drawn-later.png\n";
+        let warnings = warnings_of_index(dir.path(), text);
         let lines: Vec<_> = warnings.iter().map(|warning| warning.line).collect();
         assert_eq!(lines, [Some(4), Some(8)], "{warnings:?}");
+    }
+
+    #[test]
+    fn includes_of_devices_and_fifos_are_warnings_not_hangs() {
+        let dir = tempfile::tempdir().unwrap();
+        let fifo = dir.path().join("fifo.rst");
+        let made = std::process::Command::new("mkfifo").arg(&fifo).status();
+        assert!(made.unwrap().success());
+        std::os::unix::fs::symlink("/dev/zero", dir.path().join("zero.rst")).unwrap();
+        let text = ".. include:: zero.rst\n\n.. include:: fifo.rst\n";
+        let warnings = warnings_of_index(dir.path(), text);
+        let messages: Vec<String> = warnings.iter().map(ToString::to_string).collect();
+        assert_eq!(messages.len(), 2, "{messages:?}");
+        assert!(
+            messages[0].ends_with("zero.rst: included file not read: it is a character device, not a regular file; give a regular file"),
+            "{messages:?}"
+        );
+        assert!(
+            messages[1].contains("it is a FIFO (named pipe)"),
+            "{messages:?}"
+        );
     }
 }
