@@ -8,8 +8,8 @@
 //! Discovery looks in the start directory and its parents, but not above the project root
 //! (the first directory with a `pyproject.toml`, an `objgraph-doctest.toml` or a `.git`), and
 //! never uses a file that another user could have written (owned by someone other than us or
-//! root, writable by its group or by everyone, or in a directory others can write to without
-//! the sticky bit): such a file is skipped with a warning that says why, because its
+//! root, writable by everyone or by a group other than the user's own private group, or in a
+//! directory others can write to without the sticky bit): such a file is skipped with a warning that says why, because its
 //! `setup` and `python` keys run code as us.
 
 use std::fmt;
@@ -410,7 +410,12 @@ fn untrusted(path: &Path, metadata: &std::fs::Metadata) -> Option<String> {
             metadata.uid()
         ));
     }
-    if metadata.mode() & 0o022 != 0 {
+    let writable_by_others = if private_group(metadata.gid()) {
+        metadata.mode() & 0o002 != 0
+    } else {
+        metadata.mode() & 0o022 != 0
+    };
+    if writable_by_others {
         return Some(format!(
             "it is writable by {} (mode {:o}); run `chmod go-w {}`",
             if metadata.mode() & 0o002 != 0 {
@@ -427,13 +432,33 @@ fn untrusted(path: &Path, metadata: &std::fs::Metadata) -> Option<String> {
         .filter(|parent| !parent.as_os_str().is_empty());
     let directory_metadata = std::fs::metadata(directory.unwrap_or(Path::new("."))).ok()?;
     let sticky = directory_metadata.mode() & 0o1000 != 0;
-    if directory_metadata.mode() & 0o022 != 0 && !sticky {
+    let others = if private_group(directory_metadata.gid()) {
+        0o002
+    } else {
+        0o022
+    };
+    if directory_metadata.mode() & others != 0 && !sticky {
         return Some(format!(
             "its directory is writable by others (mode {:o}), who could replace it",
             directory_metadata.mode() & 0o777
         ));
     }
     None
+}
+
+/// True for the user's own private group (named after the user, no other members): a file
+/// writable by it is writable by the user alone. Distributions that give each user such a
+/// group also set umask 002, so a user's ordinary files are group-writable.
+fn private_group(gid: u32) -> bool {
+    use nix::unistd::{Gid, Group, User};
+    let me = nix::unistd::geteuid();
+    let (Ok(Some(group)), Ok(Some(user))) = (Group::from_gid(Gid::from_raw(gid)), User::from_uid(me))
+    else {
+        return false;
+    };
+    user.gid.as_raw() == gid
+        && group.name == user.name
+        && group.mem.iter().all(|member| *member == user.name)
 }
 
 /// 1-based line and column (in characters) of byte `offset` in `text`.
@@ -545,5 +570,19 @@ mod tests {
             "{:?}",
             config.warnings
         );
+    }
+
+    #[test]
+    fn group_writable_files_of_the_users_private_group_are_trusted() {
+        use std::os::unix::fs::{MetadataExt, PermissionsExt};
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o770)).unwrap();
+        let path = dir.path().join("objgraph-doctest.toml");
+        std::fs::write(&path, "setup = 'import os'\n").unwrap();
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o664)).unwrap();
+        let private = private_group(std::fs::metadata(&path).unwrap().gid());
+        let config = Config::discover(dir.path()).unwrap();
+        // umask 002 with a private group is the ordinary case on many distributions.
+        assert_eq!(config.source.is_some(), private, "{:?}", config.warnings);
     }
 }

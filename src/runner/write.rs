@@ -187,8 +187,7 @@ fn process_exists(pid: i32) -> bool {
 
 /// The effective user id of this process.
 pub fn current_uid() -> u32 {
-    // SAFETY: geteuid has no preconditions and cannot fail (POSIX).
-    unsafe { nix::libc::geteuid() }
+    nix::unistd::geteuid().as_raw()
 }
 
 #[cfg(test)]
