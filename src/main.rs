@@ -14,11 +14,11 @@ use clap::Parser;
 
 use objgraph_doctest::backend::{Backend, BackendOptions, interpreter};
 use objgraph_doctest::engine::update::{accept_actual, apply_edits};
-use objgraph_doctest::engine::{FlagRegistry, FlagSet, Page};
+use objgraph_doctest::engine::{FlagRegistry, Page};
 use objgraph_doctest::report::style::{ColorChoice, Palette};
 use objgraph_doctest::report::{self, OutputFormat};
-use objgraph_doctest::runner::artifacts::graphviz_available;
-use objgraph_doctest::runner::run::{Outcome, PageRun, RunEvent, RunOptions, Summary, run_pages};
+use objgraph_doctest::runner::options::{Overrides, RunSettings};
+use objgraph_doctest::runner::run::{Outcome, PageRun, RunEvent, Summary, run_pages};
 use objgraph_doctest::runner::{self, Config, write::write_atomically};
 
 /// Test the `>>>` examples of documentation pages (reST, text and Markdown) the way CPython's
@@ -98,9 +98,6 @@ enum Subcommand {
 const EXIT_FAILED: u8 = 1;
 /// Exit status: usage, configuration or backend error.
 const EXIT_ERROR: u8 = 2;
-/// Output kept per example, in characters.
-const OUTPUT_CAP: usize = 8 * 1024 * 1024;
-const DEFAULT_TIMEOUT: f64 = 30.0;
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
@@ -124,7 +121,8 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
     let cwd = std::env::current_dir().context("cannot read the current directory")?;
     let config = load_config(&cli, &cwd)?;
     let registry = config.flag_registry();
-    let default_flags = default_flags(&cli, &config, &registry)?;
+    // Options are built (and checked) before anything runs: a bad value is reported at once.
+    let settings = RunSettings::build(&config, &registry, &overrides(&cli))?;
     let paths = if !cli.paths.is_empty() {
         cli.paths.clone()
     } else if !config.paths.is_empty() {
@@ -153,15 +151,7 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
         return Ok(if broken { EXIT_FAILED } else { 0 });
     }
     let structure = structure.iter().map(ToString::to_string).collect();
-    run_and_report(
-        &cli,
-        &config,
-        &registry,
-        default_flags,
-        pages,
-        structure,
-        &cwd,
-    )
+    run_and_report(&cli, &config, &registry, settings, pages, structure, &cwd)
 }
 
 fn load_config(cli: &Cli, cwd: &Path) -> anyhow::Result<Config> {
@@ -177,24 +167,22 @@ fn load_config(cli: &Cli, cwd: &Path) -> anyhow::Result<Config> {
     })
 }
 
-fn default_flags(cli: &Cli, config: &Config, registry: &FlagRegistry) -> anyhow::Result<FlagSet> {
-    let mut flags = config
-        .default_flags(registry)
-        .map_err(|message| anyhow::anyhow!(message))?;
-    for name in &cli.options {
-        let flag = registry
-            .parse_name(name)
-            .map_err(|message| anyhow::anyhow!("-o {name}: {message}"))?;
-        flags = flags.with(flag);
+/// What the command line sets over the configuration.
+fn overrides(cli: &Cli) -> Overrides {
+    Overrides {
+        timeout_seconds: cli.timeout,
+        jobs: cli.jobs,
+        memory_limit_mib: cli.memory_limit,
+        artifacts_dir: cli.artifacts_dir.clone(),
+        flags: cli.options.clone(),
     }
-    Ok(flags)
 }
 
 fn run_and_report(
     cli: &Cli,
     config: &Config,
     registry: &FlagRegistry,
-    default_flags: FlagSet,
+    settings: RunSettings,
     pages: Vec<Page>,
     structure_warnings: Vec<String>,
     cwd: &Path,
@@ -206,14 +194,9 @@ fn run_and_report(
         &config.root,
         cwd,
     )?;
-    let explicit_preload = config.preload.is_some();
-    let preload = config
-        .preload
-        .clone()
-        .unwrap_or_else(|| vec!["objgraph".to_owned()]);
     let backend = Backend::start(BackendOptions {
         python: python.path.clone(),
-        preload,
+        preload: settings.preload.clone(),
         fork: !cli.no_fork,
     })
     .with_context(|| {
@@ -225,53 +208,15 @@ fn run_and_report(
     })?;
 
     let mut warnings = structure_warnings;
-    if !graphviz_available() {
-        warnings.push(
-            "graphviz's `dot` is not on PATH: objgraph cannot render images, so examples that \
-             expect \"Image generated as ...\" will fail (install graphviz)"
-                .to_owned(),
-        );
-    }
-    if explicit_preload {
+    warnings.extend(settings.warnings);
+    if settings.explicit_preload {
         for (module, error) in &backend.info().preload_errors {
             warnings.push(format!(
                 "preload module {module} could not be imported: {error}"
             ));
         }
     }
-
-    let timeout = cli
-        .timeout
-        .or(config.timeout_seconds)
-        .unwrap_or(DEFAULT_TIMEOUT);
-    anyhow::ensure!(
-        timeout.is_finite() && timeout > 0.0,
-        "--timeout must be a positive number of seconds"
-    );
-    let jobs = cli
-        .jobs
-        .or(config.jobs)
-        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
-    anyhow::ensure!(jobs > 0, "--jobs must be at least 1");
-    let options = RunOptions {
-        jobs,
-        timeout: Duration::from_secs_f64(timeout),
-        default_flags,
-        output_cap: OUTPUT_CAP,
-        memory_limit: cli
-            .memory_limit
-            .or(config.memory_limit_mib)
-            .map(|mib| mib.saturating_mul(1024 * 1024)),
-        setup_code: config.setup.clone(),
-        artifacts_dir: Some(cli.artifacts_dir.clone().unwrap_or_else(|| {
-            config.root.join(
-                config
-                    .artifacts_dir
-                    .as_deref()
-                    .unwrap_or(".objgraph-doctest/artifacts"),
-            )
-        })),
-    };
+    let options = settings.run;
 
     let palette = Palette::new(cli.color);
     let human = cli.format == OutputFormat::Human;

@@ -239,12 +239,9 @@ impl RawConfig {
             })
             .collect::<Result<Vec<_>, _>>()?;
         if let Some(timeout) = &self.timeout
-            && !(timeout.get_ref().is_finite() && *timeout.get_ref() > 0.0)
+            && let Err(message) = super::options::validate_timeout(*timeout.get_ref())
         {
-            return Err(locate(
-                Some(timeout.span()),
-                "timeout must be a positive number of seconds, e.g. timeout = 30".to_owned(),
-            ));
+            return Err(locate(Some(timeout.span()), format!("timeout: {message}")));
         }
         if let Some(jobs) = &self.jobs
             && *jobs.get_ref() == 0
