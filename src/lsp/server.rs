@@ -455,18 +455,6 @@ async fn run(
     force_from: Option<usize>,
     messages: &mut mpsc::UnboundedReceiver<ActorMessage>,
 ) -> (Option<LiveState>, Option<Interruption>) {
-    let backend = {
-        let shared = Arc::clone(shared);
-        tokio::task::spawn_blocking(move || shared.backend()).await
-    };
-    let backend = match backend {
-        Ok(Ok(backend)) => backend,
-        Ok(Err(message)) => {
-            set_warnings(shared, vec![format!("{message}; examples are not run")]);
-            return (Some(live), None);
-        }
-        Err(_) => return (Some(live), None),
-    };
     let registry = shared.registry();
     let (options, page) = {
         let workspace = shared.workspace.read().map(|w| w.clone());
@@ -491,6 +479,19 @@ async fn run(
         };
         state.ensure_parsed(&registry);
         (settings.run, state.document.page.clone())
+    };
+    // Started only once the options are known to be good.
+    let backend = {
+        let shared = Arc::clone(shared);
+        tokio::task::spawn_blocking(move || shared.backend()).await
+    };
+    let backend = match backend {
+        Ok(Ok(backend)) => backend,
+        Ok(Err(message)) => {
+            set_warnings(shared, vec![format!("{message}; examples are not run")]);
+            return (Some(live), None);
+        }
+        Err(_) => return (Some(live), None),
     };
     let progress = begin_progress(shared, &page.path).await;
     let cancel = Cancel::default();

@@ -1,0 +1,339 @@
+//! The CLI and the language server run a page the same way: a table of pages (faults, flags,
+//! setup errors, configuration) goes through the built binary (`--format json`) and through
+//! the language server (a real client; the outcome of each example read from its hover), and
+//! the outcomes are compared example by example. Both read the same objgraph-doctest.toml.
+//! Also: a failing setup is a visible page diagnostic with its traceback, and a page that
+//! makes a FIFO in its working directory or deletes it does not stall a checkpoint.
+
+mod common;
+#[path = "common/lsp_client.rs"]
+mod lsp_client;
+
+use std::path::Path;
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use lsp_client::{LspClient, processes_tagged};
+use serde_json::{Value, json};
+
+const WAIT: Duration = Duration::from_secs(60);
+
+struct Case {
+    name: &'static str,
+    /// objgraph-doctest.toml, after the `python = ...` line every case gets.
+    config: &'static str,
+    page: &'static str,
+    /// What both front ends must report, example by example.
+    outcomes: &'static [&'static str],
+}
+
+const CASES: &[Case] = &[
+    Case {
+        name: "timeout",
+        config: "timeout = 1\n",
+        page: ">>> import time\n>>> time.sleep(30)\n>>> 1 + 1\n2\n",
+        outcomes: &["passed", "timeout", "not-run"],
+    },
+    Case {
+        name: "os._exit",
+        config: "",
+        page: ">>> import os\n>>> os._exit(3)\n>>> 1 + 1\n2\n",
+        outcomes: &["passed", "crashed", "not-run"],
+    },
+    Case {
+        name: "SIGSEGV",
+        config: "",
+        page: ">>> import ctypes\n>>> ctypes.string_at(0)\n>>> 1 + 1\n2\n",
+        outcomes: &["passed", "crashed", "not-run"],
+    },
+    Case {
+        name: "abort",
+        config: "",
+        page: ">>> import os\n>>> os.abort()\n>>> 1 + 1\n2\n",
+        outcomes: &["passed", "crashed", "not-run"],
+    },
+    Case {
+        name: "raise in setup",
+        config: "setup = \"import nowhere_to_be_found\"\n",
+        page: ">>> 1 + 1\n2\n>>> 2 + 2\n4\n",
+        outcomes: &["not-run", "not-run"],
+    },
+    Case {
+        name: "FAIL_FAST",
+        config: "",
+        page: ">>> 1  # doctest: +FAIL_FAST\n2\n>>> 3\n3\n",
+        outcomes: &["failed", "not-run"],
+    },
+    Case {
+        name: "FAIL_FAST from optionflags",
+        config: "optionflags = ['FAIL_FAST']\n",
+        page: ">>> 1\n1\n>>> 1\n2\n>>> 3\n3\n",
+        outcomes: &["passed", "failed", "not-run"],
+    },
+    Case {
+        name: "SKIP",
+        config: "",
+        page: ">>> 1/0  # doctest: +SKIP\n>>> 2\n2\n>>> 1/0\n3\n",
+        outcomes: &["skipped", "passed", "failed"],
+    },
+    Case {
+        name: "NODES_VARY",
+        config: "",
+        page: ">>> import objgraph\n\
+               >>> objgraph.show_refs([[]], filename='g.dot')  # doctest: +NODES_VARY\n\
+               Graph written to g.dot (99 nodes)\n\
+               >>> objgraph.show_refs([[]], filename='h.dot')\n\
+               Graph written to h.dot (99 nodes)\n",
+        outcomes: &["passed", "passed", "failed"],
+    },
+    Case {
+        name: "memory-limit",
+        config: "memory-limit = 256\n",
+        page: ">>> x = bytearray(2 * 1024 ** 3)\n\
+               Traceback (most recent call last):\n\
+               MemoryError\n\
+               >>> 1 + 1\n2\n",
+        outcomes: &["passed", "passed"],
+    },
+    Case {
+        name: "artifacts-dir",
+        config: "artifacts-dir = \"custom-artifacts\"\n",
+        page: ">>> with open('out.txt', 'w') as f: n = f.write('hi')\n>>> n\n2\n",
+        outcomes: &["passed", "passed"],
+    },
+];
+
+/// A bad `optionflags` entry: the CLI refuses to run (exit 2), the editor shows the same
+/// error and runs nothing.
+const BAD_FLAGS: &str = "optionflags = ['ELIPSIS']\n";
+
+fn workspace(config: &str, page: &str) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let python = common::python_with_objgraph();
+    std::fs::write(
+        dir.path().join("objgraph-doctest.toml"),
+        format!("python = {python:?}\n{config}"),
+    )
+    .expect("config");
+    std::fs::write(dir.path().join("page.txt"), page).expect("page");
+    // Each front end gets a temp directory of its own, inside the workspace.
+    std::fs::create_dir(dir.path().join("tmp")).expect("tmp");
+    dir
+}
+
+/// The CLI's JSON report (or its exit code and stderr when it printed none).
+fn cli(dir: &Path) -> Result<Value, (Option<i32>, String)> {
+    let output = Command::new(env!("CARGO_BIN_EXE_objgraph-doctest"))
+        .args(["--format", "json", "page.txt"])
+        .current_dir(dir)
+        .env("TMPDIR", dir.join("tmp"))
+        .output()
+        .expect("the CLI runs");
+    serde_json::from_slice(&output.stdout).map_err(|_| {
+        (
+            output.status.code(),
+            String::from_utf8_lossy(&output.stderr).into_owned(),
+        )
+    })
+}
+
+fn cli_outcomes(report: &Value) -> Vec<String> {
+    report["pages"][0]["examples"]
+        .as_array()
+        .expect("examples")
+        .iter()
+        .map(|example| example["outcome"].as_str().unwrap_or("?").to_owned())
+        .collect()
+}
+
+/// A language server session on the workspace, with the page open.
+fn editor(dir: &Path, page: &str) -> (LspClient, String) {
+    let settings = json!({"runOn": "change", "execute": true, "debounceMs": 0});
+    let mut client = LspClient::start(dir, settings);
+    client.initialize(dir);
+    let uri = format!("file://{}", dir.join("page.txt").display());
+    client.open(&uri, "plaintext", page);
+    (client, uri)
+}
+
+/// The 0-based lines of the page's `>>>` prompts that start an example.
+fn example_lines(page: &str) -> Vec<u32> {
+    page.lines()
+        .enumerate()
+        .filter(|(_, line)| line.trim_start().starts_with(">>>"))
+        .map(|(number, _)| number as u32)
+        .collect()
+}
+
+/// Each example's outcome as its hover states it, once every example has one (polling
+/// until the run is over).
+fn editor_outcomes(client: &mut LspClient, uri: &str, lines: &[u32]) -> Vec<String> {
+    let deadline = Instant::now() + WAIT;
+    loop {
+        let outcomes: Vec<String> = lines
+            .iter()
+            .map(|&line| {
+                let text = client.hover_text(uri, line, 1);
+                text.strip_prefix("**")
+                    .and_then(|rest| rest.split("**").next())
+                    .unwrap_or("?")
+                    .to_owned()
+            })
+            .collect();
+        if outcomes.iter().all(|outcome| outcome != "not run yet") {
+            return outcomes;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the run never ended: {outcomes:?}"
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    }
+}
+
+fn end(client: LspClient) {
+    let tag = client.tag.clone();
+    client.shutdown();
+    std::thread::sleep(Duration::from_millis(300));
+    assert_eq!(processes_tagged(&tag), Vec::<u32>::new(), "processes left");
+}
+
+#[test]
+fn the_cli_and_the_editor_agree_example_by_example() {
+    for case in CASES {
+        let dir = workspace(case.config, case.page);
+        let report = cli(dir.path()).unwrap_or_else(|error| panic!("{}: {error:?}", case.name));
+        assert_eq!(cli_outcomes(&report), case.outcomes, "CLI, {}", case.name);
+
+        let (mut client, uri) = editor(dir.path(), case.page);
+        let lines = example_lines(case.page);
+        assert_eq!(lines.len(), case.outcomes.len(), "{}", case.name);
+        let outcomes = editor_outcomes(&mut client, &uri, &lines);
+        assert_eq!(outcomes, case.outcomes, "editor, {}", case.name);
+
+        if case.name == "artifacts-dir" {
+            let copied = report["pages"][0]["examples"][0]["artifacts"][0]["path"]
+                .as_str()
+                .unwrap_or("")
+                .to_owned();
+            assert!(copied.contains("custom-artifacts"), "CLI copy: {copied}");
+            let hover = client.hover_text(&uri, lines[0], 1);
+            assert!(hover.contains("custom-artifacts"), "editor copy: {hover}");
+        }
+        if case.name == "raise in setup" {
+            let error = report["pages"][0]["error"].as_str().unwrap_or("");
+            assert!(error.contains("ModuleNotFoundError"), "{error}");
+        }
+        end(client);
+    }
+}
+
+#[test]
+fn a_bad_optionflags_entry_is_an_error_in_both() {
+    let page = ">>> 1 + 1\n2\n";
+    let dir = workspace(BAD_FLAGS, page);
+    let (code, stderr) = cli(dir.path()).expect_err("the CLI refuses to run");
+    assert_eq!(code, Some(2), "{stderr}");
+    assert!(
+        stderr.contains("objgraph-doctest.toml:") && stderr.contains("ELIPSIS"),
+        "{stderr}"
+    );
+    let (mut client, uri) = editor(dir.path(), page);
+    let found = client
+        .diagnostics_where(&uri, WAIT, |found| {
+            found.iter().any(|d| d["code"] == "page-error")
+        })
+        .expect("a page error");
+    let error = found.iter().find(|d| d["code"] == "page-error").unwrap();
+    assert_eq!(error["severity"], 1, "an error, not a warning: {error}");
+    let message = error["message"].as_str().unwrap_or("");
+    assert!(
+        message.contains("objgraph-doctest.toml:") && message.contains("ELIPSIS"),
+        "{message}"
+    );
+    let outcomes = editor_outcomes(&mut client, &uri, &example_lines(page));
+    assert_eq!(outcomes, ["not-run"]);
+    assert_eq!(client.python_processes(), Vec::<u32>::new(), "nothing ran");
+    end(client);
+}
+
+#[test]
+fn a_failing_setup_is_a_page_diagnostic_with_its_traceback() {
+    let page = "Setup fails.\n\n    >>> 1 + 1\n    2\n";
+    let dir = workspace(
+        "setup = \"\"\"\ndef broken():\n    return 1 / 0\nbroken()\n\"\"\"\n",
+        page,
+    );
+    let (mut client, uri) = editor(dir.path(), page);
+    let found = client
+        .diagnostics_where(&uri, WAIT, |found| {
+            found.iter().any(|d| d["code"] == "page-error")
+        })
+        .expect("a page error");
+    let error = found.iter().find(|d| d["code"] == "page-error").unwrap();
+    assert_eq!(error["severity"], 1, "{error}");
+    let message = error["message"].as_str().unwrap_or("");
+    for part in [
+        "setup code failed",
+        "Traceback (most recent call last):",
+        "in broken",
+        "ZeroDivisionError: division by zero",
+    ] {
+        assert!(message.contains(part), "{part:?} missing from {message}");
+    }
+    // The example is reported as not run, as the CLI reports it.
+    let outcomes = editor_outcomes(&mut client, &uri, &example_lines(page));
+    assert_eq!(outcomes, ["not-run"]);
+    end(client);
+}
+
+#[test]
+fn a_fifo_or_a_deleted_workdir_does_not_stall_a_checkpoint() {
+    let pages = [
+        ">>> import os\n>>> os.mkfifo('pipe')\n>>> 1 + 1\n2\n>>> 2 + 2\n4\n>>> 3 + 3\n6\n",
+        ">>> import os, shutil\n>>> shutil.rmtree(os.getcwd())\n>>> 1 + 1\n2\n>>> 2 + 2\n4\n\
+         >>> 3 + 3\n6\n",
+    ];
+    for page in pages {
+        let dir = workspace("", page);
+        let report = cli(dir.path()).expect("a report");
+        let expected = cli_outcomes(&report);
+        assert_eq!(expected, ["passed"; 5], "{page}");
+        let (mut client, uri) = editor(dir.path(), page);
+        let lines = example_lines(page);
+        let started = Instant::now();
+        assert_eq!(
+            editor_outcomes(&mut client, &uri, &lines),
+            expected,
+            "{page}"
+        );
+        // Checkpoints were taken after the FIFO (or the deletion): the run did not wait on
+        // them (a blocked checkpoint waits 30 s for its fork).
+        assert!(started.elapsed() < Duration::from_secs(20), "{page}");
+        // An edit to the last example resumes from a checkpoint: that works too.
+        let last = *lines.last().unwrap();
+        client.change(
+            &uri,
+            2,
+            Some(json!({"start": {"line": last + 1, "character": 0},
+                        "end": {"line": last + 1, "character": 1}})),
+            "7",
+        );
+        client
+            .diagnostics_where(&uri, WAIT, |found| {
+                found.iter().any(|d| d["code"] == "failed")
+            })
+            .expect("the edited example fails");
+        client.change(
+            &uri,
+            3,
+            Some(json!({"start": {"line": last, "character": 4},
+                        "end": {"line": last, "character": 9}})),
+            "3 + 4",
+        );
+        client
+            .diagnostics_where(&uri, WAIT, |found| found.is_empty())
+            .expect("the re-run from a checkpoint passes");
+        end(client);
+    }
+}
