@@ -337,3 +337,114 @@ fn a_fifo_or_a_deleted_workdir_does_not_stall_a_checkpoint() {
         end(client);
     }
 }
+
+#[test]
+fn an_absurd_timeout_is_an_error_in_both() {
+    let page = ">>> 1 + 1\n2\n";
+    let dir = workspace("", page);
+    let output = Command::new(env!("CARGO_BIN_EXE_objgraph-doctest"))
+        .args(["--timeout", "1e20", "page.txt"])
+        .current_dir(dir.path())
+        .env("TMPDIR", dir.path().join("tmp"))
+        .output()
+        .expect("the CLI runs");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains("--timeout 1e20: ") && stderr.contains("at most 86400"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("panicked"), "{stderr}");
+
+    // In the configuration: located, and the editor shows it instead of passing silently.
+    let dir = workspace("timeout = 1e20\n", page);
+    let (code, stderr) = cli(dir.path()).expect_err("the CLI refuses to run");
+    assert_eq!(code, Some(2), "{stderr}");
+    assert!(
+        stderr.contains("objgraph-doctest.toml:2:11: timeout: "),
+        "{stderr}"
+    );
+    let (mut client, uri) = editor(dir.path(), page);
+    let found = client
+        .diagnostics_where(&uri, WAIT, |found| {
+            found.iter().any(|d| d["code"] == "page-error")
+        })
+        .expect("a page error");
+    let error = found.iter().find(|d| d["code"] == "page-error").unwrap();
+    assert!(
+        error["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("objgraph-doctest.toml:2:11: timeout: ")),
+        "{error}"
+    );
+    assert_eq!(
+        editor_outcomes(&mut client, &uri, &example_lines(page)),
+        ["not-run"]
+    );
+    end(client);
+}
+
+/// Which examples the next live run executed: every example logs its number to a file
+/// outside the page's working directory (setup code defines `run`). The client answers the
+/// server's requests (progress) while it waits.
+fn runs_logged(client: &mut LspClient, log: &Path, seen: &mut usize, last: usize) -> Vec<usize> {
+    let deadline = Instant::now() + WAIT;
+    loop {
+        let text = std::fs::read_to_string(log).unwrap_or_default();
+        let numbers: Vec<usize> = text.lines().filter_map(|l| l.parse().ok()).collect();
+        let new = &numbers[(*seen).min(numbers.len())..];
+        if new.last() == Some(&last) {
+            *seen = numbers.len();
+            return new.to_vec();
+        }
+        assert!(
+            Instant::now() < deadline,
+            "no complete run: {new:?} in {}",
+            log.display()
+        );
+        client.wait_for(Duration::from_millis(50), |_| false);
+        client.backlog.clear();
+    }
+}
+
+#[test]
+fn a_stream_of_edits_keeps_live_resumes_short() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let log = dir.path().join("ran.log");
+    let examples = 60;
+    let page: String = (0..examples).map(|i| format!(">>> run({i})\n")).collect();
+    let workspace_dir = workspace(
+        &format!(
+            "setup = \"\"\"\ndef run(i):\n    with open({:?}, 'a') as f:\n        f.write(f'{{i}}\\\\n')\n\"\"\"\n",
+            log.display().to_string()
+        ),
+        &page,
+    );
+    let (mut client, uri) = editor(workspace_dir.path(), &page);
+    let mut seen = 0;
+    let first = runs_logged(&mut client, &log, &mut seen, examples - 1);
+    assert_eq!(first, (0..examples).collect::<Vec<_>>());
+    // Edit examples 11..17 one after the other, then 50 twice and 30: each edit puts
+    // `0 or ` before the example's source (it still passes), and the run that follows is
+    // logged.
+    let mut resumes = Vec::new();
+    let edits = [11, 12, 13, 14, 15, 16, 17, 50, 50, 30];
+    for (version, edit) in (2..).zip(edits) {
+        client.change(
+            &uri,
+            version,
+            Some(json!({"start": {"line": edit, "character": 4},
+                        "end": {"line": edit, "character": 4}})),
+            "0 or ",
+        );
+        let ran = runs_logged(&mut client, &log, &mut seen, examples - 1);
+        assert!(ran.contains(&edit), "edit at {edit} ran {ran:?}");
+        resumes.push((edit, ran[0]));
+    }
+    // Before, the edits at 11..17 filled every checkpoint slot and each later edit re-ran
+    // from 17. Now later edits resume within a few examples of the edit.
+    for &(edit, resumed) in &resumes[7..] {
+        assert!(edit - resumed <= 8, "{resumes:?}");
+    }
+    end(client);
+}

@@ -71,9 +71,9 @@ impl RunSettings {
         );
         let timeout = match (overrides.timeout_seconds, config.timeout_seconds) {
             (Some(seconds), _) => validate_timeout(seconds)
-                .map_err(|message| OptionsError(format!("--timeout {seconds}: {message}")))?,
+                .map_err(|message| OptionsError(format!("--timeout {seconds:?}: {message}")))?,
             (None, Some(seconds)) => validate_timeout(seconds).map_err(|message| {
-                OptionsError(format!("{config_file}: timeout = {seconds}: {message}"))
+                OptionsError(format!("{config_file}: timeout = {seconds:?}: {message}"))
             })?,
             (None, None) => Duration::from_secs_f64(DEFAULT_TIMEOUT_SECONDS),
         };
@@ -262,7 +262,7 @@ mod tests {
         assert!(
             error
                 .0
-                .starts_with("objgraph-doctest.toml: timeout = 100000000000000000000: "),
+                .starts_with("objgraph-doctest.toml: timeout = 1e20: "),
             "{error}"
         );
         let error = build(
