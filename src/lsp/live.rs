@@ -28,9 +28,11 @@ use crate::runner::checkpoint_policy::{
     CheckpointBudget, CheckpointPlan, ExistingCheckpoint, plan_checkpoints,
 };
 use crate::runner::run::{
-    Cancel, ExampleRun, Executed, LoopEnd, LoopHooks, PageLoop, RunOptions, judge_page,
-    open_page_process,
+    ExampleRun, Executed, LoopEnd, LoopHooks, PageLoop, RunOptions, judge_page, open_page_process,
 };
+
+/// The cancellation handle of the page loop, which live runs take.
+pub use crate::runner::run::Cancel;
 
 /// Most checkpoints kept per document.
 pub const MAX_CHECKPOINTS: usize = 8;
@@ -134,7 +136,8 @@ impl LiveState {
             && judge_page(page, &self.executed, options.default_flags, registry)
                 .iter()
                 .all(Option::is_some);
-        if from >= self.executed.len() && complete && force_from.is_none() {
+        if from >= self.executed.len().min(page.examples.len()) && complete && force_from.is_none()
+        {
             self.executed.truncate(page.examples.len());
             return RunEnd::Rejudged;
         }

@@ -21,11 +21,11 @@ use crate::backend::{Backend, BackendOptions, interpreter};
 use crate::engine::{FlagRegistry, FlagSet};
 use crate::runner::Config;
 use crate::runner::options::{Overrides, RunSettings, preload};
-use crate::runner::run::{Cancel, ExampleRun};
+use crate::runner::run::ExampleRun;
 
 use super::document::Document;
 use super::lens::{RUN_FROM, RUN_PAGE};
-use super::live::{LiveState, RunEnd};
+use super::live::{Cancel, LiveState, RunEnd};
 use super::settings::{RunOn, Settings};
 use super::{actions, diagnostics, hover, lens, symbols};
 
