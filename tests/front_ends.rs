@@ -103,10 +103,6 @@ const CASES: &[Case] = &[
     },
 ];
 
-/// A bad `optionflags` entry: the CLI refuses to run (exit 2), the editor shows the same
-/// error and runs nothing.
-const BAD_FLAGS: &str = "optionflags = ['ELIPSIS']\n";
-
 fn workspace(config: &str, page: &str) -> tempfile::TempDir {
     let dir = tempfile::tempdir().expect("tempdir");
     let python = common::python_with_objgraph();
@@ -228,33 +224,43 @@ fn the_cli_and_the_editor_agree_example_by_example() {
     }
 }
 
-#[test]
-fn a_bad_optionflags_entry_is_an_error_in_both() {
-    let page = ">>> 1 + 1\n2\n";
-    let dir = workspace(BAD_FLAGS, page);
-    let (code, stderr) = cli(dir.path()).expect_err("the CLI refuses to run");
-    assert_eq!(code, Some(2), "{stderr}");
-    assert!(
-        stderr.contains("objgraph-doctest.toml:") && stderr.contains("ELIPSIS"),
-        "{stderr}"
-    );
-    let (mut client, uri) = editor(dir.path(), page);
+/// The editor's page-level error diagnostic (an error, not a warning), once published.
+fn page_error(client: &mut LspClient, uri: &str) -> String {
     let found = client
-        .diagnostics_where(&uri, WAIT, |found| {
+        .diagnostics_where(uri, WAIT, |found| {
             found.iter().any(|d| d["code"] == "page-error")
         })
         .expect("a page error");
     let error = found.iter().find(|d| d["code"] == "page-error").unwrap();
     assert_eq!(error["severity"], 1, "an error, not a warning: {error}");
-    let message = error["message"].as_str().unwrap_or("");
-    assert!(
-        message.contains("objgraph-doctest.toml:") && message.contains("ELIPSIS"),
-        "{message}"
-    );
+    error["message"].as_str().unwrap_or("").to_owned()
+}
+
+/// A configuration the CLI refuses (exit 2, a message with every one of `parts`) is the same
+/// error in the editor, which runs nothing.
+fn refused_by_both(config: &str, parts: &[&str]) {
+    let page = ">>> 1 + 1\n2\n";
+    let dir = workspace(config, page);
+    let (code, stderr) = cli(dir.path()).expect_err("the CLI refuses to run");
+    assert_eq!(code, Some(2), "{stderr}");
+    let (mut client, uri) = editor(dir.path(), page);
+    let message = page_error(&mut client, &uri);
+    for part in parts {
+        assert!(stderr.contains(part), "{part:?} missing from {stderr}");
+        assert!(message.contains(part), "{part:?} missing from {message}");
+    }
     let outcomes = editor_outcomes(&mut client, &uri, &example_lines(page));
     assert_eq!(outcomes, ["not-run"]);
     assert_eq!(client.python_processes(), Vec::<u32>::new(), "nothing ran");
     end(client);
+}
+
+#[test]
+fn a_bad_optionflags_entry_is_an_error_in_both() {
+    refused_by_both(
+        "optionflags = ['ELIPSIS']\n",
+        &["objgraph-doctest.toml:2:16: ", "ELIPSIS"],
+    );
 }
 
 #[test]
@@ -265,14 +271,7 @@ fn a_failing_setup_is_a_page_diagnostic_with_its_traceback() {
         page,
     );
     let (mut client, uri) = editor(dir.path(), page);
-    let found = client
-        .diagnostics_where(&uri, WAIT, |found| {
-            found.iter().any(|d| d["code"] == "page-error")
-        })
-        .expect("a page error");
-    let error = found.iter().find(|d| d["code"] == "page-error").unwrap();
-    assert_eq!(error["severity"], 1, "{error}");
-    let message = error["message"].as_str().unwrap_or("");
+    let message = page_error(&mut client, &uri);
     for part in [
         "setup code failed",
         "Traceback (most recent call last):",
@@ -357,31 +356,10 @@ fn an_absurd_timeout_is_an_error_in_both() {
     assert!(!stderr.contains("panicked"), "{stderr}");
 
     // In the configuration: located, and the editor shows it instead of passing silently.
-    let dir = workspace("timeout = 1e20\n", page);
-    let (code, stderr) = cli(dir.path()).expect_err("the CLI refuses to run");
-    assert_eq!(code, Some(2), "{stderr}");
-    assert!(
-        stderr.contains("objgraph-doctest.toml:2:11: timeout: "),
-        "{stderr}"
+    refused_by_both(
+        "timeout = 1e20\n",
+        &["objgraph-doctest.toml:2:11: timeout: ", "at most 86400"],
     );
-    let (mut client, uri) = editor(dir.path(), page);
-    let found = client
-        .diagnostics_where(&uri, WAIT, |found| {
-            found.iter().any(|d| d["code"] == "page-error")
-        })
-        .expect("a page error");
-    let error = found.iter().find(|d| d["code"] == "page-error").unwrap();
-    assert!(
-        error["message"]
-            .as_str()
-            .is_some_and(|m| m.contains("objgraph-doctest.toml:2:11: timeout: ")),
-        "{error}"
-    );
-    assert_eq!(
-        editor_outcomes(&mut client, &uri, &example_lines(page)),
-        ["not-run"]
-    );
-    end(client);
 }
 
 /// Which examples the next live run executed: every example logs its number to a file
@@ -445,6 +423,40 @@ fn a_stream_of_edits_keeps_live_resumes_short() {
     // from 17. Now later edits resume within a few examples of the edit.
     for &(edit, resumed) in &resumes[7..] {
         assert!(edit - resumed <= 8, "{resumes:?}");
+    }
+    end(client);
+}
+
+#[test]
+fn after_a_fail_fast_stop_is_fixed_the_editor_runs_the_rest_as_the_cli_does() {
+    let page = ">>> 1  # doctest: +FAIL_FAST\n2\n>>> 3\n3\n>>> 4\n5\n";
+    let dir = workspace("", page);
+    let (mut client, uri) = editor(dir.path(), page);
+    let lines = example_lines(page);
+    assert_eq!(
+        editor_outcomes(&mut client, &uri, &lines),
+        ["failed", "not-run", "not-run"]
+    );
+    // Fix the expected output of the example that stopped the page: nothing before it has
+    // to run again, and the examples after it run now.
+    client.change(
+        &uri,
+        2,
+        Some(json!({"start": {"line": 1, "character": 0}, "end": {"line": 1, "character": 1}})),
+        "1",
+    );
+    let fixed = page.replacen("\n2\n", "\n1\n", 1);
+    std::fs::write(dir.path().join("page.txt"), &fixed).expect("page");
+    let report = cli(dir.path()).expect("a report");
+    assert_eq!(cli_outcomes(&report), ["passed", "passed", "failed"]);
+    let deadline = Instant::now() + WAIT;
+    loop {
+        let outcomes = editor_outcomes(&mut client, &uri, &lines);
+        if outcomes == cli_outcomes(&report) {
+            break;
+        }
+        assert!(Instant::now() < deadline, "{outcomes:?}");
+        std::thread::sleep(Duration::from_millis(100));
     }
     end(client);
 }
