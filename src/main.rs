@@ -208,14 +208,8 @@ fn run_and_report(
     })?;
 
     let mut warnings = structure_warnings;
+    warnings.extend(settings.preload_warnings(backend.info()));
     warnings.extend(settings.warnings);
-    if settings.explicit_preload {
-        for (module, error) in &backend.info().preload_errors {
-            warnings.push(format!(
-                "preload module {module} could not be imported: {error}"
-            ));
-        }
-    }
     let options = settings.run;
 
     let palette = Palette::new(cli.color);

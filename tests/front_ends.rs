@@ -187,6 +187,26 @@ fn editor_outcomes(client: &mut LspClient, uri: &str, lines: &[u32]) -> Vec<Stri
     }
 }
 
+/// True when `diagnostics` say per example what `outcomes` say: a failure, timeout or crash
+/// has its diagnostic at that example (by the line it starts on), a pass at most an
+/// "excused" hint, and the others none.
+fn diagnostics_agree(diagnostics: &[Value], lines: &[u32], outcomes: &[&str]) -> bool {
+    let example_of = |line: u64| lines.iter().rposition(|&start| u64::from(start) <= line);
+    outcomes.iter().enumerate().all(|(index, outcome)| {
+        let codes: Vec<&str> = diagnostics
+            .iter()
+            .filter(|d| d["range"]["start"]["line"].as_u64().and_then(example_of) == Some(index))
+            .filter_map(|d| d["code"].as_str())
+            .collect();
+        match *outcome {
+            "failed" => codes == ["failed"] || codes == ["exception"],
+            "timeout" | "crashed" => codes == [*outcome],
+            "passed" => codes.is_empty() || codes == ["excused"],
+            _ => codes.is_empty(),
+        }
+    })
+}
+
 fn end(client: LspClient) {
     let tag = client.tag.clone();
     client.shutdown();
@@ -206,6 +226,10 @@ fn the_cli_and_the_editor_agree_example_by_example() {
         assert_eq!(lines.len(), case.outcomes.len(), "{}", case.name);
         let outcomes = editor_outcomes(&mut client, &uri, &lines);
         assert_eq!(outcomes, case.outcomes, "editor, {}", case.name);
+        let agreeing = client.diagnostics_where(&uri, WAIT, |found| {
+            diagnostics_agree(found, &lines, case.outcomes)
+        });
+        assert!(agreeing.is_some(), "editor diagnostics, {}", case.name);
 
         if case.name == "artifacts-dir" {
             let copied = report["pages"][0]["examples"][0]["artifacts"][0]["path"]

@@ -456,7 +456,7 @@ async fn run(
     messages: &mut mpsc::UnboundedReceiver<ActorMessage>,
 ) -> (Option<LiveState>, Option<Interruption>) {
     let registry = shared.registry();
-    let (options, page) = {
+    let (settings, page) = {
         let workspace = shared.workspace.read().map(|w| w.clone());
         let Ok(workspace) = workspace else {
             return (Some(live), None);
@@ -473,12 +473,11 @@ async fn run(
                 return (Some(live), None);
             }
         };
-        set_warnings(shared, settings.warnings);
         let Ok(mut state) = state.write() else {
             return (Some(live), None);
         };
         state.ensure_parsed(&registry);
-        (settings.run, state.document.page.clone())
+        (settings, state.document.page.clone())
     };
     // Started only once the options are known to be good.
     let backend = {
@@ -493,6 +492,10 @@ async fn run(
         }
         Err(_) => return (Some(live), None),
     };
+    let mut warnings = settings.preload_warnings(backend.info());
+    warnings.extend(settings.warnings);
+    set_warnings(shared, warnings);
+    let options = settings.run;
     let progress = begin_progress(shared, &page.path).await;
     let cancel = Cancel::default();
     if let Ok(mut running) = shared.running.lock() {

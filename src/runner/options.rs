@@ -7,6 +7,7 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
+use crate::backend::worker::InterpreterInfo;
 use crate::engine::{FlagRegistry, FlagSet};
 
 use super::artifacts::graphviz_available;
@@ -122,6 +123,22 @@ impl RunSettings {
             explicit_preload: config.preload.is_some(),
             warnings,
         })
+    }
+}
+
+impl RunSettings {
+    /// Warnings about configured preload modules the interpreter could not import (objgraph
+    /// missing when nobody asked for it is not worth one).
+    pub fn preload_warnings(&self, info: &InterpreterInfo) -> Vec<String> {
+        if !self.explicit_preload {
+            return Vec::new();
+        }
+        info.preload_errors
+            .iter()
+            .map(|(module, error)| {
+                format!("preload module {module} could not be imported: {error}")
+            })
+            .collect()
     }
 }
 
@@ -283,6 +300,26 @@ mod tests {
         )
         .unwrap_err();
         assert!(error.0.starts_with("--jobs 0"), "{error}");
+    }
+
+    #[test]
+    fn preload_failures_are_warned_about_only_when_configured() {
+        let info = InterpreterInfo {
+            preload_errors: vec![("nope".to_owned(), "ModuleNotFoundError: nope".to_owned())],
+            ..InterpreterInfo::default()
+        };
+        let default = build(&Config::default(), &Overrides::default()).unwrap();
+        assert!(default.preload_warnings(&info).is_empty());
+        let config = Config {
+            preload: Some(vec!["nope".to_owned()]),
+            ..Config::default()
+        };
+        let configured = build(&config, &Overrides::default()).unwrap();
+        assert_eq!(configured.preload, ["nope"]);
+        assert_eq!(
+            configured.preload_warnings(&info),
+            ["preload module nope could not be imported: ModuleNotFoundError: nope"]
+        );
     }
 
     #[test]
