@@ -2,8 +2,10 @@
 //! setup errors, configuration) goes through the built binary (`--format json`) and through
 //! the language server (a real client; the outcome of each example read from its hover), and
 //! the outcomes are compared example by example. Both read the same objgraph-doctest.toml.
-//! Also: a failing setup is a visible page diagnostic with its traceback, and a page that
-//! makes a FIFO in its working directory or deletes it does not stall a checkpoint.
+//! Also: a failing setup is a visible page diagnostic with its traceback; options the CLI
+//! refuses are errors in the editor too; a page that makes a FIFO in its working directory
+//! or deletes it does not stall a checkpoint; a stream of live edits keeps resumes short;
+//! and the checkpoint chain behaves as the checkpoint policy assumes.
 
 mod common;
 #[path = "common/lsp_client.rs"]
@@ -483,4 +485,61 @@ fn after_a_fail_fast_stop_is_fixed_the_editor_runs_the_rest_as_the_cli_does() {
         std::thread::sleep(Duration::from_millis(100));
     }
     end(client);
+}
+
+fn alive(pid: i32) -> bool {
+    std::fs::read_to_string(format!("/proc/{pid}/stat")).is_ok_and(|stat| !stat.contains(") Z "))
+}
+
+/// The constraint the checkpoint policy plans around (`runner::checkpoint_policy`):
+/// checkpoints form a chain, and ending one in the middle ends every later one, while
+/// ending the last leaves the earlier ones usable.
+#[test]
+fn ending_a_checkpoint_ends_the_later_ones_and_only_those() {
+    use objgraph_doctest::backend::{Backend, BackendOptions, PageSetup};
+    let second = Duration::from_secs(10);
+    let backend = Backend::start(BackendOptions {
+        python: common::python().into(),
+        preload: vec![],
+        fork: true,
+    })
+    .expect("backend starts");
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut runner = backend
+        .open_page(&PageSetup {
+            path: "/docs/page.txt",
+            name: "page.txt",
+            workdir: dir.path(),
+            setup_code: None,
+            output_cap: 1000,
+            memory_limit: None,
+        })
+        .expect("page opens");
+    let mut chain = Vec::new();
+    for index in 0..4 {
+        runner
+            .run(index, &format!("x{index} = {index}\n"), second)
+            .unwrap();
+        chain.push(runner.checkpoint(&backend).expect("checkpoint"));
+    }
+    drop(runner);
+    let pids: Vec<i32> = chain.iter().map(|checkpoint| checkpoint.pid()).collect();
+    // The last one: the others live on and still resume.
+    drop(chain.pop());
+    std::thread::sleep(Duration::from_millis(300));
+    assert!(!alive(pids[3]));
+    assert!(pids[..3].iter().all(|&pid| alive(pid)), "{pids:?}");
+    let again = tempfile::tempdir().expect("tempdir");
+    let mut resumed = chain[2].resume(&backend, again.path()).expect("resume");
+    assert_eq!(resumed.run(3, "x2\n", second).unwrap().got, "2\n");
+    drop(resumed);
+    // One in the middle (not the page's first process, which owns the process group): the
+    // one after it goes with it, the one before it stays.
+    drop(chain.remove(1));
+    std::thread::sleep(Duration::from_millis(300));
+    assert!(!alive(pids[1]) && !alive(pids[2]), "{pids:?}");
+    assert!(alive(pids[0]), "{pids:?}");
+    drop(chain);
+    std::thread::sleep(Duration::from_millis(300));
+    assert!(!alive(pids[0]), "{pids:?}");
 }
