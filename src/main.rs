@@ -208,8 +208,8 @@ fn run_and_report(
     })?;
 
     let mut warnings = structure_warnings;
+    warnings.extend(settings.warnings.iter().cloned());
     warnings.extend(settings.preload_warnings(backend.info()));
-    warnings.extend(settings.warnings);
     let options = settings.run;
 
     let palette = Palette::new(cli.color);

@@ -61,6 +61,12 @@ const CASES: &[Case] = &[
         outcomes: &["not-run", "not-run"],
     },
     Case {
+        name: "a page doctest cannot read",
+        config: "",
+        page: ">>> 1 + 1\n2\n>>>x = 1\n>>> 2 + 2\n4\n",
+        outcomes: &["not-run", "not-run"],
+    },
+    Case {
         name: "FAIL_FAST",
         config: "",
         page: ">>> 1  # doctest: +FAIL_FAST\n2\n>>> 3\n3\n",
@@ -158,7 +164,10 @@ fn editor(dir: &Path, page: &str) -> (LspClient, String) {
 fn example_lines(page: &str) -> Vec<u32> {
     page.lines()
         .enumerate()
-        .filter(|(_, line)| line.trim_start().starts_with(">>>"))
+        .filter(|(_, line)| {
+            let line = line.trim_start();
+            line == ">>>" || line.starts_with(">>> ")
+        })
         .map(|(number, _)| number as u32)
         .collect()
 }
@@ -189,6 +198,9 @@ fn editor_outcomes(client: &mut LspClient, uri: &str, lines: &[u32]) -> Vec<Stri
     }
 }
 
+/// The codes of diagnostics about an example's run (the others are about the page's text).
+const VERDICT_CODES: [&str; 5] = ["failed", "exception", "timeout", "crashed", "excused"];
+
 /// True when `diagnostics` say per example what `outcomes` say: a failure, timeout or crash
 /// has its diagnostic at that example (by the line it starts on), a pass at most an
 /// "excused" hint, and the others none.
@@ -199,6 +211,7 @@ fn diagnostics_agree(diagnostics: &[Value], lines: &[u32], outcomes: &[&str]) ->
             .iter()
             .filter(|d| d["range"]["start"]["line"].as_u64().and_then(example_of) == Some(index))
             .filter_map(|d| d["code"].as_str())
+            .filter(|code| VERDICT_CODES.contains(code))
             .collect();
         match *outcome {
             "failed" => codes == ["failed"] || codes == ["exception"],

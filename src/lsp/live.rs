@@ -121,6 +121,11 @@ impl LiveState {
         force_from: Option<usize>,
         cancel: &Cancel,
     ) -> RunEnd {
+        if !page.errors.is_empty() {
+            // A page doctest cannot read is not run, as the CLI does not run it; what ran
+            // before is kept for when the error is fixed.
+            return RunEnd::Rejudged;
+        }
         let flags: Vec<FlagSet> = page
             .examples
             .iter()
@@ -242,8 +247,9 @@ impl LiveState {
         default_flags: FlagSet,
         registry: &FlagRegistry,
     ) -> Vec<Option<ExampleRun>> {
-        if self.page_error.is_some() {
-            // Nothing ran, as the CLI reports a page whose setup failed.
+        if self.page_error.is_some() || !page.errors.is_empty() {
+            // Nothing ran, as the CLI reports a page whose setup failed or that doctest
+            // cannot read.
             return page
                 .examples
                 .iter()

@@ -469,7 +469,9 @@ async fn run(
         ) {
             Ok(settings) => settings,
             Err(error) => {
-                live.page_error = Some(format!("{error}; examples are not run until it is fixed"));
+                live.page_error = Some(format!(
+                    "{error}; examples are not run (fix it, then restart the language server)"
+                ));
                 return (Some(live), None);
             }
         };
@@ -492,8 +494,8 @@ async fn run(
         }
         Err(_) => return (Some(live), None),
     };
-    let mut warnings = settings.preload_warnings(backend.info());
-    warnings.extend(settings.warnings);
+    let mut warnings = settings.warnings.clone();
+    warnings.extend(settings.preload_warnings(backend.info()));
     set_warnings(shared, warnings);
     let options = settings.run;
     let progress = begin_progress(shared, &page.path).await;
