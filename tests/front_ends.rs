@@ -556,3 +556,104 @@ fn ending_a_checkpoint_ends_the_later_ones_and_only_those() {
     std::thread::sleep(Duration::from_millis(300));
     assert!(!alive(pids[0]), "{pids:?}");
 }
+
+/// Checkpoints are bounded by the private memory they hold, measured on the real paused
+/// interpreters: each example here replaces a 24 MiB object, so every checkpoint ends up
+/// the only holder of the one it saw. With room for 64 MiB, the first run takes what the
+/// estimate allows, and the measured total is brought within the budget.
+#[test]
+fn checkpoints_are_bounded_by_their_private_memory() {
+    use objgraph_doctest::backend::{Backend, BackendOptions};
+    use objgraph_doctest::engine::{FlagRegistry, PageFormat, parse_page};
+    use objgraph_doctest::lsp::live::{LiveState, RunEnd};
+    use objgraph_doctest::runner::checkpoint_policy::CheckpointBudget;
+    use objgraph_doctest::runner::options::{Overrides, RunSettings};
+    use objgraph_doctest::runner::run::Cancel;
+
+    const MIB: u64 = 1024 * 1024;
+    let backend = Backend::start(BackendOptions {
+        python: common::python().into(),
+        preload: vec![],
+        fork: true,
+    })
+    .expect("backend starts");
+    let registry = FlagRegistry::new();
+    let config = objgraph_doctest::runner::Config::default();
+    let options = RunSettings::build(&config, &registry, &Overrides::default())
+        .expect("options")
+        .run;
+    let text = |last: &str| {
+        let mut text: String = (0..8)
+            .map(|i| format!(">>> x = bytes([{i}]) * (24 << 20)\n"))
+            .collect();
+        text.push_str(&format!(">>> len(x)\n{last}\n"));
+        text
+    };
+    let budget = CheckpointBudget {
+        count: 8,
+        memory: 64 * MIB,
+    };
+    let mut live = LiveState::with_budget(budget);
+    let page = parse_page(
+        "page.txt",
+        PageFormat::Text,
+        text("25165824").as_bytes(),
+        &registry,
+    );
+    let end = live.update(
+        &page,
+        &backend,
+        &registry,
+        &options,
+        None,
+        &Cancel::default(),
+    );
+    assert!(matches!(end, RunEnd::Ran { .. }), "{end:?}");
+    // Nothing measured yet: the first run counted each at the 32 MiB estimate.
+    assert!(
+        live.checkpoint_count() <= 2,
+        "{:?}",
+        live.checkpoint_positions()
+    );
+    let first = live.checkpoint_memory();
+    assert!(first > 24 * MIB, "each holds its own object: {first}");
+    // Edit the last example: the next run measures them and keeps within the budget.
+    let page = parse_page(
+        "page.txt",
+        PageFormat::Text,
+        text("0").as_bytes(),
+        &registry,
+    );
+    let page = {
+        let mut page = page;
+        page.examples.last_mut().unwrap().source = "len(x) * 0\n".to_owned();
+        page
+    };
+    live.update(
+        &page,
+        &backend,
+        &registry,
+        &options,
+        None,
+        &Cancel::default(),
+    );
+    live.release_retired();
+    // Once the processes that shared their pages are gone, measured again, they fit.
+    std::thread::sleep(Duration::from_millis(300));
+    live.enforce_memory_budget();
+    live.release_retired();
+    assert!(live.checkpoint_count() >= 1, "one fits");
+    let measured = live.checkpoint_memory();
+    assert!(
+        measured <= budget.memory,
+        "{} MiB in {:?}",
+        measured / MIB,
+        live.checkpoint_positions()
+    );
+    let results = live.results(&page, options.default_flags, &registry);
+    assert!(results.iter().all(|result| {
+        result
+            .as_ref()
+            .is_some_and(|r| r.outcome == objgraph_doctest::runner::run::Outcome::Passed)
+    }));
+}

@@ -25,7 +25,7 @@ use std::collections::BTreeMap;
 use crate::backend::{Backend, Checkpoint, PageProcess};
 use crate::engine::{Flag, FlagRegistry, FlagSet, Page};
 use crate::runner::checkpoint_policy::{
-    CheckpointBudget, CheckpointPlan, ExistingCheckpoint, plan_checkpoints,
+    CheckpointBudget, CheckpointPlan, ExistingCheckpoint, over_budget, plan_checkpoints,
 };
 use crate::runner::run::{
     ExampleRun, Executed, LoopEnd, LoopHooks, PageLoop, RunOptions, judge_page, open_page_process,
@@ -49,6 +49,7 @@ pub struct LiveState {
     retired: Vec<Checkpoint>,
     /// Why the page could not be run at all (its setup code failed, with the traceback).
     pub page_error: Option<String>,
+    budget: CheckpointBudget,
 }
 
 /// How a run ended.
@@ -74,11 +75,20 @@ impl Default for LiveState {
 
 impl LiveState {
     pub fn new() -> LiveState {
+        LiveState::with_budget(CheckpointBudget {
+            count: MAX_CHECKPOINTS,
+            memory: CHECKPOINT_MEMORY_BUDGET,
+        })
+    }
+
+    /// A live state whose checkpoints are bounded by `budget` instead of the defaults.
+    pub fn with_budget(budget: CheckpointBudget) -> LiveState {
         LiveState {
             executed: Vec::new(),
             checkpoints: BTreeMap::new(),
             retired: Vec::new(),
             page_error: None,
+            budget,
         }
     }
 
@@ -89,6 +99,14 @@ impl LiveState {
     /// The examples checkpoints are kept before, ascending.
     pub fn checkpoint_positions(&self) -> Vec<usize> {
         self.checkpoints.keys().copied().collect()
+    }
+
+    /// The private memory the checkpoints hold now, as far as it can be measured.
+    pub fn checkpoint_memory(&self) -> u64 {
+        self.checkpoints
+            .values()
+            .filter_map(|checkpoint| private_memory(checkpoint.pid()))
+            .sum()
     }
 
     /// Ends the checkpoints the last update made stale (call it once results are out).
@@ -183,6 +201,7 @@ impl LiveState {
         }
         drop(runner);
         drop(workdir);
+        self.enforce_memory_budget();
         if end == LoopEnd::Cancelled {
             return RunEnd::Cancelled;
         }
@@ -194,23 +213,28 @@ impl LiveState {
 
     /// The checkpoint plan for a run that must re-run example `from` on.
     fn plan(&self, examples: usize, from: usize) -> CheckpointPlan {
-        let existing: Vec<ExistingCheckpoint> = self
-            .checkpoints
+        plan_checkpoints(examples, &self.measured(), from, self.budget)
+    }
+
+    /// Retires the checkpoints at the end of the chain that no longer fit the budget, as
+    /// measured now: checkpoints grow while their descendants run. (Processes that are
+    /// still dying, the runner and retired checkpoints, share pages that become the
+    /// checkpoints' own once they are gone: each plan measures again.)
+    pub fn enforce_memory_budget(&mut self) {
+        for index in over_budget(&self.measured(), self.budget) {
+            self.retired.extend(self.checkpoints.remove(&index));
+        }
+    }
+
+    /// The checkpoints with their private memory as it is now.
+    fn measured(&self) -> Vec<ExistingCheckpoint> {
+        self.checkpoints
             .iter()
             .map(|(&before, checkpoint)| ExistingCheckpoint {
                 before,
                 private_bytes: private_memory(checkpoint.pid()),
             })
-            .collect();
-        plan_checkpoints(
-            examples,
-            &existing,
-            from,
-            CheckpointBudget {
-                count: MAX_CHECKPOINTS,
-                memory: CHECKPOINT_MEMORY_BUDGET,
-            },
-        )
+            .collect()
     }
 
     fn start_runner(

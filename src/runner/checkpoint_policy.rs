@@ -20,8 +20,10 @@
 //!
 //! Checkpoints are bounded by count ([`CheckpointBudget::count`]) and by memory
 //! ([`CheckpointBudget::memory`]): the private memory each paused interpreter holds (what
-//! its descendants changed since it forked, measured by the caller), with
-//! [`ESTIMATED_CHECKPOINT_BYTES`] for the ones not measured yet.
+//! its descendants changed since it forked, measured by the caller), with the average of the
+//! measured ones (or [`ESTIMATED_CHECKPOINT_BYTES`]) for the ones not measured yet. Since
+//! checkpoints grow while their descendants run, the caller measures again after each run
+//! and ends the tail that no longer fits ([`over_budget`]).
 
 /// What a checkpoint is assumed to cost before one was measured: 32 MiB.
 pub const ESTIMATED_CHECKPOINT_BYTES: u64 = 32 * 1024 * 1024;
@@ -125,6 +127,30 @@ pub fn plan_checkpoints(
         evict,
         take,
     }
+}
+
+/// The checkpoints to end after a run so that the rest fit the budget: checkpoints grow
+/// while their descendants run (pages they shared become theirs alone), so a run can leave
+/// more than the plan foresaw. The longest prefix of the chain that fits is kept, the tail
+/// is ended (ending a checkpoint ends the later ones anyway).
+pub fn over_budget(existing: &[ExistingCheckpoint], budget: CheckpointBudget) -> Vec<usize> {
+    let mut total = 0u64;
+    let mut kept = 0;
+    for checkpoint in existing {
+        total = total.saturating_add(
+            checkpoint
+                .private_bytes
+                .unwrap_or(ESTIMATED_CHECKPOINT_BYTES),
+        );
+        if kept == budget.count || total > budget.memory {
+            break;
+        }
+        kept += 1;
+    }
+    existing[kept..]
+        .iter()
+        .map(|checkpoint| checkpoint.before)
+        .collect()
 }
 
 /// Up to `free` positions in `resume+1..examples` for new checkpoints: the edited example
@@ -347,6 +373,39 @@ mod tests {
         // Examples re-run before reaching the edited one: a few per edit, never ~40.
         let average = extra as f64 / edits.len() as f64;
         assert!(average < 8.0, "average {average}");
+    }
+
+    #[test]
+    fn after_a_run_the_tail_over_the_budget_is_ended() {
+        let sized = |sizes: &[(usize, u64)]| -> Vec<ExistingCheckpoint> {
+            sizes
+                .iter()
+                .map(|&(before, mib)| ExistingCheckpoint {
+                    before,
+                    private_bytes: Some(mib * 1024 * 1024),
+                })
+                .collect()
+        };
+        let budget = CheckpointBudget {
+            count: 3,
+            memory: 100 * 1024 * 1024,
+        };
+        /// Checkpoints as (before, MiB), and the ones to end.
+        type Case = (&'static [(usize, u64)], &'static [usize]);
+        let cases: [Case; 5] = [
+            (&[], &[]),
+            (&[(3, 40), (6, 40)], &[]),
+            (&[(3, 40), (6, 40), (8, 40)], &[8]),
+            (&[(3, 120), (6, 1)], &[3, 6]),
+            (&[(1, 1), (2, 1), (3, 1), (4, 1)], &[4]),
+        ];
+        for (existing, evicted) in cases {
+            assert_eq!(
+                over_budget(&sized(existing), budget),
+                evicted,
+                "{existing:?}"
+            );
+        }
     }
 
     #[test]
