@@ -376,23 +376,39 @@ fn a_fifo_or_a_deleted_workdir_does_not_stall_a_checkpoint() {
     }
 }
 
-#[test]
-fn an_absurd_timeout_is_an_error_in_both() {
-    let page = ">>> 1 + 1\n2\n";
-    let dir = workspace("", page);
+/// The CLI on `page.txt` with `args`: exit code and stderr.
+fn cli_with(dir: &Path, args: &[&str]) -> (Option<i32>, String) {
     let output = Command::new(env!("CARGO_BIN_EXE_objgraph-doctest"))
-        .args(["--timeout", "1e20", "page.txt"])
-        .current_dir(dir.path())
-        .env("TMPDIR", dir.path().join("tmp"))
+        .args(args)
+        .arg("page.txt")
+        .current_dir(dir)
+        .env("TMPDIR", dir.join("tmp"))
         .output()
         .expect("the CLI runs");
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    assert_eq!(output.status.code(), Some(2), "{stderr}");
-    assert!(
-        stderr.contains("--timeout 1e20: ") && stderr.contains("at most 86400"),
-        "{stderr}"
-    );
-    assert!(!stderr.contains("panicked"), "{stderr}");
+    (
+        output.status.code(),
+        String::from_utf8_lossy(&output.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn absurd_values_are_errors_in_both() {
+    let dir = workspace("", ">>> 1 + 1\n2\n");
+    for (args, wanted) in [
+        (&["--timeout", "1e20"][..], "--timeout 1e20: "),
+        (&["--timeout", "0"], "--timeout 0.0: "),
+        (&["--memory-limit", "1"], "--memory-limit 1: "),
+        (&["--memory-limit", "0"], "--memory-limit 0: "),
+        (&["-j", "0"], "--jobs 0: "),
+    ] {
+        let (code, stderr) = cli_with(dir.path(), args);
+        assert_eq!(code, Some(2), "{args:?}: {stderr}");
+        assert!(stderr.contains(wanted), "{args:?}: {stderr}");
+        assert!(!stderr.contains("panicked"), "{stderr}");
+    }
+    // A million jobs for one page: one thread per page, and the page passes.
+    let (code, stderr) = cli_with(dir.path(), &["-j", "1000000"]);
+    assert_eq!(code, Some(0), "{stderr}");
 
     // In the configuration: located, and the editor shows it instead of passing silently.
     refused_by_both(
