@@ -516,6 +516,16 @@ fn after_a_fail_fast_stop_is_fixed_the_editor_runs_the_rest_as_the_cli_does() {
     end(client);
 }
 
+/// A backend that forks page processes from a zygote, for tests of the library itself.
+fn forking_backend() -> objgraph_doctest::backend::Backend {
+    objgraph_doctest::backend::Backend::start(objgraph_doctest::backend::BackendOptions {
+        python: common::python().into(),
+        preload: vec![],
+        fork: true,
+    })
+    .expect("backend starts")
+}
+
 fn alive(pid: i32) -> bool {
     std::fs::read_to_string(format!("/proc/{pid}/stat")).is_ok_and(|stat| !stat.contains(") Z "))
 }
@@ -525,14 +535,9 @@ fn alive(pid: i32) -> bool {
 /// ending the last leaves the earlier ones usable.
 #[test]
 fn ending_a_checkpoint_ends_the_later_ones_and_only_those() {
-    use objgraph_doctest::backend::{Backend, BackendOptions, PageSetup};
+    use objgraph_doctest::backend::PageSetup;
     let second = Duration::from_secs(10);
-    let backend = Backend::start(BackendOptions {
-        python: common::python().into(),
-        preload: vec![],
-        fork: true,
-    })
-    .expect("backend starts");
+    let backend = forking_backend();
     let dir = tempfile::tempdir().expect("tempdir");
     let mut runner = backend
         .open_page(&PageSetup {
@@ -579,7 +584,6 @@ fn ending_a_checkpoint_ends_the_later_ones_and_only_those() {
 /// estimate allows, and the measured total is brought within the budget.
 #[test]
 fn checkpoints_are_bounded_by_their_private_memory() {
-    use objgraph_doctest::backend::{Backend, BackendOptions};
     use objgraph_doctest::engine::{FlagRegistry, PageFormat, parse_page};
     use objgraph_doctest::lsp::live::{LiveState, RunEnd};
     use objgraph_doctest::runner::checkpoint_policy::CheckpointBudget;
@@ -587,12 +591,7 @@ fn checkpoints_are_bounded_by_their_private_memory() {
     use objgraph_doctest::runner::run::Cancel;
 
     const MIB: u64 = 1024 * 1024;
-    let backend = Backend::start(BackendOptions {
-        python: common::python().into(),
-        preload: vec![],
-        fork: true,
-    })
-    .expect("backend starts");
+    let backend = forking_backend();
     let registry = FlagRegistry::new();
     let config = objgraph_doctest::runner::Config::default();
     let options = RunSettings::build(&config, &registry, &Overrides::default())
