@@ -14,11 +14,11 @@ use anyhow::Context;
 use clap::Parser;
 
 use objgraph_doctest::backend::{Backend, BackendOptions, interpreter};
-use objgraph_doctest::engine::{FlagRegistry, FlagSet, Page};
+use objgraph_doctest::engine::{FlagRegistry, Page};
 use objgraph_doctest::report::style::{ColorChoice, Palette};
 use objgraph_doctest::report::{self, OutputFormat};
-use objgraph_doctest::runner::artifacts::graphviz_available;
-use objgraph_doctest::runner::run::{PageRun, RunEvent, RunOptions, Summary, run_pages};
+use objgraph_doctest::runner::options::{self, Overrides, RunSettings};
+use objgraph_doctest::runner::run::{PageRun, RunEvent, Summary, run_pages};
 use objgraph_doctest::runner::{self, Config, ReadFile};
 
 /// Test the `>>>` examples of documentation pages (reST, text and Markdown) the way CPython's
@@ -100,9 +100,6 @@ enum Subcommand {
 const EXIT_FAILED: u8 = 1;
 /// Exit status: usage, configuration or backend error.
 const EXIT_ERROR: u8 = 2;
-/// Output kept per example, in characters.
-const OUTPUT_CAP: usize = 8 * 1024 * 1024;
-const DEFAULT_TIMEOUT: f64 = 30.0;
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
@@ -124,12 +121,8 @@ fn parse_timeout(value: &str) -> Result<f64, String> {
         .trim()
         .parse()
         .map_err(|_| format!("{value:?} is not a number of seconds; give e.g. --timeout 30"))?;
-    if !(seconds.is_finite() && seconds > 0.0 && seconds <= runner::config::MAX_TIMEOUT_SECONDS) {
-        return Err(format!(
-            "{value} is out of range; give more than 0 and at most {} seconds (one day)",
-            runner::config::MAX_TIMEOUT_SECONDS
-        ));
-    }
+    options::validate_timeout(seconds)
+        .map_err(|message| format!("{message}, e.g. --timeout 30"))?;
     Ok(seconds)
 }
 
@@ -153,7 +146,7 @@ fn parse_memory_limit(value: &str) -> Result<u64, String> {
     let mib: u64 = value.trim().parse().map_err(|_| {
         format!("{value:?} is not a whole number of MiB; give e.g. --memory-limit 2048")
     })?;
-    let min = runner::config::MIN_MEMORY_LIMIT_MIB;
+    let min = options::MIN_MEMORY_LIMIT_MIB;
     if mib < min {
         return Err(format!(
             "{mib} MiB is too small for Python to start; give at least {min}"
@@ -170,7 +163,6 @@ fn run(mut cli: Cli) -> anyhow::Result<u8> {
     let cwd = std::env::current_dir().context("cannot read the current directory")?;
     let config = load_config(&cli, &cwd)?;
     let registry = config.flag_registry();
-    let default_flags = default_flags(&cli, &config, &registry)?;
     let paths = if !cli.paths.is_empty() {
         cli.paths.clone()
     } else if !config.paths.is_empty() {
@@ -198,6 +190,8 @@ fn run(mut cli: Cli) -> anyhow::Result<u8> {
         jobs: config.jobs.map(|jobs| jobs.min(most_jobs)),
         ..config
     };
+    // Options are built (and checked) before anything runs: a bad value is reported at once.
+    let settings = RunSettings::build(&config, &registry, &overrides(&cli))?;
 
     let structure = runner::structure::structure_warnings(&pages, &config.root);
     if cli.collect_only {
@@ -217,7 +211,7 @@ fn run(mut cli: Cli) -> anyhow::Result<u8> {
         &cli,
         &config,
         &registry,
-        default_flags,
+        settings,
         (pages, sources),
         warnings,
         &cwd,
@@ -253,24 +247,22 @@ fn load_config(cli: &Cli, cwd: &Path) -> anyhow::Result<Config> {
     })
 }
 
-fn default_flags(cli: &Cli, config: &Config, registry: &FlagRegistry) -> anyhow::Result<FlagSet> {
-    let mut flags = config
-        .default_flags(registry)
-        .map_err(|message| anyhow::anyhow!(message))?;
-    for name in &cli.options {
-        let flag = registry
-            .parse_name(name)
-            .map_err(|message| anyhow::anyhow!("-o {name}: {message}"))?;
-        flags = flags.with(flag);
+/// What the command line sets over the configuration.
+fn overrides(cli: &Cli) -> Overrides {
+    Overrides {
+        timeout_seconds: cli.timeout,
+        jobs: cli.jobs,
+        memory_limit_mib: cli.memory_limit,
+        artifacts_dir: cli.artifacts_dir.clone(),
+        flags: cli.options.clone(),
     }
-    Ok(flags)
 }
 
 fn run_and_report(
     cli: &Cli,
     config: &Config,
     registry: &FlagRegistry,
-    default_flags: FlagSet,
+    settings: RunSettings,
     (pages, sources): (Vec<Page>, Vec<Option<ReadFile>>),
     structure_warnings: Vec<String>,
     cwd: &Path,
@@ -282,14 +274,9 @@ fn run_and_report(
         &config.root,
         cwd,
     )?;
-    let explicit_preload = config.preload.is_some();
-    let preload = config
-        .preload
-        .clone()
-        .unwrap_or_else(|| vec!["objgraph".to_owned()]);
     let backend = Backend::start(BackendOptions {
         python: python.path.clone(),
-        preload,
+        preload: settings.preload.clone(),
         fork: !cli.no_fork,
     })
     .with_context(|| {
@@ -301,53 +288,9 @@ fn run_and_report(
     })?;
 
     let mut warnings = structure_warnings;
-    if !graphviz_available() {
-        warnings.push(
-            "graphviz's `dot` is not on PATH: objgraph cannot render images, so examples that \
-             expect \"Image generated as ...\" will fail (install graphviz)"
-                .to_owned(),
-        );
-    }
-    if explicit_preload {
-        for (module, error) in &backend.info().preload_errors {
-            warnings.push(format!(
-                "preload module {module} could not be imported: {error}"
-            ));
-        }
-    }
-
-    let timeout = cli
-        .timeout
-        .or(config.timeout_seconds)
-        .unwrap_or(DEFAULT_TIMEOUT);
-    anyhow::ensure!(
-        timeout.is_finite() && timeout > 0.0,
-        "--timeout must be a positive number of seconds"
-    );
-    let jobs = cli
-        .jobs
-        .or(config.jobs)
-        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
-    anyhow::ensure!(jobs > 0, "--jobs must be at least 1");
-    let options = RunOptions {
-        jobs,
-        timeout: Duration::from_secs_f64(timeout),
-        default_flags,
-        output_cap: OUTPUT_CAP,
-        memory_limit: cli
-            .memory_limit
-            .or(config.memory_limit_mib)
-            .map(|mib| mib.saturating_mul(1024 * 1024)),
-        setup_code: config.setup.clone(),
-        artifacts_dir: Some(cli.artifacts_dir.clone().unwrap_or_else(|| {
-            config.root.join(
-                config
-                    .artifacts_dir
-                    .as_deref()
-                    .unwrap_or(".objgraph-doctest/artifacts"),
-            )
-        })),
-    };
+    warnings.extend(settings.warnings.iter().cloned());
+    warnings.extend(settings.preload_warnings(backend.info()));
+    let options = settings.run;
 
     let palette = Palette::new(cli.color);
     let human = cli.format == OutputFormat::Human;

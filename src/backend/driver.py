@@ -27,6 +27,7 @@ import select
 import shutil
 import signal
 import socket
+import stat
 import sys
 import tempfile
 import time
@@ -244,8 +245,12 @@ def checkpoint(sock, reader, token, socket_path, workdir):
     and each runner it starts gets that copy in a directory of its own.
     """
     snapshot = tempfile.mkdtemp(prefix="checkpoint-", dir=os.path.dirname(socket_path))
-    shutil.copytree(workdir, snapshot, symlinks=True, dirs_exist_ok=True)
-    relative_cwd = os.path.relpath(os.getcwd(), workdir) if os.getcwd().startswith(workdir) else "."
+    copy_workdir(workdir, snapshot)
+    try:
+        cwd = os.getcwd()
+    except OSError:
+        cwd = workdir  # the page deleted its working directory
+    relative_cwd = os.path.relpath(cwd, workdir) if cwd.startswith(workdir) else "."
     # Runners forked from here end as this process's children: reap them automatically.
     signal.signal(signal.SIGCHLD, signal.SIG_IGN)
     restore_into = None
@@ -256,9 +261,12 @@ def checkpoint(sock, reader, token, socket_path, workdir):
             die_with_parent()
             sock.close()
             if restore_into is not None:
-                shutil.copytree(snapshot, restore_into, symlinks=True, dirs_exist_ok=True)
+                copy_workdir(snapshot, restore_into)
                 workdir = restore_into
-                os.chdir(os.path.join(workdir, relative_cwd))
+                try:
+                    os.chdir(os.path.join(workdir, relative_cwd))
+                except OSError:
+                    os.chdir(workdir)
                 tempfile.tempdir = workdir
             runner = connect(socket_path)
             send(runner, {"event": "hello", "role": "page", "token": token, "pid": os.getpid()})
@@ -272,6 +280,24 @@ def checkpoint(sock, reader, token, socket_path, workdir):
             if request["op"] == "resume":
                 token, restore_into = request["token"], request["workdir"]
                 break
+
+
+def copy_regular_file(source, target):
+    """copytree's copy function for checkpoints: regular files only. Opening a FIFO the page
+    made would block the checkpoint forever; sockets and devices cannot be copied either."""
+    if stat.S_ISREG(os.lstat(source).st_mode):
+        shutil.copy2(source, target)
+
+
+def copy_workdir(source, target):
+    """Copies a page's working directory for a checkpoint, never failing: a directory the
+    page deleted (or changes while it is copied) leaves what could be copied."""
+    try:
+        shutil.copytree(
+            source, target, symlinks=True, dirs_exist_ok=True, copy_function=copy_regular_file
+        )
+    except (OSError, shutil.Error):
+        pass
 
 
 def preload_modules(preload):

@@ -1,7 +1,8 @@
 //! Diagnostics: parse errors where they are; failing examples over their expected output (or
 //! their source when they expect nothing); unexpected exceptions, timeouts and crashes at
 //! the example; passes that NODES_VARY (or a user flag) excused, as hints; problems with the
-//! environment as one warning at the top.
+//! environment as one warning at the top; a problem that stopped the whole page (failing
+//! setup code with its traceback, unusable options) as an error at the top.
 
 use tower_lsp_server::ls_types::{
     Diagnostic, DiagnosticRelatedInformation, DiagnosticSeverity, Location, NumberOrString,
@@ -60,6 +61,20 @@ pub fn diagnostics(
     }
     out.extend(missing_targets(document, root));
     out
+}
+
+/// A problem that stopped the whole page (its setup code failed, its options are bad), as an
+/// error at the top of the page carrying the whole message (a traceback included), as the
+/// CLI reports it for the page.
+pub fn page_error(message: Option<&str>) -> Option<Diagnostic> {
+    message.map(|message| {
+        diagnostic(
+            Range::new(Position::new(0, 0), Position::new(0, 0)),
+            DiagnosticSeverity::ERROR,
+            "page-error",
+            message.to_owned(),
+        )
+    })
 }
 
 /// Includes and toctree entries whose files do not exist, as warnings at the target.

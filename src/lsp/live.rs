@@ -6,75 +6,38 @@
 //!   expected output, a new flag that only changes comparison): nothing is executed.
 //! - An edit to example k resumes from the nearest checkpoint at or before k and re-runs from
 //!   there; checkpoints after k no longer describe the page and are dropped.
-//! - Checkpoints are bounded ([`MAX_CHECKPOINTS`]) and spaced out along the page, with one
-//!   before the last example and one before the example just edited, where edits tend to
-//!   come again.
+//! - Where checkpoints are kept is decided by one pure function,
+//!   `runner::checkpoint_policy::plan_checkpoints`: at most [`MAX_CHECKPOINTS`] per document
+//!   and at most [`CHECKPOINT_MEMORY_BUDGET`] of private memory (measured from
+//!   /proc/PID/smaps_rollup), one before the example just edited and the others spread along
+//!   the page; once the cap is reached, older ones are evicted rather than new ones refused.
+//! - The examples run in the page loop the CLI uses (`runner::run::PageLoop`): SKIP,
+//!   FAIL_FAST, faults, setup errors, memory limits and artifacts mean the same here.
 //! - Checkpoints an edit made stale are retired, not ended, during the run: ending a chain of
 //!   paused interpreters costs a few milliseconds of CPU (and slows the next fork), which
 //!   the caller spends after it has published the results ([`LiveState::release_retired`]).
 //!
 //! Runs are blocking (they wait on Python); the document's actor runs them on a blocking
-//! thread and may cancel them from its own thread with a [`Cancel`].
+//! thread and may cancel them from its own thread with a `Cancel`.
 
 use std::collections::BTreeMap;
-use std::path::PathBuf;
-use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, AtomicI32, Ordering};
-use std::time::{Duration, Instant};
 
-use crate::backend::{Backend, Checkpoint, PageProcess, PageSetup, RaisedException};
-use crate::engine::judge::{Judgement, judge};
-use crate::engine::{Example, Flag, FlagRegistry, FlagSet, Page};
-use crate::runner::artifacts::{Artifact, ArtifactCollector};
-use crate::runner::run::{ExampleRun, Outcome, fault_outcome, page_identity};
+use crate::backend::{Backend, Checkpoint, PageProcess};
+use crate::engine::{Flag, FlagRegistry, FlagSet, Page};
+use crate::runner::checkpoint_policy::{
+    CheckpointBudget, CheckpointPlan, ExistingCheckpoint, over_budget, plan_checkpoints,
+};
+use crate::runner::run::{
+    ExampleRun, Executed, LoopEnd, LoopHooks, PageLoop, RunOptions, judge_page, open_page_process,
+};
+
+/// The cancellation handle of the page loop, which live runs take.
+pub use crate::runner::run::Cancel;
 
 /// Most checkpoints kept per document.
 pub const MAX_CHECKPOINTS: usize = 8;
-
-/// What one example did when it last ran, kept to re-judge it without running it again.
-#[derive(Debug, Clone)]
-pub struct Executed {
-    /// The source it ran (an example whose source changed must run again).
-    pub source: String,
-    pub skipped: bool,
-    pub got: Option<String>,
-    pub truncated: bool,
-    pub exception: Option<RaisedException>,
-    /// Set for timeouts and crashes; then later examples did not run.
-    pub fault: Option<(Outcome, String)>,
-    pub duration: Duration,
-    pub artifacts: Vec<Artifact>,
-}
-
-/// Stops a run from another thread: the flag is checked between examples, and the example
-/// running now is ended by killing its process.
-#[derive(Debug, Clone, Default)]
-pub struct Cancel {
-    cancelled: Arc<AtomicBool>,
-    running_pid: Arc<AtomicI32>,
-}
-
-impl Cancel {
-    pub fn cancel(&self) {
-        self.cancelled.store(true, Ordering::SeqCst);
-        let pid = self.running_pid.load(Ordering::SeqCst);
-        if pid > 0 {
-            let _ = nix::sys::signal::kill(
-                nix::unistd::Pid::from_raw(pid),
-                nix::sys::signal::Signal::SIGKILL,
-            );
-        }
-    }
-
-    /// True for clones of the same handle.
-    pub fn same_as(&self, other: &Cancel) -> bool {
-        Arc::ptr_eq(&self.cancelled, &other.cancelled)
-    }
-
-    pub fn is_cancelled(&self) -> bool {
-        self.cancelled.load(Ordering::SeqCst)
-    }
-}
+/// Most private memory a document's checkpoints may hold together: 512 MiB.
+pub const CHECKPOINT_MEMORY_BUDGET: u64 = 512 * 1024 * 1024;
 
 /// Everything kept between runs of one document.
 pub struct LiveState {
@@ -84,7 +47,9 @@ pub struct LiveState {
     checkpoints: BTreeMap<usize, Checkpoint>,
     /// Stale checkpoints still alive, ended by `release_retired` (or when this is dropped).
     retired: Vec<Checkpoint>,
-    artifacts_dir: PathBuf,
+    /// Why the page could not be run at all (its setup code failed, with the traceback).
+    pub page_error: Option<String>,
+    budget: CheckpointBudget,
 }
 
 /// How a run ended.
@@ -97,32 +62,51 @@ pub enum RunEnd {
         from: usize,
         resumed_at: Option<usize>,
     },
+    /// The page could not be started ([`LiveState::page_error`] says why).
+    PageFailed,
     Cancelled,
 }
 
-/// Settings of a run.
-#[derive(Debug, Clone)]
-pub struct LiveOptions {
-    pub timeout: Duration,
-    pub default_flags: FlagSet,
-    pub setup_code: Option<String>,
-    pub output_cap: usize,
-    /// Re-run from this example even when its source did not change ("Run from here").
-    pub force_from: Option<usize>,
+impl Default for LiveState {
+    fn default() -> Self {
+        LiveState::new()
+    }
 }
 
 impl LiveState {
-    pub fn new(artifacts_dir: PathBuf) -> LiveState {
+    pub fn new() -> LiveState {
+        LiveState::with_budget(CheckpointBudget {
+            count: MAX_CHECKPOINTS,
+            memory: CHECKPOINT_MEMORY_BUDGET,
+        })
+    }
+
+    /// A live state whose checkpoints are bounded by `budget` instead of the defaults.
+    pub fn with_budget(budget: CheckpointBudget) -> LiveState {
         LiveState {
             executed: Vec::new(),
             checkpoints: BTreeMap::new(),
             retired: Vec::new(),
-            artifacts_dir,
+            page_error: None,
+            budget,
         }
     }
 
     pub fn checkpoint_count(&self) -> usize {
         self.checkpoints.len()
+    }
+
+    /// The examples checkpoints are kept before, ascending.
+    pub fn checkpoint_positions(&self) -> Vec<usize> {
+        self.checkpoints.keys().copied().collect()
+    }
+
+    /// The private memory the checkpoints hold now, as far as it can be measured.
+    pub fn checkpoint_memory(&self) -> u64 {
+        self.checkpoints
+            .values()
+            .filter_map(|checkpoint| private_memory(checkpoint.pid()))
+            .sum()
     }
 
     /// Ends the checkpoints the last update made stale (call it once results are out).
@@ -143,122 +127,131 @@ impl LiveState {
             .unwrap_or(page.examples.len().min(self.executed.len()))
     }
 
-    /// Brings the cache up to date with `page`, running what must run.
+    /// Brings the cache up to date with `page`, running what must run with the page loop
+    /// the CLI uses; `force_from` re-runs from that example even if nothing changed ("Run
+    /// from here").
     pub fn update(
         &mut self,
         page: &Page,
         backend: &Backend,
-        options: &LiveOptions,
+        registry: &FlagRegistry,
+        options: &RunOptions,
+        force_from: Option<usize>,
         cancel: &Cancel,
     ) -> RunEnd {
+        if !page.errors.is_empty() {
+            // A page doctest cannot read is not run, as the CLI does not run it; what ran
+            // before is kept for when the error is fixed.
+            return RunEnd::Rejudged;
+        }
         let flags: Vec<FlagSet> = page
             .examples
             .iter()
             .map(|example| options.default_flags.merged_with(&example.options))
             .collect();
         let mut from = self.first_stale(page, &flags);
-        if let Some(forced) = options.force_from {
+        if let Some(forced) = force_from {
             from = from.min(forced);
         }
-        let complete = self.executed.len() >= page.examples.len()
-            || self
-                .executed
-                .last()
-                .is_some_and(|done| done.fault.is_some());
-        if from >= page.examples.len() && complete && options.force_from.is_none() {
+        // Complete: every example has a result now (or is not run after one that stopped
+        // the page, as the CLI would report it).
+        let complete = self.page_error.is_none()
+            && judge_page(page, &self.executed, options.default_flags, registry)
+                .iter()
+                .all(Option::is_some);
+        if from >= self.executed.len().min(page.examples.len()) && complete && force_from.is_none()
+        {
             self.executed.truncate(page.examples.len());
             return RunEnd::Rejudged;
         }
-        // What ran from `from` on no longer describes the page.
-        self.executed.truncate(from);
-        let stale: Vec<usize> = self
-            .checkpoints
-            .range(from + 1..)
-            .map(|(&k, _)| k)
-            .collect();
+        self.page_error = None;
+        let plan = self.plan(page.examples.len(), from);
         // Kept alive until the caller has published: see the module docs.
-        for index in stale {
-            self.retired.extend(self.checkpoints.remove(&index));
+        for index in &plan.evict {
+            self.retired.extend(self.checkpoints.remove(index));
         }
-        let wanted_checkpoint = self.checkpoints.range(..=from).next_back().map(|(&k, _)| k);
-        let Some((mut runner, workdir, start)) =
-            self.start_runner(page, backend, options, wanted_checkpoint)
-        else {
-            return RunEnd::Ran {
-                from: 0,
-                resumed_at: None,
-            };
+        let page_loop = PageLoop {
+            page,
+            registry,
+            options,
+            cancel: Some(cancel),
+        };
+        let (mut runner, workdir, start) = match self.start_runner(page, backend, options, &plan) {
+            Ok(started) => started,
+            Err(message) => {
+                self.page_error = Some(message);
+                return RunEnd::PageFailed;
+            }
         };
         let resumed_at = (start > 0).then_some(start);
         self.executed.truncate(start);
-        let mut collector = ArtifactCollector::new(workdir.path(), &self.artifacts_dir, &page.path);
-        let spacing = page.examples.len().div_ceil(6).max(1);
-        for (index, (example, &example_flags)) in
-            page.examples.iter().zip(&flags).enumerate().skip(start)
-        {
-            if cancel.is_cancelled() {
-                return RunEnd::Cancelled;
-            }
-            let wanted = index == page.examples.len() - 1 || index == from || index % spacing == 0;
-            if wanted
-                && index > 0
-                && !self.checkpoints.contains_key(&index)
-                && self.checkpoints.len() < MAX_CHECKPOINTS
-                && let Ok(checkpoint) = runner.checkpoint(backend)
-            {
-                self.checkpoints.insert(index, checkpoint);
-            }
-            let executed = run_one(
-                &mut runner,
-                index,
-                example,
-                example_flags,
-                options,
-                cancel,
-                &mut collector,
-            );
-            if cancel.is_cancelled() {
-                return RunEnd::Cancelled;
-            }
-            let stop = executed.fault.is_some();
-            self.executed.push(executed);
-            if stop {
-                // Later examples did not run: checkpoints after here cannot be trusted.
-                let after: Vec<usize> = self
-                    .checkpoints
-                    .range(index + 1..)
-                    .map(|(&k, _)| k)
-                    .collect();
-                for k in after {
-                    self.checkpoints.remove(&k);
-                }
-                break;
+        let mut collector = page_loop.collector(workdir.path());
+        let mut hooks = LiveHooks {
+            state: self,
+            backend,
+            take: &plan.take,
+        };
+        let end = page_loop.run_from(&mut runner, start, collector.as_mut(), &mut hooks);
+        if let LoopEnd::Stopped { at } = end {
+            // Later examples did not run: checkpoints after here cannot be trusted.
+            let after: Vec<usize> = self.checkpoints.range(at + 1..).map(|(&k, _)| k).collect();
+            for k in after {
+                self.retired.extend(self.checkpoints.remove(&k));
             }
         }
         drop(runner);
         drop(workdir);
+        self.enforce_memory_budget();
+        if end == LoopEnd::Cancelled {
+            return RunEnd::Cancelled;
+        }
         RunEnd::Ran {
             from: start,
             resumed_at,
         }
     }
 
+    /// The checkpoint plan for a run that must re-run example `from` on.
+    fn plan(&self, examples: usize, from: usize) -> CheckpointPlan {
+        plan_checkpoints(examples, &self.measured(), from, self.budget)
+    }
+
+    /// Retires the checkpoints at the end of the chain that no longer fit the budget, as
+    /// measured now: checkpoints grow while their descendants run. (Processes that are
+    /// still dying, the runner and retired checkpoints, share pages that become the
+    /// checkpoints' own once they are gone: each plan measures again.)
+    pub fn enforce_memory_budget(&mut self) {
+        for index in over_budget(&self.measured(), self.budget) {
+            self.retired.extend(self.checkpoints.remove(&index));
+        }
+    }
+
+    /// The checkpoints with their private memory as it is now.
+    fn measured(&self) -> Vec<ExistingCheckpoint> {
+        self.checkpoints
+            .iter()
+            .map(|(&before, checkpoint)| ExistingCheckpoint {
+                before,
+                private_bytes: private_memory(checkpoint.pid()),
+            })
+            .collect()
+    }
+
     fn start_runner(
         &mut self,
         page: &Page,
         backend: &Backend,
-        options: &LiveOptions,
-        resume: Option<usize>,
-    ) -> Option<(PageProcess, tempfile::TempDir, usize)> {
-        let workdir = tempfile::Builder::new()
-            .prefix("objgraph-doctest-page-")
-            .tempdir()
-            .ok()?;
-        if let Some(index) = resume
+        options: &RunOptions,
+        plan: &CheckpointPlan,
+    ) -> Result<(PageProcess, tempfile::TempDir, usize), String> {
+        if let Some(index) = plan.resume_from
             && let Some(checkpoint) = self.checkpoints.get_mut(&index)
+            && let Ok(workdir) = tempfile::Builder::new()
+                .prefix("objgraph-doctest-page-")
+                .tempdir()
             && let Ok(runner) = checkpoint.resume(backend, workdir.path())
         {
-            return Some((runner, workdir, index));
+            return Ok((runner, workdir, index));
         }
         // No usable checkpoint: a fresh process from the start of the page. Ending the old
         // page's first process ends its whole group, retired checkpoints included: end them
@@ -266,133 +259,90 @@ impl LiveState {
         self.retired.clear();
         self.checkpoints.clear();
         self.executed.clear();
-        let (absolute, name) = page_identity(page);
-        let setup = PageSetup {
-            path: &absolute,
-            name: &name,
-            workdir: workdir.path(),
-            setup_code: options.setup_code.as_deref(),
-            output_cap: options.output_cap,
-            memory_limit: None,
-        };
-        let runner = backend.open_page(&setup).ok()?;
-        Some((runner, workdir, 0))
+        let (runner, workdir) = open_page_process(page, backend, options)?;
+        Ok((runner, workdir, 0))
     }
 
-    /// The examples' results for `page` from the cache, judged now: one per example,
-    /// `None` for examples that have not run (yet).
+    /// The examples' results for `page` from the cache, judged now as the CLI judges: one
+    /// per example, `None` for examples that have not run (yet).
     pub fn results(
         &self,
         page: &Page,
         default_flags: FlagSet,
         registry: &FlagRegistry,
     ) -> Vec<Option<ExampleRun>> {
-        let mut stopped = false;
-        page.examples
-            .iter()
-            .enumerate()
-            .map(|(index, example)| {
-                let flags = default_flags.merged_with(&example.options);
-                let done = self
-                    .executed
-                    .get(index)
-                    .filter(|done| done.source == example.source);
-                if stopped {
-                    return Some(not_run(flags));
-                }
-                let done = done?;
-                if let Some((outcome, message)) = &done.fault {
-                    stopped = true;
-                    return Some(ExampleRun {
-                        outcome: *outcome,
-                        fault: Some(message.clone()),
-                        duration: done.duration,
-                        ..not_run(flags)
-                    });
-                }
-                if done.skipped {
-                    return Some(ExampleRun {
-                        outcome: Outcome::Skipped,
-                        ..not_run(flags)
-                    });
-                }
-                let got = done.got.clone().unwrap_or_default();
-                let judgement = judge(
-                    example,
-                    &got,
-                    done.exception
-                        .as_ref()
-                        .map(|exception| exception.exc_msg.as_str()),
-                    flags,
-                    registry,
-                );
-                Some(run_from(done, got, judgement, flags))
-            })
-            .collect()
-    }
-}
-
-fn not_run(flags: FlagSet) -> ExampleRun {
-    ExampleRun::without_running(Outcome::NotRun, flags)
-}
-
-fn run_from(done: &Executed, got: String, judgement: Judgement, flags: FlagSet) -> ExampleRun {
-    ExampleRun {
-        outcome: if judgement.passed {
-            Outcome::Passed
-        } else {
-            Outcome::Failed
-        },
-        flags,
-        got: Some(got),
-        truncated: done.truncated,
-        exception: done.exception.clone(),
-        judgement: Some(judgement),
-        fault: None,
-        duration: done.duration,
-        artifacts: done.artifacts.clone(),
-    }
-}
-
-fn run_one(
-    runner: &mut PageProcess,
-    index: usize,
-    example: &Example,
-    flags: FlagSet,
-    options: &LiveOptions,
-    cancel: &Cancel,
-    collector: &mut ArtifactCollector,
-) -> Executed {
-    let mut executed = Executed {
-        source: example.source.clone(),
-        skipped: flags.contains(Flag::SKIP),
-        got: None,
-        truncated: false,
-        exception: None,
-        fault: None,
-        duration: Duration::ZERO,
-        artifacts: Vec::new(),
-    };
-    if executed.skipped {
-        return executed;
-    }
-    let started = Instant::now();
-    cancel.running_pid.store(runner.pid(), Ordering::SeqCst);
-    let result = runner.run(index, &example.source, options.timeout);
-    cancel.running_pid.store(0, Ordering::SeqCst);
-    match result {
-        Ok(result) => {
-            executed.got = Some(result.got);
-            executed.truncated = result.truncated;
-            executed.exception = result.exception;
-            executed.duration = Duration::from_nanos(result.duration_ns);
+        if self.page_error.is_some() || !page.errors.is_empty() {
+            // Nothing ran, as the CLI reports a page whose setup failed or that doctest
+            // cannot read.
+            return page
+                .examples
+                .iter()
+                .map(|example| {
+                    Some(ExampleRun::without_running(
+                        crate::runner::run::Outcome::NotRun,
+                        default_flags.merged_with(&example.options),
+                    ))
+                })
+                .collect();
         }
-        Err(fault) => {
-            let (outcome, message) = fault_outcome(&fault, options.timeout);
-            executed.fault = Some((outcome, message));
-            executed.duration = started.elapsed();
+        judge_page(page, &self.executed, default_flags, registry)
+    }
+}
+
+/// The editor's hooks into the page loop: take the planned checkpoints, keep what ran.
+struct LiveHooks<'a> {
+    state: &'a mut LiveState,
+    backend: &'a Backend,
+    take: &'a [usize],
+}
+
+impl LoopHooks for LiveHooks<'_> {
+    fn before_example(&mut self, index: usize, process: &mut PageProcess) {
+        if index > 0
+            && self.take.contains(&index)
+            && !self.state.checkpoints.contains_key(&index)
+            && let Ok(checkpoint) = process.checkpoint(self.backend)
+        {
+            self.state.checkpoints.insert(index, checkpoint);
         }
     }
-    executed.artifacts = collector.collect(example.span.line);
-    executed
+
+    fn on_example(&mut self, _index: usize, executed: Executed, _run: ExampleRun) {
+        self.state.executed.push(executed);
+    }
+}
+
+/// The private memory of a paused interpreter (`Private_Clean + Private_Dirty` of
+/// /proc/PID/smaps_rollup, what ending it would free), or `None` where it cannot be read.
+pub fn private_memory(pid: i32) -> Option<u64> {
+    let text = std::fs::read_to_string(format!("/proc/{pid}/smaps_rollup")).ok()?;
+    let mut kib = 0u64;
+    let mut found = false;
+    for line in text.lines() {
+        if let Some(rest) = line
+            .strip_prefix("Private_Clean:")
+            .or_else(|| line.strip_prefix("Private_Dirty:"))
+        {
+            kib += rest
+                .trim()
+                .trim_end_matches("kB")
+                .trim()
+                .parse::<u64>()
+                .ok()?;
+            found = true;
+        }
+    }
+    found.then(|| kib.saturating_mul(1024))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn private_memory_of_this_process_is_read() {
+        let bytes = private_memory(std::process::id() as i32).expect("smaps_rollup");
+        assert!(bytes > 0);
+        assert_eq!(private_memory(-1), None);
+    }
 }

@@ -20,23 +20,22 @@ use tower_lsp_server::{Client, LanguageServer};
 use crate::backend::{Backend, BackendOptions, interpreter};
 use crate::engine::{FlagRegistry, FlagSet};
 use crate::runner::Config;
-use crate::runner::artifacts::graphviz_available;
+use crate::runner::options::{Overrides, RunSettings, preload};
 use crate::runner::run::ExampleRun;
 
 use super::document::Document;
 use super::lens::{RUN_FROM, RUN_PAGE};
-use super::live::{Cancel, LiveOptions, LiveState, RunEnd};
+use super::live::{Cancel, LiveState, RunEnd};
 use super::settings::{RunOn, Settings};
 use super::{actions, diagnostics, hover, lens, symbols};
-
-/// Output kept per example, in characters.
-const OUTPUT_CAP: usize = 8 * 1024 * 1024;
 
 /// What the server knows about the workspace: configuration and flags.
 #[derive(Debug, Clone)]
 struct Workspace {
     root: PathBuf,
     config: Config,
+    /// Why the configuration could not be used, if it could not (then nothing runs).
+    problem: Option<String>,
     registry: Arc<FlagRegistry>,
     default_flags: FlagSet,
 }
@@ -58,6 +57,7 @@ impl Workspace {
         let workspace = Workspace {
             root,
             config,
+            problem: problem.clone(),
             registry: Arc::new(registry),
             default_flags,
         };
@@ -79,6 +79,8 @@ struct DocState {
     parsed_version: Option<i32>,
     /// Results for `document.page.examples`, as of the last judgement.
     results: Vec<Option<ExampleRun>>,
+    /// Why the page as a whole could not run (its setup code failed, with the traceback).
+    page_error: Option<String>,
 }
 
 impl DocState {
@@ -240,11 +242,7 @@ impl Shared {
         .and_then(|python| {
             Backend::start(BackendOptions {
                 python: python.path,
-                preload: workspace
-                    .config
-                    .preload
-                    .clone()
-                    .unwrap_or_else(|| vec!["objgraph".to_owned()]),
+                preload: preload(&workspace.config),
                 fork: true,
             })
             .map_err(|error| format!("the Python backend did not start: {error}"))
@@ -272,13 +270,14 @@ impl Shared {
             .unwrap_or_default();
         let published = state.write().ok().map(|mut state| {
             state.ensure_parsed(&registry);
-            let found = diagnostics::diagnostics(
+            let mut found = diagnostics::diagnostics(
                 &state.document,
                 &state.results,
                 &warnings,
                 &registry,
                 &root,
             );
+            found.extend(diagnostics::page_error(state.page_error.as_deref()));
             (found, state.document.version)
         });
         if let Some((found, version)) = published {
@@ -305,18 +304,7 @@ async fn document_actor(
     state: Arc<RwLock<DocState>>,
     mut messages: mpsc::UnboundedReceiver<ActorMessage>,
 ) {
-    let artifacts_dir = shared
-        .workspace
-        .read()
-        .map(|workspace| {
-            workspace
-                .config
-                .root
-                .join(".objgraph-doctest")
-                .join("artifacts")
-        })
-        .unwrap_or_default();
-    let mut live = Some(LiveState::new(artifacts_dir));
+    let mut live = Some(LiveState::new());
     let mut next: Option<Trigger> = None;
     loop {
         let mut trigger = match next.take() {
@@ -451,6 +439,7 @@ async fn rejudge_and_publish(
             None => (vec![None; page.examples.len()], !page.examples.is_empty()),
         };
         state.results = results;
+        state.page_error = live.and_then(|live| live.page_error.clone());
         needs_run
     };
     shared.publish(uri, state).await;
@@ -466,6 +455,33 @@ async fn run(
     force_from: Option<usize>,
     messages: &mut mpsc::UnboundedReceiver<ActorMessage>,
 ) -> (Option<LiveState>, Option<Interruption>) {
+    let registry = shared.registry();
+    let (settings, page) = {
+        let workspace = shared.workspace.read().map(|w| w.clone());
+        let Ok(workspace) = workspace else {
+            return (Some(live), None);
+        };
+        // The same options the CLI builds; one it would refuse is an error here too, and
+        // nothing runs (a bad `optionflags` entry is never silently dropped).
+        let settings = match workspace.problem.clone().map_or_else(
+            || RunSettings::build(&workspace.config, &registry, &Overrides::default()),
+            |problem| Err(crate::runner::options::OptionsError(problem)),
+        ) {
+            Ok(settings) => settings,
+            Err(error) => {
+                live.page_error = Some(format!(
+                    "{error}; examples are not run (fix it, then restart the language server)"
+                ));
+                return (Some(live), None);
+            }
+        };
+        let Ok(mut state) = state.write() else {
+            return (Some(live), None);
+        };
+        state.ensure_parsed(&registry);
+        (settings, state.document.page.clone())
+    };
+    // Started only once the options are known to be good.
     let backend = {
         let shared = Arc::clone(shared);
         tokio::task::spawn_blocking(move || shared.backend()).await
@@ -478,33 +494,10 @@ async fn run(
         }
         Err(_) => return (Some(live), None),
     };
-    let mut warnings = Vec::new();
-    if !graphviz_available() {
-        warnings.push(
-            "graphviz's `dot` is not on PATH: objgraph cannot render images (install graphviz)"
-                .to_owned(),
-        );
-    }
+    let mut warnings = settings.warnings.clone();
+    warnings.extend(settings.preload_warnings(backend.info()));
     set_warnings(shared, warnings);
-    let registry = shared.registry();
-    let (options, page) = {
-        let workspace = shared.workspace.read().map(|w| w.clone());
-        let Ok(workspace) = workspace else {
-            return (Some(live), None);
-        };
-        let Ok(mut state) = state.write() else {
-            return (Some(live), None);
-        };
-        state.ensure_parsed(&registry);
-        let options = LiveOptions {
-            timeout: Duration::from_secs_f64(workspace.config.timeout_seconds.unwrap_or(30.0)),
-            default_flags: workspace.default_flags,
-            setup_code: workspace.config.setup.clone(),
-            output_cap: OUTPUT_CAP,
-            force_from,
-        };
-        (options, state.document.page.clone())
-    };
+    let options = settings.run;
     let progress = begin_progress(shared, &page.path).await;
     let cancel = Cancel::default();
     if let Ok(mut running) = shared.running.lock() {
@@ -513,7 +506,7 @@ async fn run(
     let handle = {
         let cancel = cancel.clone();
         tokio::task::spawn_blocking(move || {
-            let end = live.update(&page, &backend, &options, &cancel);
+            let end = live.update(&page, &backend, &registry, &options, force_from, &cancel);
             (live, end)
         })
     };
@@ -712,6 +705,7 @@ impl LanguageServer for Server {
         let state = Arc::new(RwLock::new(DocState {
             parsed_version: Some(document.version),
             results: vec![None; document.page.examples.len()],
+            page_error: None,
             document,
         }));
         let (sender, receiver) = mpsc::unbounded_channel();

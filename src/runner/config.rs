@@ -135,13 +135,6 @@ pub struct Config {
     pub warnings: Vec<String>,
 }
 
-/// The longest timeout accepted, in seconds (a day): more is a typo, and would overflow a
-/// `Duration`.
-pub const MAX_TIMEOUT_SECONDS: f64 = 86_400.0;
-
-/// The smallest memory limit accepted, in MiB: below this Python cannot start.
-pub const MIN_MEMORY_LIMIT_MIB: u64 = 64;
-
 /// The file names looked for in each directory, in order of precedence.
 pub const CONFIG_FILES: [&str; 2] = ["objgraph-doctest.toml", "pyproject.toml"];
 
@@ -278,16 +271,11 @@ impl RawConfig {
             })
             .collect::<Result<Vec<_>, _>>()?;
         if let Some(timeout) = &self.timeout
-            && !(timeout.get_ref().is_finite()
-                && *timeout.get_ref() > 0.0
-                && *timeout.get_ref() <= MAX_TIMEOUT_SECONDS)
+            && let Err(message) = super::options::validate_timeout(*timeout.get_ref())
         {
             return Err(locate(
                 Some(timeout.span()),
-                format!(
-                    "timeout must be more than 0 and at most {MAX_TIMEOUT_SECONDS} seconds \
-                     (one day), e.g. timeout = 30"
-                ),
+                format!("{message}, e.g. timeout = 30"),
             ));
         }
         if let Some(jobs) = &self.jobs
@@ -299,13 +287,14 @@ impl RawConfig {
             ));
         }
         if let Some(limit) = &self.memory_limit
-            && *limit.get_ref() < MIN_MEMORY_LIMIT_MIB
+            && *limit.get_ref() < super::options::MIN_MEMORY_LIMIT_MIB
         {
             return Err(locate(
                 Some(limit.span()),
                 format!(
-                    "memory-limit is in MiB and must be at least {MIN_MEMORY_LIMIT_MIB} (Python \
-                     needs that much to start)"
+                    "memory-limit is in MiB and must be at least {} (Python needs that much \
+                     to start)",
+                    super::options::MIN_MEMORY_LIMIT_MIB
                 ),
             ));
         }
@@ -452,7 +441,8 @@ fn untrusted(path: &Path, metadata: &std::fs::Metadata) -> Option<String> {
 fn private_group(gid: u32) -> bool {
     use nix::unistd::{Gid, Group, User};
     let me = nix::unistd::geteuid();
-    let (Ok(Some(group)), Ok(Some(user))) = (Group::from_gid(Gid::from_raw(gid)), User::from_uid(me))
+    let (Ok(Some(group)), Ok(Some(user))) =
+        (Group::from_gid(Gid::from_raw(gid)), User::from_uid(me))
     else {
         return false;
     };

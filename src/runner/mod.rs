@@ -2,8 +2,10 @@
 //! run them). This is the layer that does file I/O for the engine.
 
 pub mod artifacts;
+pub mod checkpoint_policy;
 pub mod config;
 pub mod discover;
+pub mod options;
 pub mod read;
 pub mod run;
 pub mod structure;

@@ -1,16 +1,22 @@
 //! Running pages: each page in its own process from the backend, examples in order, each
 //! judged by the engine, with faults turned into outcomes. Pages run in parallel (longest
 //! first); events reach the caller on its own thread, in the order they happen.
+//!
+//! [`PageLoop`] is the one loop over a page's examples: the CLI runs it from example 0
+//! ([`run_page`]); the editor (`lsp::live`) runs it from a checkpoint, with hooks that take
+//! checkpoints and a [`Cancel`]. What an example's run means (judgement, SKIP, FAIL_FAST,
+//! faults, artifacts) is decided here, once, for both ([`judge_executed`], [`stops_page`],
+//! [`judge_page`]).
 
 use std::collections::VecDeque;
 use std::path::{Path, PathBuf};
-use std::sync::Mutex;
 use std::sync::mpsc;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use crate::backend::{Backend, Fault, PageSetup, RaisedException};
+use crate::backend::{Backend, Fault, PageProcess, PageSetup, RaisedException};
 use crate::engine::judge::{Judgement, judge};
-use crate::engine::{Flag, FlagRegistry, FlagSet, Page};
+use crate::engine::{Example, Flag, FlagRegistry, FlagSet, Page};
 
 use super::artifacts::{Artifact, ArtifactCollector};
 
@@ -173,7 +179,8 @@ pub fn run_pages(
         .collect();
     let (sender, receiver) = mpsc::channel();
     std::thread::scope(|scope| {
-        for _ in 0..options.jobs.max(1) {
+        // More threads than pages would only wait: `-j 1000000` runs one per page.
+        for _ in 0..options.jobs.clamp(1, pages.len().max(1)) {
             let sender = sender.clone();
             let (queue, pages) = (&queue, &pages);
             scope.spawn(move || {
@@ -218,7 +225,7 @@ fn estimated_cost(page: &Page) -> usize {
         .sum()
 }
 
-/// Runs one page's examples in a fresh process and directory.
+/// Runs one page's examples in a fresh process and directory: the page loop from example 0.
 pub fn run_page(
     page: Page,
     backend: &Backend,
@@ -227,39 +234,69 @@ pub fn run_page(
     mut on_example: impl FnMut(usize, Outcome),
 ) -> PageRun {
     let started = Instant::now();
-    let flags_of = |index: usize| {
-        options
-            .default_flags
-            .merged_with(&page.examples[index].options)
+    let page_loop = PageLoop {
+        page: &page,
+        registry,
+        options,
+        cancel: None,
     };
     let mut examples: Vec<ExampleRun> = Vec::with_capacity(page.examples.len());
-    let finish = |examples: Vec<ExampleRun>, error: Option<String>, page: Page| PageRun {
+    let mut error = None;
+    if page.errors.is_empty() && !page.examples.is_empty() {
+        match open_page_process(&page, backend, options) {
+            Ok((mut process, workdir)) => {
+                let mut collector = page_loop.collector(workdir.path());
+                let mut hooks = CollectRuns {
+                    runs: &mut examples,
+                    on_example: &mut on_example,
+                };
+                page_loop.run_from(&mut process, 0, collector.as_mut(), &mut hooks);
+                drop(process);
+            }
+            Err(message) => error = Some(message),
+        }
+    }
+    // What did not run (a broken page, a failed setup, after a stop) is reported as such.
+    for index in examples.len()..page.examples.len() {
+        examples.push(ExampleRun::without_running(
+            Outcome::NotRun,
+            page_loop.flags(index),
+        ));
+    }
+    PageRun {
         page,
         examples,
         error,
         duration: started.elapsed(),
-    };
-    if !page.errors.is_empty() || page.examples.is_empty() {
-        let examples = (0..page.examples.len())
-            .map(|index| ExampleRun::without_running(Outcome::NotRun, flags_of(index)))
-            .collect();
-        return finish(examples, None, page);
     }
-    let workdir = match tempfile::Builder::new()
+}
+
+/// The CLI's hooks: keep each judged run and tell the caller its outcome.
+struct CollectRuns<'a, F: FnMut(usize, Outcome)> {
+    runs: &'a mut Vec<ExampleRun>,
+    on_example: &'a mut F,
+}
+
+impl<F: FnMut(usize, Outcome)> LoopHooks for CollectRuns<'_, F> {
+    fn on_example(&mut self, index: usize, _executed: Executed, run: ExampleRun) {
+        (self.on_example)(index, run.outcome);
+        self.runs.push(run);
+    }
+}
+
+/// A page process for `page`, set up (setup code run, memory limit set) in a fresh working
+/// directory, or the message that says why there is none. The CLI and the editor start pages
+/// only through here.
+pub fn open_page_process(
+    page: &Page,
+    backend: &Backend,
+    options: &RunOptions,
+) -> Result<(PageProcess, tempfile::TempDir), String> {
+    let workdir = tempfile::Builder::new()
         .prefix("objgraph-doctest-page-")
         .tempdir()
-    {
-        Ok(dir) => dir,
-        Err(error) => {
-            let examples = not_run_from(&page, 0, &flags_of);
-            return finish(
-                examples,
-                Some(format!("cannot create a working directory: {error}")),
-                page,
-            );
-        }
-    };
-    let (absolute, name) = page_identity(&page);
+        .map_err(|error| format!("cannot create a working directory: {error}"))?;
+    let (absolute, name) = page_identity(page);
     let setup = PageSetup {
         path: &absolute,
         name: &name,
@@ -268,82 +305,288 @@ pub fn run_page(
         output_cap: options.output_cap,
         memory_limit: options.memory_limit,
     };
-    let mut process = match backend.open_page(&setup) {
-        Ok(process) => process,
-        Err(error) => {
-            let examples = not_run_from(&page, 0, &flags_of);
-            return finish(examples, Some(error.to_string()), page);
-        }
-    };
-    let mut collector = options
-        .artifacts_dir
-        .as_ref()
-        .map(|dir| ArtifactCollector::new(workdir.path(), dir, &page.path));
-    let mut stopped = false;
-    for (index, example) in page.examples.iter().enumerate() {
-        let flags = flags_of(index);
-        let run = if stopped {
-            ExampleRun::without_running(Outcome::NotRun, flags)
-        } else if flags.contains(Flag::SKIP) {
-            ExampleRun::without_running(Outcome::Skipped, flags)
-        } else {
-            let ran = Instant::now();
-            let mut run = match process.run(index, &example.source, options.timeout) {
-                Ok(result) => {
-                    let judgement = judge(
-                        example,
-                        &result.got,
-                        result
-                            .exception
-                            .as_ref()
-                            .map(|exception| exception.exc_msg.as_str()),
-                        flags,
-                        registry,
-                    );
-                    ExampleRun {
-                        outcome: if judgement.passed {
-                            Outcome::Passed
-                        } else {
-                            Outcome::Failed
-                        },
-                        flags,
-                        got: Some(result.got),
-                        truncated: result.truncated,
-                        exception: result.exception,
-                        judgement: Some(judgement),
-                        fault: None,
-                        duration: Duration::from_nanos(result.duration_ns),
-                        artifacts: Vec::new(),
-                    }
-                }
-                Err(fault) => {
-                    stopped = true;
-                    let (outcome, message) = fault_outcome(&fault, options.timeout);
-                    ExampleRun {
-                        fault: Some(message),
-                        duration: ran.elapsed(),
-                        ..ExampleRun::without_running(outcome, flags)
-                    }
-                }
-            };
-            if let Some(collector) = collector.as_mut() {
-                run.artifacts = collector.collect(example.span.line);
-            }
-            if run.outcome == Outcome::Failed && flags.contains(Flag::FAIL_FAST) {
-                stopped = true;
-            }
-            run
-        };
-        on_example(index, run.outcome);
-        examples.push(run);
-    }
-    drop(process);
-    finish(examples, None, page)
+    let process = backend
+        .open_page(&setup)
+        .map_err(|error| error.to_string())?;
+    Ok((process, workdir))
 }
 
-fn not_run_from(page: &Page, start: usize, flags_of: &dyn Fn(usize) -> FlagSet) -> Vec<ExampleRun> {
-    (start..page.examples.len())
-        .map(|index| ExampleRun::without_running(Outcome::NotRun, flags_of(index)))
+/// What one example did, before it is judged. The editor keeps these to judge again after
+/// an edit to expected output without running anything.
+#[derive(Debug, Clone)]
+pub struct Executed {
+    /// The source it ran (an example whose source changed must run again).
+    pub source: String,
+    pub skipped: bool,
+    pub got: Option<String>,
+    pub truncated: bool,
+    pub exception: Option<RaisedException>,
+    /// Set for timeouts and crashes; then later examples did not run.
+    pub fault: Option<(Outcome, String)>,
+    pub duration: Duration,
+    pub artifacts: Vec<Artifact>,
+}
+
+/// Stops a run from another thread: the loop checks it before each example, and the example
+/// running now is ended by killing its process. The flag and the running pid are kept under
+/// one lock, so a cancel either comes before an example starts (and it does not start) or
+/// finds its pid (and kills it): there is no window between the two.
+#[derive(Debug, Clone, Default)]
+pub struct Cancel(Arc<Mutex<CancelState>>);
+
+#[derive(Debug, Default)]
+struct CancelState {
+    cancelled: bool,
+    running_pid: Option<i32>,
+}
+
+impl Cancel {
+    pub fn cancel(&self) {
+        let Ok(mut state) = self.0.lock() else { return };
+        state.cancelled = true;
+        if let Some(pid) = state.running_pid.filter(|&pid| pid > 0) {
+            let _ = nix::sys::signal::kill(
+                nix::unistd::Pid::from_raw(pid),
+                nix::sys::signal::Signal::SIGKILL,
+            );
+        }
+    }
+
+    /// True for clones of the same handle.
+    pub fn same_as(&self, other: &Cancel) -> bool {
+        Arc::ptr_eq(&self.0, &other.0)
+    }
+
+    pub fn is_cancelled(&self) -> bool {
+        self.0.lock().map_or(true, |state| state.cancelled)
+    }
+
+    /// Records that `pid` runs an example now, unless the run was cancelled (then false).
+    fn start(&self, pid: i32) -> bool {
+        let Ok(mut state) = self.0.lock() else {
+            return false;
+        };
+        if state.cancelled {
+            return false;
+        }
+        state.running_pid = Some(pid);
+        true
+    }
+
+    fn finish(&self) {
+        if let Ok(mut state) = self.0.lock() {
+            state.running_pid = None;
+        }
+    }
+}
+
+/// What a front end does around the page loop.
+pub trait LoopHooks {
+    /// Called before example `index` runs (or is skipped), with the process in the state
+    /// before it: the editor takes checkpoints here.
+    fn before_example(&mut self, _index: usize, _process: &mut PageProcess) {}
+    /// Called once per example, in order, with what it did and its judgement.
+    fn on_example(&mut self, index: usize, executed: Executed, run: ExampleRun);
+}
+
+/// How the page loop ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LoopEnd {
+    /// Every example from the start on ran (or was skipped).
+    Finished,
+    /// Example `at` stopped the page (a fault, or a failure under FAIL_FAST).
+    Stopped {
+        at: usize,
+    },
+    Cancelled,
+}
+
+/// The one page loop: runs a page's examples in order in one process, judging each, with
+/// SKIP, FAIL_FAST and faults decided here. The CLI runs it from example 0; the editor runs
+/// it from a checkpoint, with hooks that take checkpoints and a cancellation handle.
+pub struct PageLoop<'a> {
+    pub page: &'a Page,
+    pub registry: &'a FlagRegistry,
+    pub options: &'a RunOptions,
+    pub cancel: Option<&'a Cancel>,
+}
+
+impl PageLoop<'_> {
+    /// The flags in effect for example `index`.
+    pub fn flags(&self, index: usize) -> FlagSet {
+        self.options
+            .default_flags
+            .merged_with(&self.page.examples[index].options)
+    }
+
+    /// Collects what examples write in `workdir`, when the options keep artifacts.
+    pub fn collector(&self, workdir: &Path) -> Option<ArtifactCollector> {
+        self.options
+            .artifacts_dir
+            .as_ref()
+            .map(|dir| ArtifactCollector::new(workdir, dir, &self.page.path))
+    }
+
+    /// Runs examples `start..` in `process`, which holds the state before example `start`.
+    pub fn run_from(
+        &self,
+        process: &mut PageProcess,
+        start: usize,
+        mut collector: Option<&mut ArtifactCollector>,
+        hooks: &mut dyn LoopHooks,
+    ) -> LoopEnd {
+        for (index, example) in self.page.examples.iter().enumerate().skip(start) {
+            if self.cancel.is_some_and(Cancel::is_cancelled) {
+                return LoopEnd::Cancelled;
+            }
+            hooks.before_example(index, process);
+            let flags = self.flags(index);
+            let Some(executed) =
+                self.execute(process, index, example, flags, collector.as_deref_mut())
+            else {
+                return LoopEnd::Cancelled;
+            };
+            if self.cancel.is_some_and(Cancel::is_cancelled) {
+                // The process was killed under it: what it reports is not the example's.
+                return LoopEnd::Cancelled;
+            }
+            let run = judge_executed(example, flags, &executed, self.registry);
+            let stop = stops_page(&run);
+            hooks.on_example(index, executed, run);
+            if stop {
+                return LoopEnd::Stopped { at: index };
+            }
+        }
+        LoopEnd::Finished
+    }
+
+    /// Runs one example (or skips it); `None` when the run was cancelled before it began.
+    fn execute(
+        &self,
+        process: &mut PageProcess,
+        index: usize,
+        example: &Example,
+        flags: FlagSet,
+        collector: Option<&mut ArtifactCollector>,
+    ) -> Option<Executed> {
+        let mut executed = Executed {
+            source: example.source.clone(),
+            skipped: flags.contains(Flag::SKIP),
+            got: None,
+            truncated: false,
+            exception: None,
+            fault: None,
+            duration: Duration::ZERO,
+            artifacts: Vec::new(),
+        };
+        if executed.skipped {
+            return Some(executed);
+        }
+        if let Some(cancel) = self.cancel
+            && !cancel.start(process.pid())
+        {
+            return None;
+        }
+        let started = Instant::now();
+        let result = process.run(index, &example.source, self.options.timeout);
+        if let Some(cancel) = self.cancel {
+            cancel.finish();
+        }
+        match result {
+            Ok(result) => {
+                executed.got = Some(result.got);
+                executed.truncated = result.truncated;
+                executed.exception = result.exception;
+                executed.duration = Duration::from_nanos(result.duration_ns);
+            }
+            Err(fault) => {
+                executed.fault = Some(fault_outcome(&fault, self.options.timeout));
+                executed.duration = started.elapsed();
+            }
+        }
+        if let Some(collector) = collector {
+            executed.artifacts = collector.collect(example.span.line);
+        }
+        Some(executed)
+    }
+}
+
+/// Judges what an example did: the one place a run becomes an outcome.
+pub fn judge_executed(
+    example: &Example,
+    flags: FlagSet,
+    done: &Executed,
+    registry: &FlagRegistry,
+) -> ExampleRun {
+    if let Some((outcome, message)) = &done.fault {
+        return ExampleRun {
+            fault: Some(message.clone()),
+            duration: done.duration,
+            artifacts: done.artifacts.clone(),
+            ..ExampleRun::without_running(*outcome, flags)
+        };
+    }
+    if done.skipped {
+        return ExampleRun::without_running(Outcome::Skipped, flags);
+    }
+    let got = done.got.clone().unwrap_or_default();
+    let judgement = judge(
+        example,
+        &got,
+        done.exception
+            .as_ref()
+            .map(|exception| exception.exc_msg.as_str()),
+        flags,
+        registry,
+    );
+    ExampleRun {
+        outcome: if judgement.passed {
+            Outcome::Passed
+        } else {
+            Outcome::Failed
+        },
+        flags,
+        got: Some(got),
+        truncated: done.truncated,
+        exception: done.exception.clone(),
+        judgement: Some(judgement),
+        fault: None,
+        duration: done.duration,
+        artifacts: done.artifacts.clone(),
+    }
+}
+
+/// True when no example after this one runs: a timeout or crash, or a failure under
+/// FAIL_FAST.
+pub fn stops_page(run: &ExampleRun) -> bool {
+    run.fault.is_some() || (run.outcome == Outcome::Failed && run.flags.contains(Flag::FAIL_FAST))
+}
+
+/// The page's results judged now from what its examples did (`executed[i]` for example i,
+/// ignored where its source is not the example's any more): `None` for examples that have
+/// not run (yet), not-run after an example that stopped the page.
+pub fn judge_page(
+    page: &Page,
+    executed: &[Executed],
+    default_flags: FlagSet,
+    registry: &FlagRegistry,
+) -> Vec<Option<ExampleRun>> {
+    let mut stopped = false;
+    page.examples
+        .iter()
+        .enumerate()
+        .map(|(index, example)| {
+            let flags = default_flags.merged_with(&example.options);
+            if stopped {
+                return Some(ExampleRun::without_running(Outcome::NotRun, flags));
+            }
+            let done = executed
+                .get(index)
+                .filter(|done| done.source == example.source)?;
+            let run = judge_executed(example, flags, done, registry);
+            stopped = stops_page(&run);
+            Some(run)
+        })
         .collect()
 }
 
