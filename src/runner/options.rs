@@ -118,6 +118,7 @@ impl RunSettings {
                 memory_limit,
                 setup_code: config.setup.clone(),
                 artifacts_dir: Some(artifacts_dir),
+                project_root: config.root.clone(),
             },
             preload: preload(config),
             explicit_preload: config.preload.is_some(),

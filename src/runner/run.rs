@@ -37,6 +37,9 @@ pub struct RunOptions {
     pub setup_code: Option<String>,
     /// Where files that examples write are copied; `None` to keep none.
     pub artifacts_dir: Option<PathBuf>,
+    /// The project's root: each page's artifacts are kept under its path from here, so the
+    /// CLI (pages named as given) and the editor (absolute paths) share one folder per page.
+    pub project_root: PathBuf,
 }
 
 /// What happened to one example.
@@ -424,7 +427,23 @@ impl PageLoop<'_> {
         self.options
             .artifacts_dir
             .as_ref()
-            .map(|dir| ArtifactCollector::new(workdir, dir, &self.page.path))
+            .map(|dir| ArtifactCollector::new(workdir, dir, &self.artifact_key()))
+    }
+
+    /// The page's path from the project root when it is inside it, else as given.
+    fn artifact_key(&self) -> String {
+        let page = Path::new(&self.page.path);
+        let absolute = std::fs::canonicalize(page).unwrap_or_else(|_| page.to_path_buf());
+        let root = std::fs::canonicalize(&self.options.project_root)
+            .unwrap_or_else(|_| self.options.project_root.clone());
+        absolute
+            .strip_prefix(&root)
+            .ok()
+            .filter(|relative| !relative.as_os_str().is_empty())
+            .map_or_else(
+                || self.page.path.clone(),
+                |relative| relative.to_string_lossy().into_owned(),
+            )
     }
 
     /// Runs examples `start..` in `process`, which holds the state before example `start`.
