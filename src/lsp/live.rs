@@ -18,8 +18,6 @@
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
-use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, AtomicI32, Ordering};
 use std::time::{Duration, Instant};
 
 use crate::backend::{Backend, Checkpoint, PageProcess, PageSetup, RaisedException};
@@ -46,35 +44,7 @@ pub struct Executed {
     pub artifacts: Vec<Artifact>,
 }
 
-/// Stops a run from another thread: the flag is checked between examples, and the example
-/// running now is ended by killing its process.
-#[derive(Debug, Clone, Default)]
-pub struct Cancel {
-    cancelled: Arc<AtomicBool>,
-    running_pid: Arc<AtomicI32>,
-}
-
-impl Cancel {
-    pub fn cancel(&self) {
-        self.cancelled.store(true, Ordering::SeqCst);
-        let pid = self.running_pid.load(Ordering::SeqCst);
-        if pid > 0 {
-            let _ = nix::sys::signal::kill(
-                nix::unistd::Pid::from_raw(pid),
-                nix::sys::signal::Signal::SIGKILL,
-            );
-        }
-    }
-
-    /// True for clones of the same handle.
-    pub fn same_as(&self, other: &Cancel) -> bool {
-        Arc::ptr_eq(&self.cancelled, &other.cancelled)
-    }
-
-    pub fn is_cancelled(&self) -> bool {
-        self.cancelled.load(Ordering::SeqCst)
-    }
-}
+pub use super::cancel::Cancel;
 
 /// Everything kept between runs of one document.
 pub struct LiveState {
@@ -377,9 +347,11 @@ fn run_one(
         return executed;
     }
     let started = Instant::now();
-    cancel.running_pid.store(runner.pid(), Ordering::SeqCst);
+    if !cancel.start_running(runner.pid()) {
+        return executed;
+    }
     let result = runner.run(index, &example.source, options.timeout);
-    cancel.running_pid.store(0, Ordering::SeqCst);
+    cancel.stop_running();
     match result {
         Ok(result) => {
             executed.got = Some(result.got);
