@@ -12,8 +12,10 @@ pub mod hover;
 pub mod lens;
 pub mod line_index;
 pub mod live;
+pub mod python;
 pub mod server;
 pub mod settings;
+pub mod snapshot;
 pub mod symbols;
 
 use std::time::Duration;
