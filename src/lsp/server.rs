@@ -614,11 +614,18 @@ async fn run(
             tokio::select! {
                 finished = &mut handle => break finished,
                 message = messages.recv(), if interruption.is_none() => {
+                    let edited = matches!(message, Some(ActorMessage::Changed));
                     interruption = Some(match message {
                         None | Some(ActorMessage::Close) => Interruption::Close,
                         Some(message) => Interruption::Next(to_trigger(message)),
                     });
                     cancel.cancel();
+                    if edited {
+                        // Ending the run can take a moment: meanwhile requests get the new
+                        // text (without results yet) instead of waiting for it.
+                        let (revision, document) = shelf.parse_latest(&shared.registry());
+                        shelf.publish(Snapshot::unrun(revision, document));
+                    }
                 }
             }
         };
