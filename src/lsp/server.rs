@@ -419,6 +419,7 @@ async fn document_actor(
         // Re-judge at once: cheap, and an edit to expected output needs nothing more.
         let needs_run = evaluate(shared, shelf, Some(&live)).await;
         if trigger == Trigger::Changed && !needs_run {
+            // Nothing changed that must run (an edit to expected output, say).
             continue;
         }
         // No example runs before the client's settings are known; edits meanwhile restart.
@@ -436,7 +437,13 @@ async fn document_actor(
         let wanted = match trigger {
             Trigger::RunPage | Trigger::RunFrom(_) => true,
             Trigger::Changed => settings.run_on == RunOn::Change && needs_run,
-            Trigger::Saved => settings.run_on == RunOn::Save,
+            // A save may stand for edits it was coalesced with: with `runOn: change` they
+            // still need their run.
+            Trigger::Saved => match settings.run_on {
+                RunOn::Save => true,
+                RunOn::Change => needs_run,
+                RunOn::Manual => false,
+            },
         };
         if !settings.execute || !wanted {
             continue;
