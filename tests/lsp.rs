@@ -382,9 +382,13 @@ fn a_code_action_right_after_an_edit_answers_for_the_new_text() {
     client
         .diagnostics_where(&uri, WAIT, |found| codes(found) == ["failed"])
         .expect("first run");
-    // The page shrinks to one example; the requests come before any run of the new text
-    // (they used to index the old results with the new examples: a panic, exit 101).
-    client.change(&uri, 2, None, ">>> print('fresh')\nfresh\n");
+    // A slow example keeps the document's actor busy in a run...
+    let slow = format!("{PAGE}    >>> import time; time.sleep(30)\n");
+    client.change(&uri, 2, None, &slow);
+    let _ = client.wait_for(Duration::from_millis(700), |_| false);
+    // ...while the page shrinks to one example and requests come before any run of the new
+    // text (they used to index the old results with the new examples: a panic, exit 101).
+    client.change(&uri, 3, None, ">>> print('fresh')\nfresh\n");
     let actions = client.request(
         "textDocument/codeAction",
         json!({"textDocument": {"uri": uri}, "range": whole_page(), "context": {"diagnostics": []}}),
