@@ -795,3 +795,51 @@ fn a_broken_workspace_configuration_stays_visible() {
     );
     assert!(client.shutdown().success());
 }
+
+#[test]
+fn a_venv_created_in_the_workspace_restarts_the_interpreter() {
+    // No `python` setting and no $VIRTUAL_ENV: `python3` on PATH, until ./.venv appears.
+    let page = ">>> import os; print(os.environ.get('OBJGRAPH_TEST_MARK'))\nvenv\n";
+    let options = ClientOptions {
+        env_remove: vec!["VIRTUAL_ENV".to_owned()],
+        ..ClientOptions::default()
+    };
+    let settings = json!({"runOn": "change", "debounceMs": 0});
+    let (dir, mut client, uri) = session_with(page, settings, options);
+    let found = client
+        .diagnostics_where(&uri, WAIT, |found| codes(found) == ["failed"])
+        .expect("the first run, without the venv");
+    assert_eq!(found[0]["message"], "line 1: expected 'venv', got 'None'");
+    // The "venv": an interpreter that marks its environment.
+    let bin = dir.path().join(".venv").join("bin");
+    std::fs::create_dir_all(&bin).expect("venv dir");
+    let python = bin.join("python");
+    std::fs::write(
+        &python,
+        format!(
+            "#!/bin/sh\nOBJGRAPH_TEST_MARK=venv exec {} \"$@\"\n",
+            common::python_with_objgraph()
+        ),
+    )
+    .expect("venv python");
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&python, std::fs::Permissions::from_mode(0o755)).expect("chmod");
+    client.change(&uri, 2, None, &page.replace("print(", "print( "));
+    let deadline = std::time::Instant::now() + WAIT;
+    while !client.hover_text(&uri, 0, 4).contains("**passed**") {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the venv's interpreter was not used: {}",
+            client.hover_text(&uri, 0, 4)
+        );
+        let _ = client.wait_for(Duration::from_millis(50), |_| false);
+    }
+    let tag = client.tag.clone();
+    assert!(client.shutdown().success());
+    std::thread::sleep(Duration::from_millis(300));
+    assert_eq!(
+        processes_tagged(&tag),
+        Vec::<u32>::new(),
+        "processes left behind"
+    );
+}

@@ -16,7 +16,7 @@ use std::collections::HashMap;
 use std::future::Future;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard, RwLock};
+use std::sync::{Arc, Mutex, MutexGuard, RwLock, Weak};
 use std::time::Duration;
 
 use tokio::sync::{mpsc, watch};
@@ -24,6 +24,7 @@ use tower_lsp_server::jsonrpc::{Error as RpcError, ErrorCode, Result as RpcResul
 use tower_lsp_server::ls_types::*;
 use tower_lsp_server::{Client, LanguageServer};
 
+use crate::backend::Backend;
 use crate::engine::{FlagRegistry, FlagSet};
 use crate::runner::Config;
 use crate::runner::artifacts::graphviz_available;
@@ -399,7 +400,9 @@ async fn document_actor(
                 .join("artifacts")
         })
         .unwrap_or_default();
-    let mut live = LiveState::new(artifacts_dir);
+    let mut live = LiveState::new(artifacts_dir.clone());
+    // The backend `live`'s cache and checkpoints come from (see `run`).
+    let mut ran_on = None;
     loop {
         let mut trigger = match next.take() {
             Some(trigger) => trigger,
@@ -466,7 +469,15 @@ async fn document_actor(
             Trigger::RunFrom(index) => Some(index),
             _ => None,
         };
-        let (mut returned, interrupted) = run(shared, shelf, live, force_from, messages).await?;
+        let (mut returned, interrupted) = run(
+            shared,
+            shelf,
+            (live, &artifacts_dir),
+            force_from,
+            &mut ran_on,
+            messages,
+        )
+        .await?;
         evaluate(shared, shelf, Some(&returned)).await;
         // Results are out: now end the checkpoints this run made stale.
         returned.release_retired();
@@ -562,8 +573,9 @@ fn wanted_python(shared: &Shared) -> Wanted {
 async fn run(
     shared: &Arc<Shared>,
     shelf: &Arc<Shelf>,
-    mut live: LiveState,
+    (mut live, artifacts_dir): (LiveState, &std::path::Path),
     force_from: Option<usize>,
+    ran_on: &mut Option<Weak<Backend>>,
     messages: &mut mpsc::UnboundedReceiver<ActorMessage>,
 ) -> Result<(LiveState, Option<Interruption>), String> {
     let mut attempts = 0;
@@ -581,6 +593,17 @@ async fn run(
                 return Ok((live, None));
             }
         };
+        let this_one = Arc::downgrade(&backend);
+        if ran_on
+            .as_ref()
+            .is_some_and(|previous| !Weak::ptr_eq(previous, &this_one))
+        {
+            // Another interpreter: the cached outputs and the checkpoints (processes of the
+            // old one) no longer describe what this one would do. Run the page afresh.
+            live = LiveState::new(artifacts_dir.to_path_buf());
+        }
+        // Weak: the actor must not keep a replaced interpreter alive.
+        *ran_on = Some(this_one);
         let mut warnings = Vec::new();
         if !graphviz_available() {
             warnings.push(

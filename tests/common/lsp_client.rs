@@ -15,6 +15,8 @@ use serde_json::{Value, json};
 pub struct ClientOptions {
     /// Extra environment for the server (test hooks).
     pub env: Vec<(String, String)>,
+    /// Variables the server must not inherit.
+    pub env_remove: Vec<String>,
     /// Keep the server's `workspace/configuration` requests unanswered until
     /// [`LspClient::release_configuration`].
     pub hold_configuration: bool,
@@ -54,7 +56,11 @@ impl LspClient {
         let tmp = private.path().join("tmp");
         std::fs::create_dir(&tmp).expect("private TMPDIR");
         let stderr = std::fs::File::create(private.path().join("stderr")).expect("stderr file");
-        let mut child = Command::new(env!("CARGO_BIN_EXE_objgraph-doctest"))
+        let mut command = Command::new(env!("CARGO_BIN_EXE_objgraph-doctest"));
+        for key in &options.env_remove {
+            command.env_remove(key);
+        }
+        let mut child = command
             .arg("lsp")
             .env("OBJGRAPH_DOCTEST_TEST_TAG", &tag)
             .env("TMPDIR", &tmp)
