@@ -119,7 +119,7 @@ impl Settings {
                     "python",
                     value,
                     "a path or a command name",
-                    "the interpreter is chosen as if it were unset",
+                    "it is left as it was",
                 ),
             }
         }
