@@ -147,6 +147,11 @@ impl Run {
                 let range = json!({"start": position(line, 0), "end": position(end, 0)});
                 self.edit(Some(range), "");
             }
+            // Retype part of a prose line (UTF-16 columns through non-ASCII text).
+            6 if rng.random_bool(0.5) => self.retype_prose(rng),
+            // A frame that is JSON but not JSON-RPC: answered with an error, in between the
+            // server's own frames.
+            6 if rng.random_bool(0.2) => self.client.send_raw(b"Content-Length: 2\r\n\r\n{}"),
             // Replace the whole text with a fresh one now and then.
             6 => {
                 self.blocks = (0..rng.random_range(1..8))
@@ -202,6 +207,34 @@ impl Run {
                 );
             }
         }
+    }
+
+    fn retype_prose(&mut self, rng: &mut ChaCha8Rng) {
+        let prose: Vec<usize> = (0..self.blocks.len())
+            .filter(|&index| self.blocks[index].passes.is_none())
+            .collect();
+        let Some(&index) = prose.get(rng.random_range(0..prose.len().max(1))) else {
+            return;
+        };
+        let line = first_line(&self.blocks, index);
+        let chars: Vec<char> = self.blocks[index].lines[0].chars().collect();
+        let start = rng.random_range(0..=chars.len());
+        let end = rng.random_range(start..=chars.len().min(start + 4));
+        let utf16 =
+            |count: usize| -> u32 { chars[..count].iter().map(|c| c.len_utf16() as u32).sum() };
+        let typed = ["x", "é", "😀", " word", ""][rng.random_range(0..5)];
+        let mut retyped: String = chars[..start].iter().collect();
+        retyped.push_str(typed);
+        retyped.extend(&chars[end..]);
+        if retyped.trim().is_empty() || retyped.starts_with(' ') {
+            return;
+        }
+        self.blocks[index].lines[0] = retyped;
+        let range = json!({
+            "start": position(line, utf16(start)),
+            "end": position(line, utf16(end)),
+        });
+        self.edit(Some(range), typed);
     }
 
     /// "P passed, F failed" for the model's examples.
@@ -293,6 +326,23 @@ fn a_thousand_random_operations_are_all_answered() {
         );
         let _ = run.client.wait_for(Duration::from_millis(50), |_| false);
     }
+
+    // And its text is the client's: the outline lists the model's examples, in order.
+    let symbols = run.client.request(
+        "textDocument/documentSymbol",
+        json!({"textDocument": {"uri": uri}}),
+    );
+    let names: Vec<&str> = symbols["result"]
+        .as_array()
+        .map(|found| found.iter().filter_map(|s| s["name"].as_str()).collect())
+        .unwrap_or_default();
+    let examples: Vec<&str> = run
+        .blocks
+        .iter()
+        .filter(|block| block.passes.is_some())
+        .map(|block| block.lines[0].as_str())
+        .collect();
+    assert_eq!(names, examples, "seed {seed}:\n{}", render(&run.blocks));
 
     let stderr = run.client.stderr();
     assert!(!stderr.contains("panicked"), "seed {seed}: {stderr}");
