@@ -843,3 +843,22 @@ fn a_venv_created_in_the_workspace_restarts_the_interpreter() {
         "processes left behind"
     );
 }
+
+#[test]
+fn a_client_that_never_accepts_a_progress_token_still_gets_its_runs() {
+    let options = ClientOptions {
+        unanswered: vec!["window/workDoneProgress/create".to_owned()],
+        ..ClientOptions::default()
+    };
+    let (_dir, mut client, uri) = session_with(">>> 6 * 7\n41\n", settings(), options);
+    let started = std::time::Instant::now();
+    client
+        .diagnostics_where(&uri, WAIT, |found| codes(found) == ["failed"])
+        .expect("the run happens without progress");
+    assert!(
+        started.elapsed() < Duration::from_secs(20),
+        "{:?}",
+        started.elapsed()
+    );
+    assert!(client.shutdown().success());
+}

@@ -50,6 +50,9 @@ const OUTPUT_CAP: usize = 8 * 1024 * 1024;
 /// text would describe the wrong example or point at the wrong place.
 const SNAPSHOT_WAIT: Duration = Duration::from_millis(250);
 
+/// How long the client may take to accept a progress token before a run goes on without.
+const PROGRESS_CREATE_WAIT: Duration = Duration::from_secs(2);
+
 /// What the server knows about the workspace: configuration and flags.
 #[derive(Debug, Clone)]
 struct Workspace {
@@ -488,7 +491,8 @@ async fn document_actor(
         }
         match interrupted {
             Some(Interruption::Close) => return Ok(()),
-            Some(Interruption::Next(trigger)) => next = Some(trigger),
+            // An interrupted explicit run ("Run page") is still owed after the edit.
+            Some(Interruption::Next(newer)) => next = Some(stronger(trigger, newer)),
             None => {}
         }
     }
@@ -694,12 +698,15 @@ async fn begin_progress(
         return None;
     }
     let token = NumberOrString::String(format!("objgraph-doctest/{}", uuid_like()));
-    shared
+    let created = shared
         .client
         .send_request::<request::WorkDoneProgressCreate>(WorkDoneProgressCreateParams {
             token: token.clone(),
-        })
+        });
+    // A client that does not answer gets no progress report, but its run still happens.
+    tokio::time::timeout(PROGRESS_CREATE_WAIT, created)
         .await
+        .ok()?
         .ok()?;
     let name = std::path::Path::new(path)
         .file_name()

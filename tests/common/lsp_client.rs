@@ -17,6 +17,8 @@ pub struct ClientOptions {
     pub env: Vec<(String, String)>,
     /// Variables the server must not inherit.
     pub env_remove: Vec<String>,
+    /// Server requests this client never answers (a slow or broken client).
+    pub unanswered: Vec<String>,
     /// Keep the server's `workspace/configuration` requests unanswered until
     /// [`LspClient::release_configuration`].
     pub hold_configuration: bool,
@@ -38,6 +40,7 @@ pub struct LspClient {
     private: tempfile::TempDir,
     hold_configuration: bool,
     held: Vec<Value>,
+    unanswered: Vec<String>,
 }
 
 impl LspClient {
@@ -92,6 +95,7 @@ impl LspClient {
             private,
             hold_configuration: options.hold_configuration,
             held: Vec::new(),
+            unanswered: options.unanswered,
         }
     }
 
@@ -233,6 +237,13 @@ impl LspClient {
         ) else {
             return false;
         };
+        if self
+            .unanswered
+            .iter()
+            .any(|unanswered| unanswered == method)
+        {
+            return true;
+        }
         let result = match method {
             "workspace/configuration" if self.hold_configuration => {
                 self.held.push(id.clone());
