@@ -376,7 +376,28 @@ async fn supervise_actor(
         shared
             .log_error(&format!("{}: {text}", shelf.uri.as_str()))
             .await;
-        shared.publish(&shelf.uri, &shelf.current(), &[text]).await;
+        let current = shelf.current();
+        let shown =
+            CatchPanic::new(shared.publish(&shelf.uri, &current, std::slice::from_ref(&text)))
+                .await;
+        if shown.is_err() {
+            // The page's diagnostics are what fails: show the failure alone.
+            let alone = Diagnostic {
+                range: Range::default(),
+                severity: Some(DiagnosticSeverity::WARNING),
+                source: Some("objgraph-doctest".to_owned()),
+                message: text,
+                ..Diagnostic::default()
+            };
+            shared
+                .client
+                .publish_diagnostics(
+                    shelf.uri.clone(),
+                    vec![alone],
+                    Some(current.document.version),
+                )
+                .await;
+        }
         first = match messages.recv().await {
             None | Some(ActorMessage::Close) => return,
             Some(message) => Some(to_trigger(message)),
