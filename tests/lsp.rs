@@ -862,3 +862,50 @@ fn a_client_that_never_accepts_a_progress_token_still_gets_its_runs() {
     );
     assert!(client.shutdown().success());
 }
+
+#[test]
+fn requests_answer_for_the_latest_text_while_the_interpreter_starts() {
+    // An interpreter that takes seconds to start keeps the document's actor busy.
+    let dir = tempfile::tempdir().expect("tempdir");
+    let slow = dir.path().join("slow-python");
+    std::fs::write(
+        &slow,
+        format!(
+            "#!/bin/sh\nsleep 3\nexec {} \"$@\"\n",
+            common::python_with_objgraph()
+        ),
+    )
+    .expect("slow python");
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&slow, std::fs::Permissions::from_mode(0o755)).expect("chmod");
+    let settings = json!({"runOn": "change", "debounceMs": 0, "python": slow});
+    let mut client = LspClient::start(dir.path(), settings);
+    client.initialize(dir.path());
+    let uri = format!("file://{}/page.txt", dir.path().display());
+    client.open(&uri, "plaintext", ">>> 1 + 1\n2\n");
+    let _ = client.wait_for(Duration::from_millis(500), |_| false);
+    let started = std::time::Instant::now();
+    client.change(&uri, 2, None, "Some prose first.\n\n>>> 2 + 2\n4\n");
+    let symbols = client.request(
+        "textDocument/documentSymbol",
+        json!({"textDocument": {"uri": uri}}),
+    );
+    assert_eq!(symbols["result"][0]["name"], ">>> 2 + 2", "{symbols}");
+    let text = client.hover_text(&uri, 2, 4);
+    assert!(text.contains("not run yet"), "{text}");
+    assert!(
+        client.hover_text(&uri, 0, 4).is_empty(),
+        "prose is not an example"
+    );
+    assert!(
+        started.elapsed() < Duration::from_secs(2),
+        "requests waited for the run: {:?}",
+        started.elapsed()
+    );
+    let deadline = std::time::Instant::now() + WAIT;
+    while !client.hover_text(&uri, 2, 4).contains("**passed**") {
+        assert!(std::time::Instant::now() < deadline, "never ran");
+        let _ = client.wait_for(Duration::from_millis(50), |_| false);
+    }
+    assert!(client.shutdown().success());
+}
