@@ -241,7 +241,9 @@ impl Server {
         let registry = self.shared.registry();
         let parsed = tokio::task::spawn_blocking(move || {
             let (revision, document) = shelf.parse_latest(&registry);
-            Snapshot::unrun(revision, document)
+            let snapshot = Snapshot::unrun(revision, document);
+            shelf.offer(&snapshot);
+            snapshot
         })
         .await;
         parsed.ok()

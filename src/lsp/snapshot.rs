@@ -117,8 +117,29 @@ impl Shelf {
         Arc::clone(&self.snapshots.borrow())
     }
 
+    /// Publishes the actor's `snapshot`, unless a request already published one of a newer
+    /// text (see [`Shelf::offer`]): snapshots never go back in time.
     pub fn publish(&self, snapshot: Arc<Snapshot>) {
-        self.snapshots.send_replace(snapshot);
+        self.snapshots.send_if_modified(|current| {
+            let current_or_newer = snapshot.revision >= current.revision;
+            if current_or_newer {
+                *current = Arc::clone(&snapshot);
+            }
+            current_or_newer
+        });
+    }
+
+    /// Publishes `snapshot` only if it is of a newer text than the current one (a request
+    /// that parsed the latest text itself shares its work, but never hides results the actor
+    /// published meanwhile for that text).
+    pub fn offer(&self, snapshot: &Arc<Snapshot>) {
+        self.snapshots.send_if_modified(|current| {
+            let newer = current.revision < snapshot.revision;
+            if newer {
+                *current = Arc::clone(snapshot);
+            }
+            newer
+        });
     }
 
     /// Waits until a snapshot of at least `revision` is published.
@@ -129,5 +150,65 @@ impl Shelf {
             .await
             .ok()?;
         Some(Arc::clone(&found))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use tower_lsp_server::ls_types::{Position, Range};
+
+    use super::*;
+
+    fn shelf(text: &str) -> (Shelf, FlagRegistry) {
+        let registry = FlagRegistry::new();
+        let uri: Uri = "file:///docs/a.txt".parse().unwrap();
+        let document = Document::open(uri, "plaintext", 1, text.into(), &registry);
+        (Shelf::open("plaintext".into(), document), registry)
+    }
+
+    #[test]
+    fn results_always_match_the_examples_of_their_snapshot() {
+        let (shelf, registry) = shelf(">>> 1\n1\n>>> 2\n2\n");
+        shelf.apply(
+            vec![TextDocumentContentChangeEvent {
+                range: Some(Range::new(Position::new(2, 0), Position::new(4, 0))),
+                range_length: None,
+                text: String::new(),
+            }],
+            2,
+        );
+        let (revision, document) = shelf.parse_latest(&registry);
+        assert_eq!((revision, document.version), (1, 2));
+        let snapshot = Snapshot::new(revision, document, vec![None, None, None]);
+        assert_eq!(
+            snapshot.results.len(),
+            snapshot.document.page.examples.len()
+        );
+    }
+
+    #[test]
+    fn snapshots_never_go_back_in_time() {
+        let (shelf, registry) = shelf(">>> 1\n1\n");
+        shelf.apply(
+            vec![TextDocumentContentChangeEvent {
+                range: None,
+                range_length: None,
+                text: ">>> 2\n2\n".into(),
+            }],
+            2,
+        );
+        let (revision, document) = shelf.parse_latest(&registry);
+        let newer = Snapshot::unrun(revision, document);
+        shelf.offer(&newer);
+        assert_eq!(shelf.current().revision, 1);
+        // The actor's older snapshot does not replace it; an offer of the same text does
+        // not replace the actor's.
+        let document = shelf.current().document.clone();
+        shelf.publish(Snapshot::unrun(0, document.clone()));
+        assert_eq!(shelf.current().revision, 1);
+        let with_results = Snapshot::new(1, document.clone(), vec![None]);
+        shelf.publish(Arc::clone(&with_results));
+        shelf.offer(&Snapshot::unrun(1, document));
+        assert!(Arc::ptr_eq(&shelf.current(), &with_results));
     }
 }
