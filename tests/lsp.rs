@@ -8,7 +8,7 @@ mod lsp_client;
 
 use std::time::Duration;
 
-use lsp_client::{LspClient, processes_tagged, wait_with_timeout};
+use lsp_client::{ClientOptions, LspClient, processes_tagged, wait_with_timeout};
 use serde_json::{Value, json};
 
 const PAGE: &str = "A page with one failing example.
@@ -330,5 +330,584 @@ fn a_ten_megabyte_document_is_absorbed() {
         json!({"textDocument": {"uri": uri}, "position": {"line": 2, "character": 8}}),
     );
     assert!(hover.get("result").is_some(), "{hover}");
+    assert!(client.shutdown().success());
+}
+
+/// A session with extra options (test hooks, held configuration) on `page`.
+fn session_with(
+    page: &str,
+    settings: Value,
+    options: ClientOptions,
+) -> (tempfile::TempDir, LspClient, String) {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("page.txt");
+    std::fs::write(&path, page).expect("page");
+    let mut client = LspClient::start_with(dir.path(), settings, options);
+    client.initialize(dir.path());
+    let uri = format!("file://{}", path.display());
+    client.open(&uri, "plaintext", page);
+    (dir, client, uri)
+}
+
+fn hook(places: &str) -> ClientOptions {
+    ClientOptions {
+        env: vec![("OBJGRAPH_DOCTEST_TEST_PANIC".to_owned(), places.to_owned())],
+        ..ClientOptions::default()
+    }
+}
+
+fn messages(diagnostics: &[Value]) -> String {
+    diagnostics
+        .iter()
+        .map(|d| d["message"].as_str().unwrap_or(""))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// A page whose example leaves a file `ran` in `dir` (examples run in a fresh folder).
+fn marker_page(dir: &std::path::Path) -> String {
+    format!(
+        ">>> open({:?}, 'w').close()\n",
+        dir.join("ran").display().to_string()
+    )
+}
+
+fn whole_page() -> Value {
+    json!({"start": {"line": 0, "character": 0}, "end": {"line": 999, "character": 0}})
+}
+
+#[test]
+fn a_code_action_right_after_an_edit_answers_for_the_new_text() {
+    let (_dir, mut client, uri) = session(PAGE);
+    client
+        .diagnostics_where(&uri, WAIT, |found| codes(found) == ["failed"])
+        .expect("first run");
+    // A slow example keeps the document's actor busy in a run...
+    let slow = format!("{PAGE}    >>> import time; time.sleep(30)\n");
+    client.change(&uri, 2, None, &slow);
+    let _ = client.wait_for(Duration::from_millis(700), |_| false);
+    // ...while the page shrinks to one example and requests come before any run of the new
+    // text (they used to index the old results with the new examples: a panic, exit 101).
+    client.change(&uri, 3, None, ">>> print('fresh')\nfresh\n");
+    let actions = client.request(
+        "textDocument/codeAction",
+        json!({"textDocument": {"uri": uri}, "range": whole_page(), "context": {"diagnostics": []}}),
+    );
+    assert!(actions["result"].is_array(), "{actions}");
+    let text = client.hover_text(&uri, 0, 5);
+    assert!(!text.contains("41") && !text.contains("failed"), "{text}");
+    assert!(
+        text.contains("not run yet") || text.contains("**passed**"),
+        "{text}"
+    );
+    let lenses = client.request(
+        "textDocument/codeLens",
+        json!({"textDocument": {"uri": uri}}),
+    );
+    assert_eq!(
+        lenses["result"][2]["command"]["arguments"][1], 0,
+        "{lenses}"
+    );
+    assert!(lenses["result"][3].is_null(), "{lenses}");
+    let deadline = std::time::Instant::now() + WAIT;
+    while !client.hover_text(&uri, 0, 5).contains("**passed**") {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the new text never ran"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    assert!(client.shutdown().success());
+}
+
+#[test]
+fn malformed_json_rpc_gets_errors_and_the_server_keeps_answering() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut client = LspClient::start(dir.path(), json!({"execute": false}));
+    client.initialize(dir.path());
+    let uri = format!("file://{}/page.txt", dir.path().display());
+    client.open(&uri, "plaintext", ">>> 1 + 1\n2\n");
+    let deep = format!("{}{}", "[".repeat(100_000), "]".repeat(100_000));
+    // (body, the error code answered, the id it is answered with)
+    let requests = [
+        ("{}".to_owned(), -32600, Value::Null),
+        ("null".to_owned(), -32600, Value::Null),
+        ("[]".to_owned(), -32600, Value::Null),
+        ("42".to_owned(), -32600, Value::Null),
+        (
+            r#"[{"jsonrpc":"2.0","id":900,"method":"shutdown"}]"#.to_owned(),
+            -32600,
+            Value::Null,
+        ),
+        (
+            r#"{"jsonrpc":"2.0","id":1.5,"method":"textDocument/hover"}"#.to_owned(),
+            -32600,
+            Value::Null,
+        ),
+        (
+            r#"{"jsonrpc":"2.0","id":{"x":1},"method":"textDocument/hover"}"#.to_owned(),
+            -32600,
+            Value::Null,
+        ),
+        (
+            r#"{"jsonrpc":"1.0","id":901,"method":"textDocument/hover"}"#.to_owned(),
+            -32600,
+            json!(901),
+        ),
+        (deep, -32600, Value::Null),
+        ("{not json".to_owned(), -32700, Value::Null),
+    ];
+    for (body, code, id) in requests {
+        client.send_raw(format!("Content-Length: {}\r\n\r\n{body}", body.len()).as_bytes());
+        let answer = client
+            .wait_for(WAIT, |message| message.get("error").is_some())
+            .unwrap_or_else(|| panic!("no error answered for {body:.60}"));
+        assert_eq!(answer["error"]["code"], code, "{body:.60}: {answer}");
+        assert_eq!(answer["id"], id, "{body:.60}: {answer}");
+        let symbols = client.request(
+            "textDocument/documentSymbol",
+            json!({"textDocument": {"uri": uri}}),
+        );
+        assert_eq!(
+            symbols["result"][0]["name"], ">>> 1 + 1",
+            "after {body:.60}"
+        );
+    }
+    // Malformed notifications are dropped without an answer.
+    for body in [
+        r#"{"jsonrpc":"1.0","method":"textDocument/didChange"}"#,
+        r#"{"jsonrpc":"2.0","method":"textDocument/didChange","params":{"x":[]}}"#,
+    ] {
+        client.send_raw(format!("Content-Length: {}\r\n\r\n{body}", body.len()).as_bytes());
+    }
+    // 64 MB without a header are skipped (in linear time and bounded memory), and the
+    // next frame is read.
+    let garbage = vec![b'C'; 1 << 20];
+    let started = std::time::Instant::now();
+    for _ in 0..64 {
+        client.send_raw(&garbage);
+    }
+    let hover = client.request(
+        "textDocument/hover",
+        json!({"textDocument": {"uri": uri}, "position": {"line": 0, "character": 4}}),
+    );
+    assert!(hover.get("result").is_some(), "{hover}");
+    assert!(
+        started.elapsed() < Duration::from_secs(20),
+        "{:?}",
+        started.elapsed()
+    );
+    assert!(
+        client
+            .backlog
+            .iter()
+            .all(|message| message.get("error").is_none()),
+        "notifications were answered: {:?}",
+        client.backlog
+    );
+    assert!(client.shutdown().success());
+}
+
+#[test]
+fn a_panic_in_a_handler_is_an_error_response_and_the_server_goes_on() {
+    let (_dir, mut client, uri) = session_with(
+        ">>> 1 + 1\n2\n",
+        json!({"execute": false}),
+        hook("hover,codeLens"),
+    );
+    let hover = client.request(
+        "textDocument/hover",
+        json!({"textDocument": {"uri": uri}, "position": {"line": 0, "character": 4}}),
+    );
+    assert_eq!(hover["error"]["code"], -32603, "{hover}");
+    assert!(
+        hover["error"]["message"]
+            .as_str()
+            .is_some_and(|message| message.contains("internal error in hover")),
+        "{hover}"
+    );
+    let logged = client.wait_for(WAIT, |message| {
+        message["method"] == "window/logMessage"
+            && message["params"]["message"]
+                .as_str()
+                .is_some_and(|text| text.contains("test panic at hover"))
+    });
+    assert!(logged.is_some(), "no log message");
+    let lens = client.request(
+        "textDocument/codeLens",
+        json!({"textDocument": {"uri": uri}}),
+    );
+    assert_eq!(lens["error"]["code"], -32603, "{lens}");
+    // The same requests work afterwards.
+    assert!(client.hover_text(&uri, 0, 4).contains("not run yet"));
+    let lens = client.request(
+        "textDocument/codeLens",
+        json!({"textDocument": {"uri": uri}}),
+    );
+    assert!(lens["result"].is_array(), "{lens}");
+    assert!(client.stderr().contains("test panic at hover"));
+    assert!(client.shutdown().success());
+}
+
+#[test]
+fn a_failed_actor_is_shown_and_recovers_on_the_next_edit() {
+    // The actor panics once while judging, and the run's thread once while running.
+    let (_dir, mut client, uri) = session_with(PAGE, settings(), hook("actor,run"));
+    let failed = client
+        .diagnostics_where(&uri, WAIT, |found| {
+            messages(found).contains("internal error while checking this page")
+        })
+        .expect("the actor's failure is shown");
+    assert!(
+        messages(&failed).contains("test panic at actor"),
+        "{failed:?}"
+    );
+    client.change(&uri, 2, None, PAGE);
+    let failed = client
+        .diagnostics_where(&uri, WAIT, |found| {
+            messages(found).contains("test panic at run")
+        })
+        .expect("the run's failure is shown");
+    assert!(messages(&failed).contains("checked again on the next edit"));
+    client.change(&uri, 3, None, PAGE);
+    let found = client
+        .diagnostics_where(&uri, WAIT, |found| codes(found) == ["failed"])
+        .expect("the page is checked again");
+    assert_eq!(found[0]["message"], "line 1: expected '41', got '42'");
+    let tag = client.tag.clone();
+    assert!(client.shutdown().success());
+    std::thread::sleep(Duration::from_millis(300));
+    assert_eq!(
+        processes_tagged(&tag),
+        Vec::<u32>::new(),
+        "processes left behind"
+    );
+}
+
+#[test]
+fn a_killed_zygote_is_replaced_on_the_next_run() {
+    // A fresh page process is a child of the zygote: this kills it.
+    let killer = ">>> import os, signal\n>>> os.kill(os.getppid(), signal.SIGKILL)\n";
+    let (_dir, mut client, uri) = session(killer);
+    // The killing example ends one way or another (its process may die with the zygote).
+    let deadline = std::time::Instant::now() + WAIT;
+    loop {
+        let text = client.hover_text(&uri, 1, 4);
+        if !text.contains("not run yet") {
+            break;
+        }
+        assert!(std::time::Instant::now() < deadline, "{}", client.stderr());
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    client.change(&uri, 2, None, ">>> 6 * 7\n41\n");
+    let found = client
+        .diagnostics_where(&uri, WAIT, |found| codes(found) == ["failed"])
+        .unwrap_or_else(|| panic!("no run after the zygote died: {}", client.stderr()));
+    assert_eq!(found[0]["message"], "line 1: expected '41', got '42'");
+    let tag = client.tag.clone();
+    assert!(client.shutdown().success());
+    std::thread::sleep(Duration::from_millis(300));
+    assert_eq!(
+        processes_tagged(&tag),
+        Vec::<u32>::new(),
+        "processes left behind"
+    );
+}
+
+#[test]
+fn an_interpreter_that_does_not_start_is_a_warning_retried_after_the_setting_changes() {
+    let mut broken = settings();
+    broken["python"] = json!("/nonexistent/bin/python3");
+    let (_dir, mut client, uri) = session_with(">>> 6 * 7\n41\n", broken, ClientOptions::default());
+    let found = client
+        .diagnostics_where(&uri, WAIT, |found| {
+            messages(found).contains("/nonexistent/bin/python3")
+        })
+        .expect("a warning about the interpreter");
+    assert_eq!(found[0]["severity"], 2, "{found:?}");
+    assert!(
+        messages(&found).contains("tried again on the next run"),
+        "{found:?}"
+    );
+    client.notify(
+        "workspace/didChangeConfiguration",
+        json!({"settings": {"objgraphDoctest": {"python": common::python_with_objgraph()}}}),
+    );
+    client.change(&uri, 2, None, ">>> 6 * 7\n41\n\n");
+    let found = client
+        .diagnostics_where(&uri, WAIT, |found| codes(found) == ["failed"])
+        .expect("runs with the new interpreter");
+    assert_eq!(found.len(), 1, "the warning went away: {found:?}");
+    assert!(client.shutdown().success());
+}
+
+#[test]
+fn cancelling_a_run_ends_the_running_example() {
+    let (_dir, mut client, uri) = session(">>> import time\n>>> time.sleep(120)\n");
+    let deadline = std::time::Instant::now() + WAIT;
+    // Keep reading (the server asks us to create a progress token before it runs).
+    while client.python_processes().len() < 2 && std::time::Instant::now() < deadline {
+        let _ = client.wait_for(Duration::from_millis(50), |_| false);
+    }
+    let _ = client.wait_for(Duration::from_millis(300), |_| false);
+    let started = std::time::Instant::now();
+    client.change(&uri, 2, None, ">>> import time\n>>> 6 * 7\n41\n");
+    client
+        .diagnostics_where(&uri, WAIT, |found| codes(found) == ["failed"])
+        .expect("the edit's run");
+    // The page's timeout is 30 s: only a cancel that killed the sleeping example is this fast.
+    assert!(
+        started.elapsed() < Duration::from_secs(10),
+        "{:?}",
+        started.elapsed()
+    );
+    assert!(client.shutdown().success());
+}
+
+#[test]
+fn a_bad_setting_is_reported_and_the_others_are_kept() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let settings = json!({"runOn": "sometimes", "execute": false, "debounceMs": -1});
+    let mut client = LspClient::start(dir.path(), settings);
+    client.initialize(dir.path());
+    let warning = client
+        .wait_for(WAIT, |message| {
+            message["method"] == "window/showMessage"
+                && message["params"]["message"]
+                    .as_str()
+                    .is_some_and(|text| text.contains("objgraphDoctest.runOn"))
+        })
+        .expect("the bad value is reported");
+    assert_eq!(warning["params"]["type"], 2, "{warning}");
+    assert!(
+        warning["params"]["message"]
+            .as_str()
+            .is_some_and(|text| text.contains("\"change\", \"save\" or \"manual\"")),
+        "{warning}"
+    );
+    let uri = format!("file://{}/page.txt", dir.path().display());
+    client.open(&uri, "plaintext", &marker_page(dir.path()));
+    std::thread::sleep(Duration::from_millis(1500));
+    assert_eq!(
+        client.python_processes(),
+        Vec::<u32>::new(),
+        "execute: false was lost"
+    );
+    assert!(!dir.path().join("ran").exists());
+    assert!(client.shutdown().success());
+}
+
+#[test]
+fn execute_false_as_a_string_runs_nothing() {
+    for value in [json!("false"), json!("no way")] {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let settings =
+            json!({"execute": value, "debounceMs": 0, "python": common::python_with_objgraph()});
+        let mut client = LspClient::start(dir.path(), settings);
+        client.initialize(dir.path());
+        let uri = format!("file://{}/page.txt", dir.path().display());
+        client.open(&uri, "plaintext", &marker_page(dir.path()));
+        client.send_request(
+            "workspace/executeCommand",
+            json!({
+                "command": "objgraph-doctest.runPage", "arguments": [uri],
+            }),
+        );
+        std::thread::sleep(Duration::from_millis(1500));
+        assert_eq!(
+            client.python_processes(),
+            Vec::<u32>::new(),
+            "{value} ran examples"
+        );
+        assert!(!dir.path().join("ran").exists(), "{value}");
+        assert!(client.shutdown().success());
+    }
+}
+
+#[test]
+fn no_example_runs_before_a_late_configuration_answer() {
+    for (answer, runs) in [(json!({"execute": false}), false), (json!({}), true)] {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let page = dir.path().join("page.txt");
+        let text = marker_page(dir.path());
+        let text = text.as_str();
+        std::fs::write(&page, text).expect("page");
+        // initializationOptions allow running at once; the client's settings say otherwise,
+        // but their answer comes late.
+        let options = ClientOptions {
+            hold_configuration: true,
+            ..ClientOptions::default()
+        };
+        let mut client = LspClient::start_with(dir.path(), settings(), options);
+        client.initialize_with(
+            dir.path(),
+            json!({"workspace": {"configuration": true}, "window": {"workDoneProgress": true}}),
+        );
+        let uri = format!("file://{}", page.display());
+        client.open(&uri, "plaintext", text);
+        assert!(client.configuration_requested(WAIT));
+        std::thread::sleep(Duration::from_millis(1000));
+        assert_eq!(
+            client.python_processes(),
+            Vec::<u32>::new(),
+            "ran before the answer"
+        );
+        client.release_configuration(answer.clone());
+        let deadline = std::time::Instant::now() + Duration::from_secs(if runs { 60 } else { 2 });
+        while !dir.path().join("ran").exists() && std::time::Instant::now() < deadline {
+            let _ = client.wait_for(Duration::from_millis(50), |_| false);
+        }
+        assert_eq!(dir.path().join("ran").exists(), runs, "answer {answer}");
+        assert!(client.shutdown().success());
+    }
+}
+
+#[test]
+fn a_broken_workspace_configuration_stays_visible() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    std::fs::write(dir.path().join("objgraph-doctest.toml"), "timeout = [\n").expect("config");
+    let path = dir.path().join("page.txt");
+    std::fs::write(&path, PAGE).expect("page");
+    let mut client = LspClient::start(dir.path(), settings());
+    client.initialize(dir.path());
+    let uri = format!("file://{}", path.display());
+    client.open(&uri, "plaintext", PAGE);
+    // As the CLI refuses to run with a broken configuration, the editor runs nothing and
+    // says why, on the page, after every edit.
+    let found = client
+        .diagnostics_where(&uri, WAIT, |found| {
+            codes(found).contains(&"page-error".to_owned())
+        })
+        .expect("the configuration's error");
+    assert!(
+        messages(&found).contains("objgraph-doctest.toml"),
+        "{found:?}"
+    );
+    assert!(!codes(&found).contains(&"failed".to_owned()), "{found:?}");
+    client.change(&uri, 2, None, &PAGE.replace("41", "40"));
+    let found = client
+        .diagnostics_where(&uri, WAIT, |found| {
+            codes(found).contains(&"page-error".to_owned())
+        })
+        .expect("the error after the edit");
+    assert!(
+        messages(&found).contains("objgraph-doctest.toml"),
+        "{found:?}"
+    );
+    assert_eq!(client.python_processes(), Vec::<u32>::new(), "ran anyway");
+    assert!(client.shutdown().success());
+}
+
+#[test]
+fn a_venv_created_in_the_workspace_restarts_the_interpreter() {
+    // No `python` setting and no $VIRTUAL_ENV: `python3` on PATH, until ./.venv appears.
+    let page = ">>> import os; print(os.environ.get('OBJGRAPH_TEST_MARK'))\nvenv\n";
+    let options = ClientOptions {
+        env_remove: vec!["VIRTUAL_ENV".to_owned()],
+        ..ClientOptions::default()
+    };
+    let settings = json!({"runOn": "change", "debounceMs": 0});
+    let (dir, mut client, uri) = session_with(page, settings, options);
+    let found = client
+        .diagnostics_where(&uri, WAIT, |found| codes(found) == ["failed"])
+        .expect("the first run, without the venv");
+    assert_eq!(found[0]["message"], "line 1: expected 'venv', got 'None'");
+    // The "venv": an interpreter that marks its environment.
+    let bin = dir.path().join(".venv").join("bin");
+    std::fs::create_dir_all(&bin).expect("venv dir");
+    let python = bin.join("python");
+    std::fs::write(
+        &python,
+        format!(
+            "#!/bin/sh\nOBJGRAPH_TEST_MARK=venv exec {} \"$@\"\n",
+            common::python_with_objgraph()
+        ),
+    )
+    .expect("venv python");
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&python, std::fs::Permissions::from_mode(0o755)).expect("chmod");
+    client.change(&uri, 2, None, &page.replace("print(", "print( "));
+    let deadline = std::time::Instant::now() + WAIT;
+    while !client.hover_text(&uri, 0, 4).contains("**passed**") {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the venv's interpreter was not used: {}",
+            client.hover_text(&uri, 0, 4)
+        );
+        let _ = client.wait_for(Duration::from_millis(50), |_| false);
+    }
+    let tag = client.tag.clone();
+    assert!(client.shutdown().success());
+    std::thread::sleep(Duration::from_millis(300));
+    assert_eq!(
+        processes_tagged(&tag),
+        Vec::<u32>::new(),
+        "processes left behind"
+    );
+}
+
+#[test]
+fn a_client_that_never_accepts_a_progress_token_still_gets_its_runs() {
+    let options = ClientOptions {
+        unanswered: vec!["window/workDoneProgress/create".to_owned()],
+        ..ClientOptions::default()
+    };
+    let (_dir, mut client, uri) = session_with(">>> 6 * 7\n41\n", settings(), options);
+    let started = std::time::Instant::now();
+    client
+        .diagnostics_where(&uri, WAIT, |found| codes(found) == ["failed"])
+        .expect("the run happens without progress");
+    assert!(
+        started.elapsed() < Duration::from_secs(20),
+        "{:?}",
+        started.elapsed()
+    );
+    assert!(client.shutdown().success());
+}
+
+#[test]
+fn requests_answer_for_the_latest_text_while_the_interpreter_starts() {
+    // An interpreter that takes seconds to start keeps the document's actor busy.
+    let dir = tempfile::tempdir().expect("tempdir");
+    let slow = dir.path().join("slow-python");
+    std::fs::write(
+        &slow,
+        format!(
+            "#!/bin/sh\nsleep 3\nexec {} \"$@\"\n",
+            common::python_with_objgraph()
+        ),
+    )
+    .expect("slow python");
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&slow, std::fs::Permissions::from_mode(0o755)).expect("chmod");
+    let settings = json!({"runOn": "change", "debounceMs": 0, "python": slow});
+    let mut client = LspClient::start(dir.path(), settings);
+    client.initialize(dir.path());
+    let uri = format!("file://{}/page.txt", dir.path().display());
+    client.open(&uri, "plaintext", ">>> 1 + 1\n2\n");
+    let _ = client.wait_for(Duration::from_millis(500), |_| false);
+    let started = std::time::Instant::now();
+    client.change(&uri, 2, None, "Some prose first.\n\n>>> 2 + 2\n4\n");
+    let symbols = client.request(
+        "textDocument/documentSymbol",
+        json!({"textDocument": {"uri": uri}}),
+    );
+    assert_eq!(symbols["result"][0]["name"], ">>> 2 + 2", "{symbols}");
+    let text = client.hover_text(&uri, 2, 4);
+    assert!(text.contains("not run yet"), "{text}");
+    assert!(
+        client.hover_text(&uri, 0, 4).is_empty(),
+        "prose is not an example"
+    );
+    assert!(
+        started.elapsed() < Duration::from_secs(2),
+        "requests waited for the run: {:?}",
+        started.elapsed()
+    );
+    let deadline = std::time::Instant::now() + WAIT;
+    while !client.hover_text(&uri, 2, 4).contains("**passed**") {
+        assert!(std::time::Instant::now() < deadline, "never ran");
+        let _ = client.wait_for(Duration::from_millis(50), |_| false);
+    }
     assert!(client.shutdown().success());
 }

@@ -32,7 +32,7 @@ use crate::runner::run::{
 };
 
 /// The cancellation handle of the page loop, which live runs take.
-pub use crate::runner::run::Cancel;
+pub use crate::runner::cancel::Cancel;
 
 /// Most checkpoints kept per document.
 pub const MAX_CHECKPOINTS: usize = 8;

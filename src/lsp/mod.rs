@@ -6,12 +6,15 @@ pub mod actions;
 pub mod diagnostics;
 pub mod document;
 pub mod framing;
+pub mod guard;
 pub mod hover;
 pub mod lens;
 pub mod line_index;
 pub mod live;
+pub mod python;
 pub mod server;
 pub mod settings;
+pub mod snapshot;
 pub mod symbols;
 
 use std::time::Duration;
@@ -29,10 +32,21 @@ pub fn run_stdio() -> anyhow::Result<()> {
         let (service, socket) = LspService::new(server::Server::new);
         let stopper = service.inner().stopper();
         let (guarded, reader) = tokio::io::duplex(1 << 20);
-        tokio::spawn(framing::forward_valid_frames(tokio::io::stdin(), guarded));
-        LspTransport::new(reader, tokio::io::stdout(), socket)
+        let (answers, answered) = tokio::sync::mpsc::unbounded_channel();
+        tokio::spawn(framing::forward_valid_frames(
+            tokio::io::stdin(),
+            guarded,
+            answers,
+        ));
+        // tower-lsp-server writes into a pipe; one task writes its frames and ours to stdout.
+        let (server_output, merged) = tokio::io::duplex(1 << 20);
+        let writer = tokio::spawn(framing::merge_output(merged, answered, tokio::io::stdout()));
+        LspTransport::new(reader, server_output, socket)
             .serve(service)
             .await;
+        // The pipe closed with `serve`: let the writer send what is left (the response to
+        // `shutdown`, say) before we exit.
+        let _ = tokio::time::timeout(Duration::from_secs(2), writer).await;
         stopper.stop_everything();
         // Let the documents' actors drop their interpreters (ending their processes).
         tokio::time::sleep(Duration::from_millis(100)).await;

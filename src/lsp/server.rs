@@ -1,33 +1,54 @@
-//! The language server: thin handlers over the documents' state, and one actor task per
+//! The language server: thin handlers over the documents' snapshots, and one actor task per
 //! document that owns its runs (its live interpreter state and checkpoints).
 //!
-//! Requests never wait for a run: they read the latest parsed page and results under a
-//! short lock. Runs happen on a blocking thread owned by the document's actor, which cancels
-//! a run when a newer edit arrives, re-judges cached output at once when an edit did not
-//! change any example's source, and otherwise debounces and re-runs from the nearest
+//! Requests never wait for a run: they read the latest [`Snapshot`] the document's actor
+//! published (see `snapshot.rs`). Runs happen on a blocking thread owned by the actor, which
+//! cancels a run when a newer edit arrives, re-judges cached output at once when an edit did
+//! not change any example's source, and otherwise debounces and re-runs from the nearest
 //! checkpoint.
+//!
+//! Nothing a client sends can take the server down: every handler runs under
+//! [`CatchPanic`] (a panic is answered with an internal error and logged), and an actor
+//! that fails is restarted on the document's next edit, its failure shown meanwhile as a
+//! diagnostic.
 
 use std::collections::HashMap;
+use std::future::Future;
 use std::path::PathBuf;
-use std::sync::{Arc, Mutex, RwLock};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard, RwLock, Weak};
 use std::time::Duration;
 
-use tokio::sync::mpsc;
-use tower_lsp_server::jsonrpc::Result as RpcResult;
+use tokio::sync::{mpsc, watch};
+use tower_lsp_server::jsonrpc::{Error as RpcError, ErrorCode, Result as RpcResult};
 use tower_lsp_server::ls_types::*;
 use tower_lsp_server::{Client, LanguageServer};
 
-use crate::backend::{Backend, BackendOptions, interpreter};
+use crate::backend::Backend;
 use crate::engine::{FlagRegistry, FlagSet};
 use crate::runner::Config;
-use crate::runner::options::{Overrides, RunSettings, preload};
-use crate::runner::run::ExampleRun;
+use crate::runner::options::{OptionsError, Overrides, RunSettings, preload};
 
 use super::document::Document;
+use super::guard::{CatchPanic, PanicHook, panic_message};
 use super::lens::{RUN_FROM, RUN_PAGE};
 use super::live::{Cancel, LiveState, RunEnd};
+use super::python::{PythonSlot, Wanted};
 use super::settings::{RunOn, Settings};
+use super::snapshot::{Shelf, Snapshot};
 use super::{actions, diagnostics, hover, lens, symbols};
+
+/// How long a request waits for the actor to publish the snapshot of the text the client
+/// has, before parsing that text itself. The actor parses and publishes right after each
+/// burst of edits, so this wait is normally a few milliseconds; it is longer only while the
+/// actor is busy (ending a cancelled run, starting the interpreter). Then the request parses
+/// the latest text itself and answers without results (examples show as not run yet), so
+/// that positions always refer to the text the client has: an answer computed on an older
+/// text would describe the wrong example or point at the wrong place.
+const SNAPSHOT_WAIT: Duration = Duration::from_millis(250);
+
+/// How long the client may take to accept a progress token before a run goes on without.
+const PROGRESS_CREATE_WAIT: Duration = Duration::from_secs(2);
 
 /// What the server knows about the workspace: configuration and flags.
 #[derive(Debug, Clone)]
@@ -65,33 +86,6 @@ impl Workspace {
     }
 }
 
-/// The interpreter, started on the first run (never during `initialize`).
-enum BackendSlot {
-    NotStarted,
-    Ready(Arc<Backend>),
-    Failed(String),
-}
-
-/// A document's state as requests see it.
-struct DocState {
-    document: Document,
-    /// The version `document.page` was parsed at (edits are applied at once, parsed later).
-    parsed_version: Option<i32>,
-    /// Results for `document.page.examples`, as of the last judgement.
-    results: Vec<Option<ExampleRun>>,
-    /// Why the page as a whole could not run (its setup code failed, with the traceback).
-    page_error: Option<String>,
-}
-
-impl DocState {
-    fn ensure_parsed(&mut self, registry: &FlagRegistry) {
-        if self.parsed_version != Some(self.document.version) {
-            self.document.reparse(registry);
-            self.parsed_version = Some(self.document.version);
-        }
-    }
-}
-
 enum ActorMessage {
     Changed,
     Saved,
@@ -101,22 +95,31 @@ enum ActorMessage {
 }
 
 struct DocHandle {
-    state: Arc<RwLock<DocState>>,
+    shelf: Arc<Shelf>,
     actor: mpsc::UnboundedSender<ActorMessage>,
 }
 
 struct Shared {
     client: Client,
     settings: RwLock<Settings>,
+    /// False until the client answered `workspace/configuration` (when it said it would):
+    /// no example runs before its settings are known.
+    settings_known: watch::Sender<bool>,
     workspace: RwLock<Workspace>,
     documents: Mutex<HashMap<Uri, DocHandle>>,
-    backend: Mutex<BackendSlot>,
-    warnings: RwLock<Vec<String>>,
-    progress: std::sync::atomic::AtomicBool,
+    python: PythonSlot,
+    /// Problems with the workspace's configuration: shown until the workspace is reloaded.
+    config_problems: RwLock<Vec<String>>,
+    /// Problems found by the latest run (no interpreter, no graphviz).
+    run_warnings: RwLock<Vec<String>>,
+    progress: AtomicBool,
     /// Runs in progress, so that shutting down can end them at once.
     running: Mutex<Vec<Cancel>>,
     /// The client can be asked to refresh code lenses.
-    lens_refresh: std::sync::atomic::AtomicBool,
+    lens_refresh: AtomicBool,
+    /// Settings problems found before the client could be told (during `initialize`).
+    unreported: Mutex<Vec<String>>,
+    panics: PanicHook,
 }
 
 /// Ends everything the server started; usable after the service is gone.
@@ -134,6 +137,28 @@ pub struct Server {
     shared: Arc<Shared>,
 }
 
+/// A std lock, recovered if a panic poisoned it (the data under our locks stays valid: each
+/// is replaced whole, never left half-updated).
+fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    mutex
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+fn read<T: Clone>(lock: &RwLock<T>) -> T {
+    match lock.read() {
+        Ok(value) => value.clone(),
+        Err(poisoned) => poisoned.into_inner().clone(),
+    }
+}
+
+fn write<T>(lock: &RwLock<T>, value: T) {
+    match lock.write() {
+        Ok(mut current) => *current = value,
+        Err(poisoned) => *poisoned.into_inner() = value,
+    }
+}
+
 impl Server {
     pub fn new(client: Client) -> Server {
         let root = std::env::current_dir().unwrap_or_default();
@@ -141,13 +166,17 @@ impl Server {
             shared: Arc::new(Shared {
                 client,
                 settings: RwLock::new(Settings::default()),
+                settings_known: watch::channel(true).0,
                 workspace: RwLock::new(Workspace::load(root).0),
                 documents: Mutex::new(HashMap::new()),
-                backend: Mutex::new(BackendSlot::NotStarted),
-                warnings: RwLock::new(Vec::new()),
-                progress: std::sync::atomic::AtomicBool::new(false),
+                python: PythonSlot::default(),
+                config_problems: RwLock::new(Vec::new()),
+                run_warnings: RwLock::new(Vec::new()),
+                progress: AtomicBool::new(false),
                 running: Mutex::new(Vec::new()),
-                lens_refresh: std::sync::atomic::AtomicBool::new(false),
+                lens_refresh: AtomicBool::new(false),
+                unreported: Mutex::new(Vec::new()),
+                panics: PanicHook::from_env(),
             }),
         }
     }
@@ -157,134 +186,165 @@ impl Server {
         Stopper(Arc::clone(&self.shared))
     }
 
-    fn with_state<T>(
+    /// Runs a request's handler; a panic becomes an internal error response and a log line.
+    async fn guarded<T>(
         &self,
-        uri: &Uri,
-        read: impl FnOnce(&DocState, &FlagRegistry) -> T,
-    ) -> Option<T> {
-        let state = {
-            let documents = self.shared.documents.lock().ok()?;
-            Arc::clone(&documents.get(uri)?.state)
-        };
-        let registry = self.shared.registry();
+        method: &str,
+        handler: impl Future<Output = RpcResult<T>>,
+    ) -> RpcResult<T> {
+        let shared = &self.shared;
+        match CatchPanic::new(async {
+            shared.panics.at(method);
+            handler.await
+        })
+        .await
         {
-            let mut writable = state.write().ok()?;
-            writable.ensure_parsed(&registry);
+            Ok(answer) => answer,
+            Err(message) => {
+                let text = internal_error(method, &message);
+                self.shared.log_error(&text).await;
+                Err(RpcError {
+                    code: ErrorCode::InternalError,
+                    message: text.into(),
+                    data: None,
+                })
+            }
         }
-        let state = state.read().ok()?;
-        Some(read(&state, &registry))
+    }
+
+    /// Runs a notification's handler; a panic becomes a log line.
+    async fn guarded_notification(&self, method: &str, handler: impl Future<Output = ()>) {
+        let shared = &self.shared;
+        let caught = CatchPanic::new(async {
+            shared.panics.at(method);
+            handler.await
+        })
+        .await;
+        if let Err(message) = caught {
+            self.shared
+                .log_error(&internal_error(method, &message))
+                .await;
+        }
+    }
+
+    /// The snapshot describing the text the client has now (see [`SNAPSHOT_WAIT`]).
+    async fn snapshot(&self, uri: &Uri) -> Option<Arc<Snapshot>> {
+        let shelf = self.shared.shelf(uri)?;
+        let wanted = shelf.revision();
+        let current = shelf.current();
+        if current.revision >= wanted {
+            return Some(current);
+        }
+        if let Ok(Some(found)) = tokio::time::timeout(SNAPSHOT_WAIT, shelf.wait_for(wanted)).await {
+            return Some(found);
+        }
+        let registry = self.shared.registry();
+        let parsed = tokio::task::spawn_blocking(move || {
+            let (revision, document) = shelf.parse_latest(&registry);
+            let snapshot = Snapshot::unrun(revision, document);
+            shelf.offer(&snapshot);
+            snapshot
+        })
+        .await;
+        parsed.ok()
     }
 
     fn send(&self, uri: &Uri, message: ActorMessage) {
-        if let Ok(documents) = self.shared.documents.lock()
-            && let Some(handle) = documents.get(uri)
-        {
+        if let Some(handle) = lock(&self.shared.documents).get(uri) {
             let _ = handle.actor.send(message);
         }
     }
+
+    /// Applies settings from the client, telling the user about bad values.
+    async fn apply_settings(&self, value: &serde_json::Value) {
+        let problems = self.shared.apply_settings(value);
+        self.shared.report_setting_problems(problems).await;
+    }
+}
+
+fn internal_error(method: &str, message: &str) -> String {
+    format!(
+        "internal error in {method}: {message} (a bug in objgraph-doctest: please report it; \
+         the server keeps running)"
+    )
 }
 
 impl Shared {
     fn registry(&self) -> Arc<FlagRegistry> {
-        self.workspace
-            .read()
-            .map(|workspace| Arc::clone(&workspace.registry))
-            .unwrap_or_else(|_| Arc::new(FlagRegistry::new()))
+        match self.workspace.read() {
+            Ok(workspace) => Arc::clone(&workspace.registry),
+            Err(poisoned) => Arc::clone(&poisoned.into_inner().registry),
+        }
     }
 
     fn settings(&self) -> Settings {
-        self.settings
-            .read()
-            .map(|settings| settings.clone())
-            .unwrap_or_default()
+        read(&self.settings)
+    }
+
+    fn workspace(&self) -> Workspace {
+        read(&self.workspace)
+    }
+
+    fn shelf(&self, uri: &Uri) -> Option<Arc<Shelf>> {
+        lock(&self.documents)
+            .get(uri)
+            .map(|handle| Arc::clone(&handle.shelf))
+    }
+
+    /// Stores the settings in `value` over the current ones; returns the problems found.
+    fn apply_settings(&self, value: &serde_json::Value) -> Vec<String> {
+        let read = self.settings().updated(value);
+        write(&self.settings, read.settings);
+        read.problems
+    }
+
+    async fn report_setting_problems(&self, problems: Vec<String>) {
+        for problem in problems {
+            eprintln!("objgraph-doctest lsp: {problem}");
+            self.client
+                .show_message(MessageType::WARNING, format!("objgraph-doctest: {problem}"))
+                .await;
+        }
+    }
+
+    async fn log_error(&self, text: &str) {
+        eprintln!("objgraph-doctest lsp: {text}");
+        self.client.log_message(MessageType::ERROR, text).await;
     }
 
     fn stop_everything(&self) {
-        if let Ok(running) = self.running.lock() {
-            for cancel in running.iter() {
-                cancel.cancel();
-            }
+        for cancel in lock(&self.running).iter() {
+            cancel.cancel();
         }
-        if let Ok(mut documents) = self.documents.lock() {
-            for (_, handle) in documents.drain() {
-                let _ = handle.actor.send(ActorMessage::Close);
-            }
+        for (_, handle) in lock(&self.documents).drain() {
+            let _ = handle.actor.send(ActorMessage::Close);
         }
-        if let Ok(mut backend) = self.backend.lock() {
-            *backend = BackendSlot::NotStarted;
-        }
+        self.python.stop();
     }
 
-    /// The interpreter, starting it if this is the first run. Errors become one warning.
-    fn backend(&self) -> Result<Arc<Backend>, String> {
-        let mut slot = self
-            .backend
-            .lock()
-            .map_err(|_| "the backend lock is poisoned".to_owned())?;
-        match &*slot {
-            BackendSlot::Ready(backend) => return Ok(Arc::clone(backend)),
-            BackendSlot::Failed(message) => return Err(message.clone()),
-            BackendSlot::NotStarted => {}
-        }
-        let settings = self.settings();
-        let workspace = self
-            .workspace
-            .read()
-            .map_err(|_| "workspace lock poisoned".to_owned())?
-            .clone();
-        let started = interpreter::resolve(
-            settings.python.as_deref(),
-            workspace.config.python.as_deref(),
-            &workspace.config.root,
-            &workspace.root,
-        )
-        .map_err(|error| error.to_string())
-        .and_then(|python| {
-            Backend::start(BackendOptions {
-                python: python.path,
-                preload: preload(&workspace.config),
-                fork: true,
-            })
-            .map_err(|error| format!("the Python backend did not start: {error}"))
-        });
-        match started {
-            Ok(backend) => {
-                let backend = Arc::new(backend);
-                *slot = BackendSlot::Ready(Arc::clone(&backend));
-                Ok(backend)
-            }
-            Err(message) => {
-                *slot = BackendSlot::Failed(message.clone());
-                Err(message)
-            }
-        }
+    /// Waits until the client's settings are known (see `settings_known`).
+    async fn settings_known(&self) {
+        let mut known = self.settings_known.subscribe();
+        let _ = known.wait_for(|known| *known).await;
     }
 
-    async fn publish(&self, uri: &Uri, state: &Arc<RwLock<DocState>>) {
-        let registry = self.registry();
-        let warnings = self.warnings.read().map(|w| w.clone()).unwrap_or_default();
-        let root = self
-            .workspace
-            .read()
-            .map(|w| w.config.root.clone())
-            .unwrap_or_default();
-        let published = state.write().ok().map(|mut state| {
-            state.ensure_parsed(&registry);
-            let mut found = diagnostics::diagnostics(
-                &state.document,
-                &state.results,
-                &warnings,
-                &registry,
-                &root,
-            );
-            found.extend(diagnostics::page_error(state.page_error.as_deref()));
-            (found, state.document.version)
-        });
-        if let Some((found, version)) = published {
-            self.client
-                .publish_diagnostics(uri.clone(), found, Some(version))
-                .await;
-        }
+    /// Publishes `snapshot`'s diagnostics, with `extra` warnings at the top.
+    async fn publish(&self, uri: &Uri, snapshot: &Snapshot, extra: &[String]) {
+        let mut warnings = read(&self.config_problems);
+        warnings.extend(read(&self.run_warnings));
+        warnings.extend(extra.iter().cloned());
+        let root = self.workspace().config.root;
+        let mut found = diagnostics::diagnostics(
+            &snapshot.document,
+            &snapshot.results,
+            &warnings,
+            &self.registry(),
+            &root,
+        );
+        found.extend(diagnostics::page_error(snapshot.page_error.as_deref()));
+        self.client
+            .publish_diagnostics(uri.clone(), found, Some(snapshot.document.version))
+            .await;
     }
 }
 
@@ -297,41 +357,112 @@ enum Trigger {
     RunFrom(usize),
 }
 
-/// The document's actor: owns its live state, evaluates after each trigger.
-async fn document_actor(
+/// Keeps a document's actor alive: a panic or failure in it is shown as a diagnostic, and
+/// the next message (an edit, a save, a command) starts it again with a fresh live state.
+async fn supervise_actor(
     shared: Arc<Shared>,
-    uri: Uri,
-    state: Arc<RwLock<DocState>>,
+    shelf: Arc<Shelf>,
     mut messages: mpsc::UnboundedReceiver<ActorMessage>,
 ) {
-    let mut live = Some(LiveState::new());
-    let mut next: Option<Trigger> = None;
+    let mut first = Some(Trigger::Changed);
+    loop {
+        let outcome =
+            CatchPanic::new(document_actor(&shared, &shelf, &mut messages, first.take())).await;
+        let failure = match outcome {
+            Ok(Ok(())) => return,
+            Ok(Err(failure)) | Err(failure) => failure,
+        };
+        let text = format!(
+            "internal error while checking this page: {failure} (a bug in objgraph-doctest: \
+             please report it); the page is checked again on the next edit"
+        );
+        shared
+            .log_error(&format!("{}: {text}", shelf.uri.as_str()))
+            .await;
+        let current = shelf.current();
+        let shown =
+            CatchPanic::new(shared.publish(&shelf.uri, &current, std::slice::from_ref(&text)))
+                .await;
+        if shown.is_err() {
+            // The page's diagnostics are what fails: show the failure alone.
+            let alone = Diagnostic {
+                range: Range::default(),
+                severity: Some(DiagnosticSeverity::WARNING),
+                source: Some("objgraph-doctest".to_owned()),
+                message: text,
+                ..Diagnostic::default()
+            };
+            shared
+                .client
+                .publish_diagnostics(
+                    shelf.uri.clone(),
+                    vec![alone],
+                    Some(current.document.version),
+                )
+                .await;
+        }
+        first = match messages.recv().await {
+            None | Some(ActorMessage::Close) => return,
+            Some(message) => Some(to_trigger(message)),
+        };
+    }
+}
+
+/// The document's actor: owns its live state, evaluates after each trigger. Returns when
+/// the document is closed, or with a message when a run failed in a way it cannot go on from.
+async fn document_actor(
+    shared: &Arc<Shared>,
+    shelf: &Arc<Shelf>,
+    messages: &mut mpsc::UnboundedReceiver<ActorMessage>,
+    mut next: Option<Trigger>,
+) -> Result<(), String> {
+    let mut live = LiveState::new();
+    // The backend `live`'s cache and checkpoints come from (see `run`).
+    let mut ran_on = None;
     loop {
         let mut trigger = match next.take() {
             Some(trigger) => trigger,
             None => match messages.recv().await {
-                None | Some(ActorMessage::Close) => break,
+                None | Some(ActorMessage::Close) => return Ok(()),
                 Some(message) => to_trigger(message),
             },
         };
         // A burst of edits is handled once, for the latest text.
-        let mut closed = false;
         while let Ok(message) = messages.try_recv() {
             match message {
-                ActorMessage::Close => closed = true,
+                ActorMessage::Close => return Ok(()),
                 other => trigger = stronger(trigger, to_trigger(other)),
             }
         }
-        if closed {
-            break;
-        }
+        shared.panics.at("actor");
         // Re-judge at once: cheap, and an edit to expected output needs nothing more.
-        let needs_run = rejudge_and_publish(&shared, &uri, &state, live.as_ref()).await;
+        let needs_run = evaluate(shared, shelf, Some(&live)).await;
+        if trigger == Trigger::Changed && !needs_run {
+            // Nothing changed that must run (an edit to expected output, say).
+            continue;
+        }
+        // No example runs before the client's settings are known; edits meanwhile restart.
+        tokio::select! {
+            _ = shared.settings_known() => {}
+            message = messages.recv() => match message {
+                None | Some(ActorMessage::Close) => return Ok(()),
+                Some(message) => {
+                    next = Some(stronger(trigger, to_trigger(message)));
+                    continue;
+                }
+            },
+        }
         let settings = shared.settings();
         let wanted = match trigger {
             Trigger::RunPage | Trigger::RunFrom(_) => true,
             Trigger::Changed => settings.run_on == RunOn::Change && needs_run,
-            Trigger::Saved => settings.run_on == RunOn::Save,
+            // A save may stand for edits it was coalesced with: with `runOn: change` they
+            // still need their run.
+            Trigger::Saved => match settings.run_on {
+                RunOn::Save => true,
+                RunOn::Change => needs_run,
+                RunOn::Manual => false,
+            },
         };
         if !settings.execute || !wanted {
             continue;
@@ -341,7 +472,7 @@ async fn document_actor(
             match tokio::time::timeout(Duration::from_millis(settings.debounce_ms), messages.recv())
                 .await
             {
-                Ok(None) | Ok(Some(ActorMessage::Close)) => break,
+                Ok(None) | Ok(Some(ActorMessage::Close)) => return Ok(()),
                 Ok(Some(message)) => {
                     next = Some(to_trigger(message));
                     continue;
@@ -354,31 +485,23 @@ async fn document_actor(
             Trigger::RunFrom(index) => Some(index),
             _ => None,
         };
-        let Some(taken) = live.take() else { break };
-        match run(&shared, &uri, &state, taken, force_from, &mut messages).await {
-            (Some(mut returned), interrupted) => {
-                rejudge_and_publish(&shared, &uri, &state, Some(&returned)).await;
-                // Results are out: now end the checkpoints this run made stale.
-                returned.release_retired();
-                live = Some(returned);
-                // Lenses show counts: ask the client to fetch them again.
-                if shared
-                    .lens_refresh
-                    .load(std::sync::atomic::Ordering::Relaxed)
-                {
-                    let _ = shared.client.code_lens_refresh().await;
-                }
-                match interrupted {
-                    Some(Interruption::Close) => break,
-                    Some(Interruption::Next(trigger)) => next = Some(trigger),
-                    None => {}
-                }
-            }
-            (None, _) => break,
+        let (mut returned, interrupted) =
+            run(shared, shelf, live, force_from, &mut ran_on, messages).await?;
+        evaluate(shared, shelf, Some(&returned)).await;
+        // Results are out: now end the checkpoints this run made stale.
+        returned.release_retired();
+        live = returned;
+        // Lenses show counts: ask the client to fetch them again.
+        if shared.lens_refresh.load(Ordering::Relaxed) {
+            let _ = shared.client.code_lens_refresh().await;
+        }
+        match interrupted {
+            Some(Interruption::Close) => return Ok(()),
+            // An interrupted explicit run ("Run page") is still owed after the edit.
+            Some(Interruption::Next(newer)) => next = Some(stronger(trigger, newer)),
+            None => {}
         }
     }
-    // Dropping the live state kills this document's checkpoints and runner.
-    drop(live);
 }
 
 fn to_trigger(message: ActorMessage) -> Trigger {
@@ -410,141 +533,167 @@ enum Interruption {
     Close,
 }
 
-/// Judges the cached results against the current page and publishes; returns whether some
-/// example must run (its source changed, or it never ran).
-async fn rejudge_and_publish(
-    shared: &Arc<Shared>,
-    uri: &Uri,
-    state: &Arc<RwLock<DocState>>,
-    live: Option<&LiveState>,
-) -> bool {
+/// Parses the latest text (unless the current snapshot has it), judges the cached results
+/// against it, publishes the snapshot and its diagnostics; returns whether some example must
+/// run (its source changed, or it never ran).
+async fn evaluate(shared: &Arc<Shared>, shelf: &Arc<Shelf>, live: Option<&LiveState>) -> bool {
     let registry = shared.registry();
-    let default_flags = shared
-        .workspace
-        .read()
-        .map(|w| w.default_flags)
-        .unwrap_or_default();
-    let needs_run = {
-        let Ok(mut state) = state.write() else {
-            return false;
-        };
-        state.ensure_parsed(&registry);
-        let page = &state.document.page;
-        let (results, needs_run) = match live {
-            Some(live) => {
-                let results = live.results(page, default_flags, &registry);
-                let needs_run = results.iter().any(Option::is_none);
-                (results, needs_run)
-            }
-            None => (vec![None; page.examples.len()], !page.examples.is_empty()),
-        };
-        state.results = results;
-        state.page_error = live.and_then(|live| live.page_error.clone());
-        needs_run
+    let default_flags = shared.workspace().default_flags;
+    let current = shelf.current();
+    let (revision, document) = if current.revision == shelf.revision() {
+        (current.revision, current.document.clone())
+    } else {
+        shelf.parse_latest(&registry)
     };
-    shared.publish(uri, state).await;
+    let page = &document.page;
+    let (results, needs_run) = match live {
+        Some(live) => {
+            let results = live.results(page, default_flags, &registry);
+            let needs_run = results.iter().any(Option::is_none);
+            (results, needs_run)
+        }
+        None => (vec![None; page.examples.len()], !page.examples.is_empty()),
+    };
+    let page_error = live.and_then(|live| live.page_error.clone());
+    let snapshot = Snapshot::with_page_error(revision, document, results, page_error);
+    shelf.publish(Arc::clone(&snapshot));
+    shared.publish(&shelf.uri, &snapshot, &[]).await;
     needs_run
 }
 
+/// The backend this run wants, as the settings and the workspace choose it now.
+fn wanted_python(shared: &Shared) -> Wanted {
+    let workspace = shared.workspace();
+    Wanted {
+        setting: shared.settings().python,
+        configured: workspace.config.python.clone(),
+        config_root: workspace.config.root.clone(),
+        workspace_root: workspace.root.clone(),
+        preload: preload(&workspace.config),
+    }
+}
+
 /// Runs what must run, on a blocking thread; a message that arrives meanwhile cancels it.
+/// A backend that cannot start a page process any more (its zygote died) is replaced and
+/// the run tried once more. Errors are failures the actor cannot go on from (the run's
+/// thread panicked, taking the live state with it).
 async fn run(
     shared: &Arc<Shared>,
-    uri: &Uri,
-    state: &Arc<RwLock<DocState>>,
+    shelf: &Arc<Shelf>,
     mut live: LiveState,
     force_from: Option<usize>,
+    ran_on: &mut Option<Weak<Backend>>,
     messages: &mut mpsc::UnboundedReceiver<ActorMessage>,
-) -> (Option<LiveState>, Option<Interruption>) {
-    let registry = shared.registry();
-    let (settings, page) = {
-        let workspace = shared.workspace.read().map(|w| w.clone());
-        let Ok(workspace) = workspace else {
-            return (Some(live), None);
+) -> Result<(LiveState, Option<Interruption>), String> {
+    // The same options the CLI builds; one it would refuse is an error here too, and nothing
+    // runs (a bad `optionflags` entry is never silently dropped). Checked before Python starts.
+    let settings = {
+        let workspace = shared.workspace();
+        let built = match workspace.problem.clone() {
+            Some(problem) => Err(OptionsError(problem)),
+            None => {
+                RunSettings::build(&workspace.config, &shared.registry(), &Overrides::default())
+            }
         };
-        // The same options the CLI builds; one it would refuse is an error here too, and
-        // nothing runs (a bad `optionflags` entry is never silently dropped).
-        let settings = match workspace.problem.clone().map_or_else(
-            || RunSettings::build(&workspace.config, &registry, &Overrides::default()),
-            |problem| Err(crate::runner::options::OptionsError(problem)),
-        ) {
+        match built {
             Ok(settings) => settings,
             Err(error) => {
                 live.page_error = Some(format!(
                     "{error}; examples are not run (fix it, then restart the language server)"
                 ));
-                return (Some(live), None);
+                return Ok((live, None));
+            }
+        }
+    };
+    let mut attempts = 0;
+    loop {
+        attempts += 1;
+        let backend = match shared.python.get(wanted_python(shared)).await {
+            Ok(backend) => backend,
+            Err(message) => {
+                write(
+                    &shared.run_warnings,
+                    vec![format!(
+                        "{message}; examples are not run (tried again on the next run)"
+                    )],
+                );
+                return Ok((live, None));
             }
         };
-        let Ok(mut state) = state.write() else {
-            return (Some(live), None);
+        let this_one = Arc::downgrade(&backend);
+        if ran_on
+            .as_ref()
+            .is_some_and(|previous| !Weak::ptr_eq(previous, &this_one))
+        {
+            // Another interpreter: the cached outputs and the checkpoints (processes of the
+            // old one) no longer describe what this one would do. Run the page afresh.
+            live = LiveState::new();
+        }
+        // Weak: the actor must not keep a replaced interpreter alive.
+        *ran_on = Some(this_one);
+        let mut warnings = settings.warnings.clone();
+        warnings.extend(settings.preload_warnings(backend.info()));
+        write(&shared.run_warnings, warnings);
+        let options = settings.run.clone();
+        let registry = shared.registry();
+        // The page of the snapshot `evaluate` just published.
+        let page = shelf.current().document.page.clone();
+        let progress = begin_progress(shared, &page.path).await;
+        let cancel = Cancel::default();
+        lock(&shared.running).push(cancel.clone());
+        let handle = {
+            let cancel = cancel.clone();
+            let backend = Arc::clone(&backend);
+            let shared = Arc::clone(shared);
+            tokio::task::spawn_blocking(move || {
+                shared.panics.at("run");
+                let end = live.update(&page, &backend, &registry, &options, force_from, &cancel);
+                let no_runner = end != RunEnd::Cancelled
+                    && !page.examples.is_empty()
+                    && live.executed.is_empty();
+                (live, end, no_runner)
+            })
         };
-        state.ensure_parsed(&registry);
-        (settings, state.document.page.clone())
-    };
-    // Started only once the options are known to be good.
-    let backend = {
-        let shared = Arc::clone(shared);
-        tokio::task::spawn_blocking(move || shared.backend()).await
-    };
-    let backend = match backend {
-        Ok(Ok(backend)) => backend,
-        Ok(Err(message)) => {
-            set_warnings(shared, vec![format!("{message}; examples are not run")]);
-            return (Some(live), None);
-        }
-        Err(_) => return (Some(live), None),
-    };
-    let mut warnings = settings.warnings.clone();
-    warnings.extend(settings.preload_warnings(backend.info()));
-    set_warnings(shared, warnings);
-    let options = settings.run;
-    let progress = begin_progress(shared, &page.path).await;
-    let cancel = Cancel::default();
-    if let Ok(mut running) = shared.running.lock() {
-        running.push(cancel.clone());
-    }
-    let handle = {
-        let cancel = cancel.clone();
-        tokio::task::spawn_blocking(move || {
-            let end = live.update(&page, &backend, &registry, &options, force_from, &cancel);
-            (live, end)
-        })
-    };
-    tokio::pin!(handle);
-    let mut interruption = None;
-    let outcome = loop {
-        tokio::select! {
-            finished = &mut handle => break finished,
-            message = messages.recv(), if interruption.is_none() => {
-                interruption = Some(match message {
-                    None | Some(ActorMessage::Close) => Interruption::Close,
-                    Some(message) => Interruption::Next(to_trigger(message)),
-                });
-                cancel.cancel();
+        tokio::pin!(handle);
+        let mut interruption = None;
+        let outcome = loop {
+            tokio::select! {
+                finished = &mut handle => break finished,
+                message = messages.recv(), if interruption.is_none() => {
+                    let edited = matches!(message, Some(ActorMessage::Changed));
+                    interruption = Some(match message {
+                        None | Some(ActorMessage::Close) => Interruption::Close,
+                        Some(message) => Interruption::Next(to_trigger(message)),
+                    });
+                    cancel.cancel();
+                    if edited {
+                        // Ending the run can take a moment: meanwhile requests get the new
+                        // text (without results yet) instead of waiting for it.
+                        let (revision, document) = shelf.parse_latest(&shared.registry());
+                        shelf.publish(Snapshot::unrun(revision, document));
+                    }
+                }
             }
+        };
+        if let Some(progress) = progress {
+            progress.finish().await;
         }
-    };
-    if let Some(progress) = progress {
-        progress.finish().await;
-    }
-    if let Ok(mut running) = shared.running.lock() {
-        running.retain(|other| !other.same_as(&cancel));
-    }
-    let _ = uri;
-    match outcome {
-        Ok((live, end)) => {
-            if end == RunEnd::Cancelled && interruption.is_none() {
-                interruption = Some(Interruption::Next(Trigger::Changed));
-            }
-            (Some(live), interruption)
+        lock(&shared.running).retain(|other| !other.same_as(&cancel));
+        let (returned, end, no_runner) = outcome.map_err(|error| match error.try_into_panic() {
+            Ok(payload) => format!("the run panicked: {}", panic_message(payload.as_ref())),
+            Err(error) => format!("the run ended abnormally: {error}"),
+        })?;
+        live = returned;
+        if no_runner && interruption.is_none() && attempts < 2 {
+            // Not one example ran: no page process could be started. The interpreter is
+            // presumed dead (an example can kill the zygote): start a new one and retry.
+            shared.python.discard(&backend);
+            continue;
         }
-        Err(_) => (None, interruption),
-    }
-}
-
-fn set_warnings(shared: &Shared, warnings: Vec<String>) {
-    if let Ok(mut current) = shared.warnings.write() {
-        *current = warnings;
+        if end == RunEnd::Cancelled && interruption.is_none() {
+            interruption = Some(Interruption::Next(Trigger::Changed));
+        }
+        return Ok((live, interruption));
     }
 }
 
@@ -557,16 +706,19 @@ async fn begin_progress(
         tower_lsp_server::NotCancellable,
     >,
 > {
-    if !shared.progress.load(std::sync::atomic::Ordering::Relaxed) {
+    if !shared.progress.load(Ordering::Relaxed) {
         return None;
     }
     let token = NumberOrString::String(format!("objgraph-doctest/{}", uuid_like()));
-    shared
+    let created = shared
         .client
         .send_request::<request::WorkDoneProgressCreate>(WorkDoneProgressCreateParams {
             token: token.clone(),
-        })
+        });
+    // A client that does not answer gets no progress report, but its run still happens.
+    tokio::time::timeout(PROGRESS_CREATE_WAIT, created)
         .await
+        .ok()?
         .ok()?;
     let name = std::path::Path::new(path)
         .file_name()
@@ -581,102 +733,84 @@ async fn begin_progress(
 }
 
 fn uuid_like() -> u64 {
-    use std::sync::atomic::{AtomicU64, Ordering};
+    use std::sync::atomic::AtomicU64;
     static NEXT: AtomicU64 = AtomicU64::new(1);
     NEXT.fetch_add(1, Ordering::Relaxed)
 }
 
+/// Asks the client for our settings section and applies the answer; until it arrives (or
+/// the request fails), no example runs.
+async fn pull_configuration(shared: Arc<Shared>) {
+    let items = vec![ConfigurationItem {
+        scope_uri: None,
+        section: Some("objgraphDoctest".to_owned()),
+    }];
+    match shared.client.configuration(items).await {
+        Ok(values) => {
+            if let Some(value) = values.first().filter(|value| !value.is_null()) {
+                let problems = shared.apply_settings(value);
+                shared.report_setting_problems(problems).await;
+            }
+        }
+        Err(error) => eprintln!(
+            "objgraph-doctest lsp: the client did not answer workspace/configuration ({error}); \
+             using the settings from initializationOptions"
+        ),
+    }
+    shared.settings_known.send_replace(true);
+}
+
 impl LanguageServer for Server {
     async fn initialize(&self, params: InitializeParams) -> RpcResult<InitializeResult> {
-        if let Some(options) = &params.initialization_options
-            && let Ok(mut settings) = self.shared.settings.write()
-        {
-            *settings = settings.updated(options);
-        }
-        let root = params
-            .workspace_folders
-            .as_ref()
-            .and_then(|folders| folders.first())
-            .and_then(|folder| folder.uri.to_file_path().map(|path| path.into_owned()))
-            .or_else(|| {
-                #[allow(deprecated)]
-                params
-                    .root_uri
-                    .as_ref()
-                    .and_then(|uri| uri.to_file_path().map(|path| path.into_owned()))
-            });
-        if let Some(root) = root {
-            let (workspace, problem) = Workspace::load(root);
-            if let Ok(mut current) = self.shared.workspace.write() {
-                *current = workspace;
+        self.guarded("initialize", async {
+            if let Some(options) = &params.initialization_options {
+                let problems = self.shared.apply_settings(options);
+                lock(&self.shared.unreported).extend(problems);
             }
-            if let Some(problem) = problem {
-                set_warnings(&self.shared, vec![problem]);
+            let will_answer = params
+                .capabilities
+                .workspace
+                .as_ref()
+                .and_then(|workspace| workspace.configuration)
+                .unwrap_or(false);
+            self.shared.settings_known.send_replace(!will_answer);
+            let root = params
+                .workspace_folders
+                .as_ref()
+                .and_then(|folders| folders.first())
+                .and_then(|folder| folder.uri.to_file_path().map(|path| path.into_owned()))
+                .or_else(|| {
+                    #[allow(deprecated)]
+                    params
+                        .root_uri
+                        .as_ref()
+                        .and_then(|uri| uri.to_file_path().map(|path| path.into_owned()))
+                });
+            if let Some(root) = root {
+                let (workspace, problem) = Workspace::load(root);
+                write(&self.shared.workspace, workspace);
+                write(&self.shared.config_problems, problem.into_iter().collect());
             }
-        }
-        let progress = params
-            .capabilities
-            .window
-            .as_ref()
-            .and_then(|window| window.work_done_progress)
-            .unwrap_or(false);
-        self.shared
-            .progress
-            .store(progress, std::sync::atomic::Ordering::Relaxed);
-        Ok(InitializeResult {
-            capabilities: ServerCapabilities {
-                text_document_sync: Some(TextDocumentSyncCapability::Options(
-                    TextDocumentSyncOptions {
-                        open_close: Some(true),
-                        change: Some(TextDocumentSyncKind::INCREMENTAL),
-                        save: Some(TextDocumentSyncSaveOptions::Supported(true)),
-                        ..TextDocumentSyncOptions::default()
-                    },
-                )),
-                hover_provider: Some(HoverProviderCapability::Simple(true)),
-                code_action_provider: Some(CodeActionProviderCapability::Options(
-                    CodeActionOptions {
-                        code_action_kinds: Some(vec![
-                            CodeActionKind::QUICKFIX,
-                            CodeActionKind::SOURCE,
-                        ]),
-                        ..CodeActionOptions::default()
-                    },
-                )),
-                code_lens_provider: Some(CodeLensOptions {
-                    resolve_provider: Some(false),
-                }),
-                document_symbol_provider: Some(OneOf::Left(true)),
-                document_link_provider: Some(DocumentLinkOptions {
-                    resolve_provider: Some(false),
-                    work_done_progress_options: WorkDoneProgressOptions::default(),
-                }),
-                execute_command_provider: Some(ExecuteCommandOptions {
-                    commands: vec![RUN_PAGE.to_owned(), RUN_FROM.to_owned()],
-                    ..ExecuteCommandOptions::default()
-                }),
-                ..ServerCapabilities::default()
-            },
-            server_info: Some(ServerInfo {
-                name: "objgraph-doctest".to_owned(),
-                version: Some(env!("CARGO_PKG_VERSION").to_owned()),
-            }),
-            ..InitializeResult::default()
+            let progress = params
+                .capabilities
+                .window
+                .as_ref()
+                .and_then(|window| window.work_done_progress)
+                .unwrap_or(false);
+            self.shared.progress.store(progress, Ordering::Relaxed);
+            Ok(initialize_result())
         })
+        .await
     }
 
     async fn initialized(&self, _: InitializedParams) {
-        let items = vec![ConfigurationItem {
-            scope_uri: None,
-            section: Some("objgraphDoctest".to_owned()),
-        }];
-        if let Ok(values) = self.shared.client.configuration(items).await
-            && let Some(value) = values.first()
-            && !value.is_null()
-            && let Ok(mut settings) = self.shared.settings.write()
-        {
-            *settings = settings.updated(value);
-        }
+        self.guarded_notification("initialized", async {
+            let problems = std::mem::take(&mut *lock(&self.shared.unreported));
+            self.shared.report_setting_problems(problems).await;
+            // On a task: the answer may take a while, and other messages must go on meanwhile.
+            tokio::spawn(pull_configuration(Arc::clone(&self.shared)));
+        })
+        .await;
     }
 
     async fn shutdown(&self) -> RpcResult<()> {
@@ -685,65 +819,56 @@ impl LanguageServer for Server {
     }
 
     async fn did_change_configuration(&self, params: DidChangeConfigurationParams) {
-        if !params.settings.is_null()
-            && let Ok(mut settings) = self.shared.settings.write()
-        {
-            *settings = settings.updated(&params.settings);
-        }
+        self.guarded_notification("didChangeConfiguration", async {
+            if params.settings.is_null() {
+                // The pull model: the client says "changed" and we ask for the values.
+                tokio::spawn(pull_configuration(Arc::clone(&self.shared)));
+            } else {
+                self.apply_settings(&params.settings).await;
+            }
+        })
+        .await;
     }
 
     async fn did_open(&self, params: DidOpenTextDocumentParams) {
-        let item = params.text_document;
-        let registry = self.shared.registry();
-        let document = Document::open(
-            item.uri.clone(),
-            &item.language_id,
-            item.version,
-            item.text,
-            &registry,
-        );
-        let state = Arc::new(RwLock::new(DocState {
-            parsed_version: Some(document.version),
-            results: vec![None; document.page.examples.len()],
-            page_error: None,
-            document,
-        }));
-        let (sender, receiver) = mpsc::unbounded_channel();
-        let _ = sender.send(ActorMessage::Changed);
-        tokio::spawn(document_actor(
-            Arc::clone(&self.shared),
-            item.uri.clone(),
-            Arc::clone(&state),
-            receiver,
-        ));
-        if let Ok(mut documents) = self.shared.documents.lock()
-            && let Some(old) = documents.insert(
-                item.uri,
-                DocHandle {
-                    state,
-                    actor: sender,
-                },
-            )
-        {
-            let _ = old.actor.send(ActorMessage::Close);
-        }
+        self.guarded_notification("didOpen", async {
+            let item = params.text_document;
+            let registry = self.shared.registry();
+            let document = Document::open(
+                item.uri.clone(),
+                &item.language_id,
+                item.version,
+                item.text,
+                &registry,
+            );
+            let shelf = Arc::new(Shelf::open(item.language_id, document));
+            let (sender, receiver) = mpsc::unbounded_channel();
+            tokio::spawn(supervise_actor(
+                Arc::clone(&self.shared),
+                Arc::clone(&shelf),
+                receiver,
+            ));
+            let handle = DocHandle {
+                shelf,
+                actor: sender,
+            };
+            if let Some(old) = lock(&self.shared.documents).insert(item.uri, handle) {
+                let _ = old.actor.send(ActorMessage::Close);
+            }
+        })
+        .await;
     }
 
     async fn did_change(&self, params: DidChangeTextDocumentParams) {
-        let uri = params.text_document.uri;
-        let state = self
-            .shared
-            .documents
-            .lock()
-            .ok()
-            .and_then(|documents| documents.get(&uri).map(|handle| Arc::clone(&handle.state)));
-        let Some(state) = state else { return };
-        if let Ok(mut state) = state.write() {
-            state
-                .document
-                .apply_edits(params.content_changes, params.text_document.version);
-        }
-        self.send(&uri, ActorMessage::Changed);
+        self.guarded_notification("didChange", async {
+            let uri = params.text_document.uri;
+            let Some(shelf) = self.shared.shelf(&uri) else {
+                return;
+            };
+            shelf.apply(params.content_changes, params.text_document.version);
+            self.send(&uri, ActorMessage::Changed);
+        })
+        .await;
     }
 
     async fn did_save(&self, params: DidSaveTextDocumentParams) {
@@ -752,9 +877,7 @@ impl LanguageServer for Server {
 
     async fn did_close(&self, params: DidCloseTextDocumentParams) {
         let uri = params.text_document.uri;
-        if let Ok(mut documents) = self.shared.documents.lock()
-            && let Some(handle) = documents.remove(&uri)
-        {
+        if let Some(handle) = lock(&self.shared.documents).remove(&uri) {
             let _ = handle.actor.send(ActorMessage::Close);
         }
         self.shared
@@ -764,81 +887,141 @@ impl LanguageServer for Server {
     }
 
     async fn hover(&self, params: HoverParams) -> RpcResult<Option<Hover>> {
-        let position = params.text_document_position_params;
-        Ok(self
-            .with_state(&position.text_document.uri, |state, registry| {
-                hover::hover(&state.document, &state.results, position.position, registry)
-            })
-            .flatten())
+        self.guarded("hover", async {
+            let position = params.text_document_position_params;
+            let Some(snapshot) = self.snapshot(&position.text_document.uri).await else {
+                return Ok(None);
+            };
+            Ok(hover::hover(
+                &snapshot.document,
+                &snapshot.results,
+                position.position,
+                &self.shared.registry(),
+            ))
+        })
+        .await
     }
 
     async fn code_action(&self, params: CodeActionParams) -> RpcResult<Option<CodeActionResponse>> {
-        Ok(
-            self.with_state(&params.text_document.uri, |state, registry| {
-                actions::code_actions(
-                    &state.document,
-                    &state.results,
-                    params.range,
-                    &params.context.diagnostics,
-                    registry,
-                )
-            }),
-        )
+        self.guarded("codeAction", async {
+            let Some(snapshot) = self.snapshot(&params.text_document.uri).await else {
+                return Ok(None);
+            };
+            Ok(Some(actions::code_actions(
+                &snapshot.document,
+                &snapshot.results,
+                params.range,
+                &params.context.diagnostics,
+                &self.shared.registry(),
+            )))
+        })
+        .await
     }
 
     async fn code_lens(&self, params: CodeLensParams) -> RpcResult<Option<Vec<CodeLens>>> {
-        Ok(self.with_state(&params.text_document.uri, |state, _| {
-            lens::code_lenses(&state.document, &state.results)
-        }))
+        self.guarded("codeLens", async {
+            let snapshot = self.snapshot(&params.text_document.uri).await;
+            Ok(snapshot.map(|snapshot| lens::code_lenses(&snapshot.document, &snapshot.results)))
+        })
+        .await
     }
 
     async fn document_symbol(
         &self,
         params: DocumentSymbolParams,
     ) -> RpcResult<Option<DocumentSymbolResponse>> {
-        Ok(self
-            .with_state(&params.text_document.uri, |state, _| {
-                symbols::document_symbols(&state.document)
-            })
-            .map(DocumentSymbolResponse::Nested))
+        self.guarded("documentSymbol", async {
+            let snapshot = self.snapshot(&params.text_document.uri).await;
+            Ok(snapshot.map(|snapshot| {
+                DocumentSymbolResponse::Nested(symbols::document_symbols(&snapshot.document))
+            }))
+        })
+        .await
     }
 
     async fn document_link(
         &self,
         params: DocumentLinkParams,
     ) -> RpcResult<Option<Vec<DocumentLink>>> {
-        Ok(self.with_state(&params.text_document.uri, |state, _| {
-            lens::document_links(&state.document, &state.results)
-        }))
+        self.guarded("documentLink", async {
+            let snapshot = self.snapshot(&params.text_document.uri).await;
+            Ok(
+                snapshot
+                    .map(|snapshot| lens::document_links(&snapshot.document, &snapshot.results)),
+            )
+        })
+        .await
     }
 
     async fn execute_command(&self, params: ExecuteCommandParams) -> RpcResult<Option<LSPAny>> {
-        let uri = params
-            .arguments
-            .first()
-            .and_then(|value| value.as_str())
-            .and_then(|text| text.parse::<Uri>().ok());
-        let Some(uri) = uri else {
-            return Err(tower_lsp_server::jsonrpc::Error::invalid_params(
-                "the first argument must be a document URI",
-            ));
-        };
-        match params.command.as_str() {
-            RUN_PAGE => self.send(&uri, ActorMessage::RunPage),
-            RUN_FROM => {
-                let index = params
-                    .arguments
-                    .get(1)
-                    .and_then(|value| value.as_u64())
-                    .unwrap_or(0) as usize;
-                self.send(&uri, ActorMessage::RunFrom(index));
+        self.guarded("executeCommand", async {
+            let uri = params
+                .arguments
+                .first()
+                .and_then(|value| value.as_str())
+                .and_then(|text| text.parse::<Uri>().ok());
+            let Some(uri) = uri else {
+                return Err(RpcError::invalid_params(
+                    "the first argument must be a document URI",
+                ));
+            };
+            match params.command.as_str() {
+                RUN_PAGE => self.send(&uri, ActorMessage::RunPage),
+                RUN_FROM => {
+                    let index = params
+                        .arguments
+                        .get(1)
+                        .and_then(|value| value.as_u64())
+                        .and_then(|index| usize::try_from(index).ok())
+                        .unwrap_or(0);
+                    self.send(&uri, ActorMessage::RunFrom(index));
+                }
+                other => {
+                    return Err(RpcError::invalid_params(format!(
+                        "unknown command {other}: the commands are {RUN_PAGE} and {RUN_FROM}"
+                    )));
+                }
             }
-            other => {
-                return Err(tower_lsp_server::jsonrpc::Error::invalid_params(format!(
-                    "unknown command {other}"
-                )));
-            }
-        }
-        Ok(None)
+            Ok(None)
+        })
+        .await
+    }
+}
+
+fn initialize_result() -> InitializeResult {
+    InitializeResult {
+        capabilities: ServerCapabilities {
+            text_document_sync: Some(TextDocumentSyncCapability::Options(
+                TextDocumentSyncOptions {
+                    open_close: Some(true),
+                    change: Some(TextDocumentSyncKind::INCREMENTAL),
+                    save: Some(TextDocumentSyncSaveOptions::Supported(true)),
+                    ..TextDocumentSyncOptions::default()
+                },
+            )),
+            hover_provider: Some(HoverProviderCapability::Simple(true)),
+            code_action_provider: Some(CodeActionProviderCapability::Options(CodeActionOptions {
+                code_action_kinds: Some(vec![CodeActionKind::QUICKFIX, CodeActionKind::SOURCE]),
+                ..CodeActionOptions::default()
+            })),
+            code_lens_provider: Some(CodeLensOptions {
+                resolve_provider: Some(false),
+            }),
+            document_symbol_provider: Some(OneOf::Left(true)),
+            document_link_provider: Some(DocumentLinkOptions {
+                resolve_provider: Some(false),
+                work_done_progress_options: WorkDoneProgressOptions::default(),
+            }),
+            execute_command_provider: Some(ExecuteCommandOptions {
+                commands: vec![RUN_PAGE.to_owned(), RUN_FROM.to_owned()],
+                ..ExecuteCommandOptions::default()
+            }),
+            ..ServerCapabilities::default()
+        },
+        server_info: Some(ServerInfo {
+            name: "objgraph-doctest".to_owned(),
+            version: Some(env!("CARGO_PKG_VERSION").to_owned()),
+        }),
+        ..InitializeResult::default()
     }
 }

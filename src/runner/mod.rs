@@ -2,6 +2,7 @@
 //! run them). This is the layer that does file I/O for the engine.
 
 pub mod artifacts;
+pub mod cancel;
 pub mod checkpoint_policy;
 pub mod config;
 pub mod discover;

@@ -10,8 +10,8 @@
 
 use std::collections::VecDeque;
 use std::path::{Path, PathBuf};
+use std::sync::Mutex;
 use std::sync::mpsc;
-use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use crate::backend::{Backend, Fault, PageProcess, PageSetup, RaisedException};
@@ -19,6 +19,7 @@ use crate::engine::judge::{Judgement, judge};
 use crate::engine::{Example, Flag, FlagRegistry, FlagSet, Page};
 
 use super::artifacts::{Artifact, ArtifactCollector};
+pub use super::cancel::Cancel;
 
 /// How a run is done.
 #[derive(Debug, Clone)]
@@ -330,59 +331,6 @@ pub struct Executed {
     pub artifacts: Vec<Artifact>,
 }
 
-/// Stops a run from another thread: the loop checks it before each example, and the example
-/// running now is ended by killing its process. The flag and the running pid are kept under
-/// one lock, so a cancel either comes before an example starts (and it does not start) or
-/// finds its pid (and kills it): there is no window between the two.
-#[derive(Debug, Clone, Default)]
-pub struct Cancel(Arc<Mutex<CancelState>>);
-
-#[derive(Debug, Default)]
-struct CancelState {
-    cancelled: bool,
-    running_pid: Option<i32>,
-}
-
-impl Cancel {
-    pub fn cancel(&self) {
-        let Ok(mut state) = self.0.lock() else { return };
-        state.cancelled = true;
-        if let Some(pid) = state.running_pid.filter(|&pid| pid > 0) {
-            let _ = nix::sys::signal::kill(
-                nix::unistd::Pid::from_raw(pid),
-                nix::sys::signal::Signal::SIGKILL,
-            );
-        }
-    }
-
-    /// True for clones of the same handle.
-    pub fn same_as(&self, other: &Cancel) -> bool {
-        Arc::ptr_eq(&self.0, &other.0)
-    }
-
-    pub fn is_cancelled(&self) -> bool {
-        self.0.lock().map_or(true, |state| state.cancelled)
-    }
-
-    /// Records that `pid` runs an example now, unless the run was cancelled (then false).
-    fn start(&self, pid: i32) -> bool {
-        let Ok(mut state) = self.0.lock() else {
-            return false;
-        };
-        if state.cancelled {
-            return false;
-        }
-        state.running_pid = Some(pid);
-        true
-    }
-
-    fn finish(&self) {
-        if let Ok(mut state) = self.0.lock() {
-            state.running_pid = None;
-        }
-    }
-}
-
 /// What a front end does around the page loop.
 pub trait LoopHooks {
     /// Called before example `index` runs (or is skipped), with the process in the state
@@ -502,14 +450,14 @@ impl PageLoop<'_> {
             return Some(executed);
         }
         if let Some(cancel) = self.cancel
-            && !cancel.start(process.pid())
+            && !cancel.start_running(process.pid())
         {
             return None;
         }
         let started = Instant::now();
         let result = process.run(index, &example.source, self.options.timeout);
         if let Some(cancel) = self.cancel {
-            cancel.finish();
+            cancel.stop_running();
         }
         match result {
             Ok(result) => {

@@ -10,6 +10,20 @@ use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
 
+/// How to start the server under test.
+#[derive(Debug, Default, Clone)]
+pub struct ClientOptions {
+    /// Extra environment for the server (test hooks).
+    pub env: Vec<(String, String)>,
+    /// Variables the server must not inherit.
+    pub env_remove: Vec<String>,
+    /// Server requests this client never answers (a slow or broken client).
+    pub unanswered: Vec<String>,
+    /// Keep the server's `workspace/configuration` requests unanswered until
+    /// [`LspClient::release_configuration`].
+    pub hold_configuration: bool,
+}
+
 /// A running `objgraph-doctest lsp` with a client attached.
 pub struct LspClient {
     pub child: Child,
@@ -22,23 +36,42 @@ pub struct LspClient {
     pub settings: Value,
     /// An environment tag every process the server starts inherits (for leak checks).
     pub tag: String,
+    /// The server's private TMPDIR, and where its stderr goes (see [`LspClient::stderr`]).
+    private: tempfile::TempDir,
+    hold_configuration: bool,
+    held: Vec<Value>,
+    unanswered: Vec<String>,
 }
 
 impl LspClient {
     pub fn start(cwd: &std::path::Path, settings: Value) -> LspClient {
+        LspClient::start_with(cwd, settings, ClientOptions::default())
+    }
+
+    pub fn start_with(cwd: &std::path::Path, settings: Value, options: ClientOptions) -> LspClient {
         static SESSIONS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
         let tag = format!(
             "{}-{}",
             std::process::id(),
             SESSIONS.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
         );
-        let mut child = Command::new(env!("CARGO_BIN_EXE_objgraph-doctest"))
+        let private = tempfile::tempdir().expect("private tempdir");
+        let tmp = private.path().join("tmp");
+        std::fs::create_dir(&tmp).expect("private TMPDIR");
+        let stderr = std::fs::File::create(private.path().join("stderr")).expect("stderr file");
+        let mut command = Command::new(env!("CARGO_BIN_EXE_objgraph-doctest"));
+        for key in &options.env_remove {
+            command.env_remove(key);
+        }
+        let mut child = command
             .arg("lsp")
             .env("OBJGRAPH_DOCTEST_TEST_TAG", &tag)
+            .env("TMPDIR", &tmp)
+            .envs(options.env.iter().map(|(key, value)| (key, value)))
             .current_dir(cwd)
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
+            .stderr(stderr)
             .spawn()
             .expect("the server starts");
         let stdout = child.stdout.take().expect("stdout");
@@ -59,7 +92,36 @@ impl LspClient {
             backlog: Vec::new(),
             settings,
             tag,
+            private,
+            hold_configuration: options.hold_configuration,
+            held: Vec::new(),
+            unanswered: options.unanswered,
         }
+    }
+
+    /// What the server wrote on stderr so far.
+    pub fn stderr(&self) -> String {
+        std::fs::read_to_string(self.private.path().join("stderr")).unwrap_or_default()
+    }
+
+    /// Answers the held `workspace/configuration` requests with `settings` (and answers later
+    /// ones at once).
+    pub fn release_configuration(&mut self, settings: Value) {
+        self.settings = settings;
+        self.hold_configuration = false;
+        for id in std::mem::take(&mut self.held) {
+            let reply = json!({"jsonrpc": "2.0", "id": id, "result": [self.settings.clone()]});
+            self.send(&reply);
+        }
+    }
+
+    /// Whether the server has asked for its configuration (and we hold the answer).
+    pub fn configuration_requested(&mut self, timeout: Duration) -> bool {
+        let deadline = Instant::now() + timeout;
+        while self.held.is_empty() && Instant::now() < deadline {
+            let _ = self.wait_for(Duration::from_millis(50), |_| false);
+        }
+        !self.held.is_empty()
     }
 
     pub fn send(&mut self, message: &Value) {
@@ -99,13 +161,24 @@ impl LspClient {
 
     /// Sends a request and waits for its response (answering server requests meanwhile).
     pub fn request(&mut self, method: &str, params: Value) -> Value {
+        let id = self.send_request(method, params);
+        self.response(id, Duration::from_secs(60))
+            .unwrap_or_else(|| panic!("no response to {method}"))
+    }
+
+    /// Sends a request without waiting; returns its id.
+    pub fn send_request(&mut self, method: &str, params: Value) -> i64 {
         let id = self.next_id;
         self.next_id += 1;
         self.send(&json!({"jsonrpc": "2.0", "id": id, "method": method, "params": params}));
-        self.wait_for(Duration::from_secs(60), |message| {
+        id
+    }
+
+    /// The response to request `id`, waiting up to `timeout` for it.
+    pub fn response(&mut self, id: i64, timeout: Duration) -> Option<Value> {
+        self.wait_for(timeout, |message| {
             message.get("id") == Some(&json!(id)) && message.get("method").is_none()
         })
-        .unwrap_or_else(|| panic!("no response to {method}"))
     }
 
     /// Waits for a message matching `wanted`, keeping the others in `backlog`.
@@ -164,7 +237,18 @@ impl LspClient {
         ) else {
             return false;
         };
+        if self
+            .unanswered
+            .iter()
+            .any(|unanswered| unanswered == method)
+        {
+            return true;
+        }
         let result = match method {
+            "workspace/configuration" if self.hold_configuration => {
+                self.held.push(id.clone());
+                return true;
+            }
             "workspace/configuration" => json!([self.settings.clone()]),
             _ => Value::Null,
         };
@@ -174,6 +258,12 @@ impl LspClient {
     }
 
     pub fn initialize(&mut self, root: &std::path::Path) -> Value {
+        self.initialize_with(root, json!({"window": {"workDoneProgress": true}}))
+    }
+
+    /// `initialize` (with our settings as `initializationOptions`) and `initialized`, the
+    /// client announcing `capabilities`.
+    pub fn initialize_with(&mut self, root: &std::path::Path, capabilities: Value) -> Value {
         let root_uri = format!("file://{}", root.display());
         let response = self.request(
             "initialize",
@@ -182,7 +272,7 @@ impl LspClient {
                 "rootUri": root_uri,
                 "workspaceFolders": [{"uri": root_uri, "name": "test"}],
                 "initializationOptions": self.settings.clone(),
-                "capabilities": {"window": {"workDoneProgress": true}},
+                "capabilities": capabilities,
             }),
         );
         self.notify("initialized", json!({}));
