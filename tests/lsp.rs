@@ -799,6 +799,33 @@ fn a_broken_workspace_configuration_stays_visible() {
 }
 
 #[test]
+fn an_untrusted_configuration_is_ignored_with_a_visible_reason() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let config = dir.path().join("objgraph-doctest.toml");
+    std::fs::write(&config, "setup = 'raise SystemExit(3)'\n").expect("config");
+    std::fs::set_permissions(&config, std::fs::Permissions::from_mode(0o666)).expect("chmod");
+    let path = dir.path().join("page.txt");
+    std::fs::write(&path, PAGE).expect("page");
+    let mut client = LspClient::start(dir.path(), settings());
+    client.initialize(dir.path());
+    let uri = format!("file://{}", path.display());
+    client.open(&uri, "plaintext", PAGE);
+    // The page runs with the defaults (the setup above would fail it) and says why the file
+    // was not used, as the CLI's report does.
+    let found = client
+        .diagnostics_where(&uri, WAIT, |found| {
+            codes(found).contains(&"failed".to_owned())
+        })
+        .expect("the run's results");
+    assert!(
+        messages(&found).contains("configuration ignored: it is writable by everyone"),
+        "{found:?}"
+    );
+    assert!(client.shutdown().success());
+}
+
+#[test]
 fn a_venv_created_in_the_workspace_restarts_the_interpreter() {
     // No `python` setting and no $VIRTUAL_ENV: `python3` on PATH, until ./.venv appears.
     let page = ">>> import os; print(os.environ.get('OBJGRAPH_TEST_MARK'))\nvenv\n";

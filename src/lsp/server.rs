@@ -788,8 +788,12 @@ impl LanguageServer for Server {
                 });
             if let Some(root) = root {
                 let (workspace, problem) = Workspace::load(root);
+                // Files found but not trusted (another user can write them) are said too,
+                // as the CLI says them.
+                let mut problems = workspace.config.warnings.clone();
+                problems.extend(problem);
                 write(&self.shared.workspace, workspace);
-                write(&self.shared.config_problems, problem.into_iter().collect());
+                write(&self.shared.config_problems, problems);
             }
             let progress = params
                 .capabilities
