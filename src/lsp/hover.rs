@@ -45,11 +45,21 @@ fn example_hover(
                 .ok()
                 .and_then(|value| value.as_str().map(str::to_owned))
                 .unwrap_or_default();
-            let _ = writeln!(
-                value,
-                "**{outcome}** in {}",
-                crate::runner::run::format_duration(result.duration)
-            );
+            match result.outcome {
+                Outcome::NotRun => {
+                    let _ = writeln!(value, "**{outcome}**: an earlier example stopped the page");
+                }
+                Outcome::Skipped => {
+                    let _ = writeln!(value, "**{outcome}** (SKIP)");
+                }
+                _ => {
+                    let _ = writeln!(
+                        value,
+                        "**{outcome}** in {}",
+                        crate::runner::run::format_duration(result.duration)
+                    );
+                }
+            }
             if let Some(fault) = &result.fault {
                 let _ = writeln!(value, "\n{fault}");
             }
