@@ -148,12 +148,15 @@ pub fn verdict_range(document: &Document, example: &Example) -> Range {
     source_range(document, example)
 }
 
-/// The example's first source line.
+/// The example's first source line, from its `>>>` (not the indentation before it).
 pub fn source_range(document: &Document, example: &Example) -> Range {
     let line = document
         .index
         .line_range(&document.text, example.span.line - 1);
-    document.index.range(&document.text, line)
+    let start = document.text[line.clone()]
+        .find(">>>")
+        .map_or(line.start, |offset| line.start + offset);
+    document.index.range(&document.text, start..line.end)
 }
 
 fn example_diagnostic(
