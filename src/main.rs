@@ -104,6 +104,8 @@ const DEFAULT_TIMEOUT: f64 = 30.0;
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    // Signals end the run cleanly; nothing we start or write outlives it (backend/shutdown.rs).
+    let _session = objgraph_doctest::backend::shutdown::install();
     match run(cli) {
         Ok(code) => ExitCode::from(code),
         Err(error) => {

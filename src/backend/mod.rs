@@ -3,7 +3,9 @@
 
 pub mod checkpoint;
 pub mod interpreter;
+pub mod procs;
 pub mod protocol;
+pub mod shutdown;
 pub mod worker;
 
 pub use checkpoint::Checkpoint;
