@@ -7,7 +7,7 @@ mod common;
 #[path = "common/lsp_client.rs"]
 mod lsp_client;
 
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::{BufRead, BufReader, Write};
 use std::path::{Path, PathBuf};
 use std::process::{Child, ChildStdin, Command, Stdio};
 use std::sync::{Arc, Mutex};
