@@ -350,6 +350,7 @@ def use_page_tmpdir(workdir):
     in the temp directory (objgraph's .dot files) is the page's, found and removed with it."""
     tmp = os.path.join(workdir, PAGE_TMPDIR)
     os.makedirs(tmp, 0o700, exist_ok=True)
+    os.chmod(tmp, 0o700)
     os.environ["TMPDIR"] = tmp
     tempfile.tempdir = tmp
 
@@ -357,6 +358,8 @@ def use_page_tmpdir(workdir):
 def run_page(sock, reader, setup, socket_path):
     """The page process: fresh globals in a fresh directory, then examples on request."""
     workdir = setup["workdir"]
+    # Private whatever the umask it was made under: examples' output lands here.
+    os.chmod(workdir, 0o700)
     os.chdir(workdir)
     use_page_tmpdir(workdir)
     if setup.get("memory_limit"):
@@ -426,6 +429,7 @@ def checkpoint(sock, reader, token, socket_path, workdir):
             if restore_into is not None:
                 shutil.copytree(snapshot, restore_into, symlinks=True, dirs_exist_ok=True)
                 workdir = restore_into
+                os.chmod(workdir, 0o700)
                 os.chdir(os.path.join(workdir, relative_cwd))
                 use_page_tmpdir(workdir)
             runner = connect(socket_path)

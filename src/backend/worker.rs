@@ -897,9 +897,30 @@ impl PageProcess {
         kill_page(self.pid, self.group, self.owns_group);
     }
 
-    /// The connection dropped: the process is gone; say how, if the zygote saw it.
-    fn death(&self) -> Fault {
-        Fault::Died(self.exits.wait_for(self.pid, Duration::from_millis(500)))
+    /// The connection dropped: the process is gone; say how, as its parent saw it (the
+    /// zygote or checkpoint reports it; a `--no-fork` page is our own child).
+    fn death(&mut self) -> Fault {
+        let Some(child) = self._spawned.as_mut() else {
+            return Fault::Died(self.exits.wait_for(self.pid, Duration::from_millis(500)));
+        };
+        let deadline = Instant::now() + Duration::from_millis(500);
+        loop {
+            match child.0.try_wait() {
+                Ok(Some(status)) => {
+                    use std::os::unix::process::ExitStatusExt;
+                    let status = match (status.code(), status.signal()) {
+                        (Some(code), _) => Some(ExitStatus::Code(code)),
+                        (None, Some(signal)) => Some(ExitStatus::Signal(signal)),
+                        (None, None) => None,
+                    };
+                    return Fault::Died(status);
+                }
+                Ok(None) if Instant::now() < deadline => {
+                    std::thread::sleep(Duration::from_millis(2));
+                }
+                _ => return Fault::Died(None),
+            }
+        }
     }
 }
 
@@ -945,5 +966,60 @@ pub(super) fn read_exit_reports(
             Ok(event) => other(event),
             Err(_) => {}
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn python() -> String {
+        std::env::var("OBJGRAPH_DOCTEST_TEST_PYTHON").unwrap_or_else(|_| "python3".to_owned())
+    }
+
+    /// Accepts one connection from a Python that runs `prelude` and then connects.
+    fn peer_of(prelude: &str) -> (Option<i32>, Child) {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("s.sock");
+        let listener = UnixListener::bind(&path).unwrap();
+        let script = format!(
+            "import os, socket, sys, time\n{prelude}\ns = socket.socket(socket.AF_UNIX)\n\
+             s.connect(sys.argv[1])\ntime.sleep(3)\n"
+        );
+        let child = Command::new(python())
+            .arg("-c")
+            .arg(script)
+            .arg(&path)
+            .spawn()
+            .unwrap();
+        let (stream, _) = listener.accept().unwrap();
+        (peer_pid(&stream, std::process::id() as i32), child)
+    }
+
+    #[test]
+    fn a_child_of_ours_is_accepted() {
+        let (peer, mut child) = peer_of("");
+        assert_eq!(peer, Some(child.id() as i32));
+        let _ = child.kill();
+        let _ = child.wait();
+    }
+
+    #[test]
+    fn a_process_that_left_our_tree_is_refused() {
+        // Double fork: the connecting process is re-parented away from us (to init).
+        let (peer, mut child) = peer_of("if os.fork():\n    os._exit(0)\ntime.sleep(0.3)");
+        let _ = child.wait();
+        assert_eq!(peer, None);
+    }
+
+    #[test]
+    fn python_versions_are_checked() {
+        let python = Path::new("/usr/bin/python3");
+        assert!(check_version(python, "3.9.0").is_ok());
+        assert!(check_version(python, "3.13.0").is_ok());
+        let error = check_version(python, "3.8.18").unwrap_err().to_string();
+        assert!(error.contains("is Python 3.8.18"), "{error}");
+        assert!(check_version(python, "").is_err());
+        assert!(check_version(python, "2.7.18").is_err());
     }
 }
