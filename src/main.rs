@@ -330,6 +330,10 @@ fn run_and_report(
         let updated = update_pages(&runs, registry)?;
         eprintln!("objgraph-doctest: updated {}", updated);
     }
+    if let Err(error) = backend.health() {
+        eprintln!("objgraph-doctest: error: {error}; the pages after that were not run");
+        return Ok(EXIT_ERROR);
+    }
     Ok(if summary.all_passed() { 0 } else { EXIT_FAILED })
 }
 

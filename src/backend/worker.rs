@@ -48,6 +48,9 @@ const MAX_HELLO: u64 = 64 * 1024;
 const MAX_RESTARTS: usize = 3;
 /// Longest socket path `bind` takes (`sun_path` is 108 bytes with its NUL).
 const MAX_SOCKET_PATH: usize = 107;
+/// The page's TMPDIR (and `tempfile.tempdir`), inside its working directory; the driver
+/// makes it (`use_page_tmpdir`).
+pub const PAGE_TMPDIR: &str = ".tmp";
 /// The oldest Python that can run pages (`os.waitstatus_to_exitcode`, `dirs_exist_ok`...).
 pub const OLDEST_PYTHON: (u32, u32) = (3, 9);
 
