@@ -102,3 +102,18 @@ fn no_fork_with_several_jobs_gives_each_page_its_own_interpreter() {
     assert_eq!(output.status.code(), Some(0), "{}", text(&output));
     assert!(text(&output).contains("24 passed"), "{}", text(&output));
 }
+
+#[test]
+fn a_missing_tmpdir_is_a_clear_error() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("ok.txt"), ">>> 1 + 1\n2\n").unwrap();
+    let missing = dir.path().join("no-such-dir");
+    let output = run(dir.path(), &missing, "022", &["ok.txt"]);
+    assert_eq!(output.status.code(), Some(2), "{}", text(&output));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("cannot make a private directory in")
+            && stderr.contains("set TMPDIR to a directory you can write"),
+        "{stderr}"
+    );
+}

@@ -330,3 +330,71 @@ fn a_killed_client_leaves_nothing_behind() {
     assert!(status.success(), "{status}");
     sandbox.assert_clean();
 }
+
+/// Pids written one per line to `file`, waiting for `count` of them.
+fn pids_in(file: &Path, count: usize) -> Vec<i32> {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        let pids: Vec<i32> = std::fs::read_to_string(file)
+            .unwrap_or_default()
+            .lines()
+            .filter_map(|line| line.trim().parse().ok())
+            .collect();
+        if pids.len() >= count || Instant::now() >= deadline {
+            return pids;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+fn alive(pid: i32) -> bool {
+    std::fs::read_to_string(format!("/proc/{pid}/stat")).is_ok_and(|stat| {
+        !stat
+            .rsplit_once(')')
+            .is_some_and(|(_, rest)| rest.trim_start().starts_with('Z'))
+    })
+}
+
+#[test]
+fn an_editor_rerun_ends_the_processes_of_the_run_it_replaces() {
+    let sandbox = Sandbox::new();
+    let record = sandbox.root.path().join("daemons");
+    let page = sandbox.pages().join("daemon.txt");
+    let text = |comment: &str| {
+        format!(
+            ">>> import subprocess, sys  {comment}\n\
+             >>> daemon = subprocess.Popen([sys.executable, '-c', 'import time; time.sleep(600)'], start_new_session=True)\n\
+             >>> _ = open({record:?}, 'a').write('%d\\n' % daemon.pid)\n\
+             >>> 1 + 1\n2\n",
+            record = record.to_string_lossy()
+        )
+    };
+    std::fs::write(&page, text("")).unwrap();
+    let mut server = Server::start(&sandbox);
+    server.open(&page);
+    let first = pids_in(&record, 1);
+    assert_eq!(first.len(), 1, "the page did not run");
+    // An edit to the first example re-runs the page from its start.
+    frame(
+        &server.stdin,
+        serde_json::json!({"jsonrpc": "2.0", "method": "textDocument/didChange", "params": {
+            "textDocument": {"uri": format!("file://{}", page.display()), "version": 2},
+            "contentChanges": [{"text": text("# again")}]}}),
+    );
+    let both = pids_in(&record, 2);
+    assert_eq!(both.len(), 2, "the page did not run again");
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while alive(both[0]) && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    assert!(
+        !alive(both[0]),
+        "the replaced run's daemon is still running"
+    );
+    assert!(alive(both[1]), "the current run's daemon should be running");
+    server.stdin.lock().unwrap().take();
+    let status = wait_with_timeout(&mut server.child, Duration::from_secs(20)).expect("it exits");
+    assert!(status.success(), "{status}");
+    assert!(!alive(both[1]), "the daemon outlived the session");
+    sandbox.assert_clean();
+}

@@ -86,6 +86,12 @@ pub enum BackendError {
         length: usize,
         reason: String,
     },
+    #[error(
+        "cannot make a private directory in {}: {message}; set TMPDIR to a directory you can \
+         write",
+        path.display()
+    )]
+    TempDir { path: PathBuf, message: String },
     #[error("I/O error talking to Python: {0}")]
     Io(#[from] std::io::Error),
 }
@@ -287,11 +293,18 @@ fn accept_connections(listener: UnixListener, acceptor: Arc<Acceptor>) {
         let Some(peer) = peer_pid(&stream, us) else {
             continue;
         };
-        if let Some(hello) = read_hello(&stream)
-            && hello.pid == peer
-        {
-            acceptor.route(stream, hello);
-        }
+        // The hello is read on a thread of its own: a connection that says nothing (an
+        // example may find the socket) must not hold up the pages behind it.
+        let acceptor = Arc::clone(&acceptor);
+        let _ = std::thread::Builder::new()
+            .name("backend-hello".into())
+            .spawn(move || {
+                if let Some(hello) = read_hello(&stream)
+                    && hello.pid == peer
+                {
+                    acceptor.route(stream, hello);
+                }
+            });
     }
 }
 
@@ -684,11 +697,17 @@ impl Drop for Backend {
 
 /// A fresh directory only we can enter (0700 whatever the umask), in the temp directory.
 fn private_directory() -> Result<tempfile::TempDir, BackendError> {
+    let fail = |error: std::io::Error| BackendError::TempDir {
+        path: tempfile::env::temp_dir(),
+        message: error.to_string(),
+    };
     let directory = tempfile::Builder::new()
         .prefix("objgraph-doctest-")
         .permissions(std::fs::Permissions::from_mode(0o700))
-        .tempdir()?;
-    std::fs::set_permissions(directory.path(), std::fs::Permissions::from_mode(0o700))?;
+        .tempdir()
+        .map_err(fail)?;
+    std::fs::set_permissions(directory.path(), std::fs::Permissions::from_mode(0o700))
+        .map_err(fail)?;
     Ok(directory)
 }
 
