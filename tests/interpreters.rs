@@ -125,3 +125,27 @@ fn older_interpreters_are_refused_with_exit_code_2() {
         println!("skipped: no Python older than 3.9 on this machine");
     }
 }
+
+#[test]
+fn a_broken_interpreter_is_a_clear_error_with_what_it_printed() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    let fake = dir.path().join("python");
+    std::fs::write(
+        &fake,
+        "#!/bin/sh\necho 'boom: no such module' >&2\nexit 3\n",
+    )
+    .unwrap();
+    std::fs::set_permissions(&fake, std::fs::Permissions::from_mode(0o755)).unwrap();
+    for extra in [&[][..], &["--no-fork"][..]] {
+        let output = run_page_with(&fake, PAGE, extra);
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert_eq!(output.status.code(), Some(2), "{stderr}");
+        assert!(
+            stderr.contains("exit status: 3")
+                && stderr.contains("it printed:\nboom: no such module"),
+            "{stderr}"
+        );
+        assert_eq!(stderr.matches("it printed").count(), 1, "{stderr}");
+    }
+}

@@ -435,7 +435,7 @@ impl Backend {
         let mut process = self.spawn_python(mode, &token)?;
         let (stream, hello) = expected
             .wait(START_TIMEOUT, || process.exited())
-            .map_err(|error| self.start_error(error))?;
+            .map_err(|error| self.start_error(error, &process))?;
         if mode != "zygote" || !hello.fork {
             return Ok((None, hello));
         }
@@ -464,11 +464,15 @@ impl Backend {
         ))
     }
 
-    fn start_error(&self, error: BackendError) -> BackendError {
+    fn start_error(&self, error: BackendError, process: &SpawnedPython) -> BackendError {
         match error {
             BackendError::Lost(message) => BackendError::Start {
                 python: self.options.python.display().to_string(),
-                message: format!("{message}{}", self.stderr_tail()),
+                message: if message.contains("; it printed:") {
+                    message
+                } else {
+                    format!("{message}{}", log_tail(&process.1))
+                },
             },
             other => other,
         }
@@ -649,37 +653,7 @@ impl Backend {
             python: self.options.python.display().to_string(),
             message: error.to_string(),
         })?;
-        Ok(SpawnedPython(Some(child)))
-    }
-
-    /// The end of the interpreter's stderr, for messages about a failed start.
-    fn stderr_tail(&self) -> String {
-        let mut text = String::new();
-        let mut logs: Vec<PathBuf> = std::fs::read_dir(self.directory.path())
-            .into_iter()
-            .flatten()
-            .flatten()
-            .map(|entry| entry.path())
-            .filter(|path| {
-                let name = path.file_name().unwrap_or_default().to_string_lossy();
-                (name.starts_with("zygote-") || name.starts_with("probe-"))
-                    && name.ends_with(".stderr")
-            })
-            .collect();
-        logs.sort();
-        if let Some(path) = logs.last()
-            && let Ok(mut file) = std::fs::File::open(path)
-        {
-            let mut bytes = Vec::new();
-            let _ = file.read_to_end(&mut bytes);
-            let tail = &bytes[bytes.len().saturating_sub(2000)..];
-            text.push_str(&String::from_utf8_lossy(tail));
-        }
-        if text.trim().is_empty() {
-            String::new()
-        } else {
-            format!("; it printed:\n{}", text.trim_end())
-        }
+        Ok(SpawnedPython(Some(child), log))
     }
 }
 
@@ -766,8 +740,22 @@ fn check_version(python: &Path, version: &str) -> Result<(), BackendError> {
     }
 }
 
-/// A just-spawned interpreter, killed unless it is handed on.
-pub(super) struct SpawnedPython(Option<OwnedChild>);
+/// The end of an interpreter's stderr log, for messages about a failed start.
+fn log_tail(path: &Path) -> String {
+    let mut bytes = Vec::new();
+    if let Ok(mut file) = std::fs::File::open(path) {
+        let _ = file.read_to_end(&mut bytes);
+    }
+    let tail = String::from_utf8_lossy(&bytes[bytes.len().saturating_sub(2000)..]).into_owned();
+    if tail.trim().is_empty() {
+        String::new()
+    } else {
+        format!("; it printed:\n{}", tail.trim_end())
+    }
+}
+
+/// A just-spawned interpreter (and its stderr log), killed unless it is handed on.
+pub(super) struct SpawnedPython(Option<OwnedChild>, PathBuf);
 
 impl SpawnedPython {
     /// An error if the process has already exited (so that waiting for it is pointless).
@@ -775,7 +763,8 @@ impl SpawnedPython {
         let child = &mut self.0.as_mut()?.0;
         match child.try_wait() {
             Ok(Some(status)) => Some(BackendError::Lost(format!(
-                "the interpreter exited ({status})"
+                "the interpreter exited ({status}){}",
+                log_tail(&self.1)
             ))),
             _ => None,
         }
