@@ -197,3 +197,34 @@ fn a_zygote_that_keeps_being_stopped_ends_the_run_with_exit_code_2() {
         "{report}"
     );
 }
+
+#[test]
+fn a_page_process_that_dies_before_it_connects_is_reported_at_once() {
+    let dir = tempfile::tempdir().unwrap();
+    // A preloaded module that makes every fork of the zygote die before it connects.
+    std::fs::write(
+        dir.path().join("killer.py"),
+        "import os, sys\n\
+         def die():\n    sys.stderr.write('killer: no page for you\\n'); sys.stderr.flush(); os._exit(9)\n\
+         os.register_at_fork(after_in_child=die)\n",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.path().join("objgraph-doctest.toml"),
+        "preload = [\"killer\"]\n",
+    )
+    .unwrap();
+    std::fs::write(dir.path().join("page.txt"), ">>> 1 + 1\n2\n").unwrap();
+    let started = std::time::Instant::now();
+    let output = ours(dir.path(), &common::python(), &["page.txt"]);
+    let report = text(&output);
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(10),
+        "{report}"
+    );
+    assert!(
+        report.contains("the page process exited with status 9 before it connected")
+            && report.contains("killer: no page for you"),
+        "{report}"
+    );
+}

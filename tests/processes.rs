@@ -177,7 +177,14 @@ fn daemons_of_resumed_runners_die_with_the_runner_and_crashes_say_how() {
     let backend = backend(true);
     let dir = tempfile::tempdir().unwrap();
     let mut runner = page(&backend, &dir.path().join("w").tap_create());
-    runner.run(0, "x = 1\n", WAIT).unwrap();
+    // Even a page that ignores SIGCHLD gets its runners' exit statuses reported.
+    runner
+        .run(
+            0,
+            "import signal; x = signal.signal(signal.SIGCHLD, signal.SIG_IGN)\n",
+            WAIT,
+        )
+        .unwrap();
     let mut checkpoint = runner.checkpoint(&backend).expect("checkpoint");
     drop(runner);
     let record = dir.path().join("pids");

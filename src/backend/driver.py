@@ -420,9 +420,13 @@ def checkpoint(sock, reader, token, socket_path, workdir):
     relative_cwd = os.path.relpath(os.getcwd(), workdir) if os.getcwd().startswith(workdir) else "."
     restore_into = None
     runners = set()
+    # The checkpoint reaps its runners itself, whatever SIGCHLD handling an example set up
+    # (SIG_IGN would hide their exit statuses); runners get the page's handling back.
+    page_sigchld = signal.signal(signal.SIGCHLD, signal.SIG_DFL)
     while True:
         pid = _fork()
         if pid == 0:
+            signal.signal(signal.SIGCHLD, page_sigchld)
             become_owner()
             die_with_parent()
             become_subreaper()

@@ -128,9 +128,29 @@ pub enum ExitStatus {
 pub(super) struct ExitBook {
     statuses: Mutex<HashMap<i32, ExitStatus>>,
     changed: Condvar,
+    /// The pid the zygote forked for each token, until its hello arrives.
+    forked: Mutex<HashMap<String, i32>>,
 }
 
 impl ExitBook {
+    fn record_fork(&self, token: String, pid: i32) {
+        if let Ok(mut forked) = self.forked.lock() {
+            forked.insert(token, pid);
+        }
+    }
+
+    /// How the process forked for `token` ended, if it ended before saying hello.
+    fn fork_ended(&self, token: &str) -> Option<ExitStatus> {
+        let pid = *self.forked.lock().ok()?.get(token)?;
+        self.statuses.lock().ok()?.get(&pid).copied()
+    }
+
+    fn forget_fork(&self, token: &str) {
+        if let Ok(mut forked) = self.forked.lock() {
+            forked.remove(token);
+        }
+    }
+
     pub(super) fn record(&self, pid: i32, status: ExitStatus) {
         if let Ok(mut statuses) = self.statuses.lock() {
             statuses.insert(pid, status);
@@ -332,6 +352,8 @@ fn read_hello(stream: &UnixStream) -> Option<Hello> {
 /// The warm interpreter that forks page processes.
 pub(super) struct Zygote {
     pid: i32,
+    /// Its stderr, which its page processes share.
+    log: PathBuf,
     writer: Mutex<UnixStream>,
     /// Cleared by the reader thread when the zygote's connection ends.
     connected: Arc<AtomicBool>,
@@ -449,12 +471,17 @@ impl Backend {
         let reader = std::thread::Builder::new()
             .name("zygote-events".into())
             .spawn(move || {
-                read_exit_reports(BufReader::new(reader_stream), &exits, |_| {});
+                read_exit_reports(BufReader::new(reader_stream), &exits, |event| {
+                    if let Event::Forked { token, pid } = event {
+                        exits.record_fork(token, pid);
+                    }
+                });
                 flag.store(false, Ordering::Release);
             })?;
         Ok((
             Some(Zygote {
                 pid: hello.pid,
+                log: process.1.clone(),
                 writer: Mutex::new(stream),
                 connected,
                 _reader: reader,
@@ -582,9 +609,17 @@ impl Backend {
                 .map_err(|error| BackendError::ZygoteLost(error.to_string()))?;
         }
         let arrival = expected.wait(START_TIMEOUT, || {
+            if let Some(status) = self.exits.fork_ended(&token) {
+                return Some(BackendError::Lost(format!(
+                    "the page process {} before it connected{}",
+                    describe_death(Some(status)).trim_start_matches("the interpreter "),
+                    log_tail(&zygote.log)
+                )));
+            }
             zygote.trouble().map(BackendError::ZygoteLost)
-        })?;
-        Ok((arrival, zygote))
+        });
+        self.exits.forget_fork(&token);
+        Ok((arrival?, zygote))
     }
 
     /// Replaces a zygote that died or stopped, unless another page already did.
