@@ -102,7 +102,7 @@ fn python_3_13_runs_pages() {
 #[test]
 fn older_interpreters_are_refused_with_exit_code_2() {
     let mut tried = 0;
-    for version in ["3.8", "3.7", "3.6"] {
+    for version in ["3.8", "3.7", "3.6", "2.7"] {
         let Some(python) = python(version) else {
             println!("skipped: python{version} not on this machine");
             continue;

@@ -15,6 +15,10 @@ The page process must leave no objects of its own behind between examples:
 objgraph.show_growth() and gc.get_objects() see everything. Results are sent as bytes and
 nothing is kept but the sources of earlier examples (strings, which gc does not track) for
 tracebacks.
+
+This file must parse, and run as far as its hello, on any Python from 2.7 on (no f-strings,
+no newer syntax), so that an interpreter older than 3.9 is refused with a message saying so
+(tests/interpreters.rs) instead of a SyntaxError.
 """
 
 import doctest
@@ -268,8 +272,8 @@ def format_exception(exception):
     formatted = traceback.format_exception_only(*exception[:2])
     if issubclass(exception[0], SyntaxError):
         prefixes = (
-            f"{exception[0].__qualname__}:",
-            f"{exception[0].__module__}.{exception[0].__qualname__}:",
+            "%s:" % exception[0].__qualname__,
+            "%s.%s:" % (exception[0].__module__, exception[0].__qualname__),
         )
         for index, line in enumerate(formatted):
             if line.startswith(prefixes):
@@ -279,7 +283,7 @@ def format_exception(exception):
     kind = exception[0]
     type_name = kind.__qualname__
     if kind.__module__ not in ("builtins", "__main__"):
-        type_name = f"{kind.__module__}.{type_name}"
+        type_name = "%s.%s" % (kind.__module__, type_name)
     try:
         message = str(exception[1])
     except Exception:
@@ -470,13 +474,15 @@ def preload_modules(preload):
 
 
 def interpreter_hello(token, preloaded, failed):
+    # Parsed and run by any Python from 2.7 on, so that an old one is told it is too old.
+    implementation = getattr(sys, "implementation", None)
     return {
         "event": "hello",
         "role": "zygote",
         "token": token,
         "pid": os.getpid(),
         "python": sys.version.split()[0],
-        "implementation": sys.implementation.name,
+        "implementation": implementation.name if implementation else "cpython",
         "executable": sys.executable,
         "preloaded": preloaded,
         "preload_errors": failed,
