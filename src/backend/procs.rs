@@ -23,6 +23,8 @@ use nix::unistd::Pid;
 pub struct ProcessStat {
     pub pid: i32,
     pub ppid: i32,
+    /// The process group.
+    pub pgrp: i32,
     /// `R`, `S`, `D`, `T` (stopped), `t` (traced), `Z` (zombie), `X` (dead), ...
     pub state: char,
 }
@@ -45,7 +47,13 @@ fn parse_stat(text: &str) -> Option<ProcessStat> {
     let mut fields = rest.split_whitespace();
     let state = fields.next()?.chars().next()?;
     let ppid = fields.next()?.parse().ok()?;
-    Some(ProcessStat { pid, ppid, state })
+    let pgrp = fields.next()?.parse().ok()?;
+    Some(ProcessStat {
+        pid,
+        ppid,
+        pgrp,
+        state,
+    })
 }
 
 /// Every live process's parent, from one walk of `/proc`.
@@ -124,7 +132,8 @@ pub fn descends_from(pid: i32, ancestor: i32) -> bool {
 /// killed before its children were found leaves them to the nearest subreaper, which
 /// kills orphans it did not start.
 pub fn kill_tree(root: i32, include_root: bool) {
-    if root <= 1 {
+    // A pid that is no longer below us was reaped and may be someone else's now.
+    if root <= 1 || !descends_from(root, std::process::id() as i32) {
         return;
     }
     let mut stopped: BTreeSet<i32> = BTreeSet::new();
@@ -159,6 +168,17 @@ pub fn kill_tree(root: i32, include_root: bool) {
     }
 }
 
+/// SIGKILLs the members of process group `group` that are below us (and only those: a
+/// group id outlives its leader, and may be reused once the group is empty).
+pub fn kill_group(group: i32) {
+    let us = std::process::id() as i32;
+    for stat in parents().values() {
+        if stat.pgrp == group && stat.pid != us && descends_from(stat.pid, us) {
+            let _ = kill(Pid::from_raw(stat.pid), Signal::SIGKILL);
+        }
+    }
+}
+
 /// Makes this process a child subreaper: orphans below it are re-parented here, not to
 /// init, so that they stay in reach of [`kill_tree`].
 pub fn become_subreaper() -> bool {
@@ -184,6 +204,7 @@ mod tests {
             ProcessStat {
                 pid: 42,
                 ppid: 7,
+                pgrp: 42,
                 state: 'S'
             }
         );

@@ -847,7 +847,7 @@ pub(super) fn write_request(stream: &mut UnixStream, request: &Request<'_>) -> s
 pub(super) fn kill_page(pid: i32, group: i32, owns_group: bool) {
     procs::kill_tree(pid, true);
     if owns_group {
-        let _ = killpg(Pid::from_raw(group), Signal::SIGKILL);
+        procs::kill_group(group);
     }
 }
 
