@@ -428,3 +428,19 @@ fn each_page_has_its_own_temp_directory_in_its_working_folder() {
     let result = page.run(0, &single(source), WAIT).unwrap();
     assert_eq!(result.got, "(True, True, '0o700')\n", "{}", result.got);
 }
+
+#[test]
+fn a_page_without_fork_outlives_the_thread_that_started_it() {
+    let backend = backend(false);
+    let dir = tempfile::tempdir().unwrap();
+    let workdir = dir.path().join("w").tap_create();
+    // An editor starts pages on a pool thread that may end before the page does.
+    let mut page = std::thread::scope(|scope| {
+        scope
+            .spawn(|| page(&backend, &workdir))
+            .join()
+            .expect("the thread opens a page")
+    });
+    std::thread::sleep(Duration::from_millis(300));
+    assert_eq!(page.run(0, "6 * 7\n", WAIT).unwrap().got, "42\n");
+}

@@ -525,14 +525,20 @@ def serve_zygote(socket_path, token, preload):
     _exit(0)
 
 
-def become_page(socket_path, token):
+def become_page(socket_path, token, forked=True):
     """A page process. Whatever goes wrong in here that is not an example's doing is sent
-    as a traceback (and written to stderr, our log), never just an exit status."""
+    as a traceback (and written to stderr, our log), never just an exit status.
+
+    A page forked by the zygote dies with it. One started by objgraph-doctest itself
+    (`forked=False`) does not: Linux ties PR_SET_PDEATHSIG to the parent *thread*, and the
+    Rust thread that started it may end long before the page (an editor's thread pool);
+    our end of the connection closing ends it instead, and the shutdown kills its tree."""
     become_owner()
     sock = None
     try:
         os.setpgid(0, 0)
-        die_with_parent()
+        if forked:
+            die_with_parent()
         become_subreaper()
         sock = connect(socket_path)
         reader = Lines(sock)
@@ -577,7 +583,7 @@ def main():
         sock.close()
     else:
         preload_modules(preload)
-        become_page(socket_path, token)
+        become_page(socket_path, token, forked=False)
         # Not a normal interpreter exit: that would wait for threads examples left running.
         _exit(0)
 

@@ -39,6 +39,8 @@ const START_TIMEOUT: Duration = Duration::from_secs(30);
 const SETUP_TIMEOUT: Duration = Duration::from_secs(30);
 /// Longest protocol line we accept (an example's output is capped well below this).
 const MAX_LINE: u64 = 256 * 1024 * 1024;
+/// Exit reports kept for owners that have not asked yet.
+const MAX_UNCLAIMED_EXITS: usize = 4096;
 /// How often a lost zygote is replaced before the backend gives up.
 const MAX_RESTARTS: usize = 3;
 /// Longest socket path `bind` takes (`sun_path` is 108 bytes with its NUL).
@@ -148,6 +150,11 @@ impl ExitBook {
 
     pub(super) fn record(&self, pid: i32, status: ExitStatus) {
         if let Ok(mut statuses) = self.statuses.lock() {
+            // Most reports are of pages that ended normally, which nobody waits for: keep
+            // a long editor session's book from growing without bound.
+            if statuses.len() >= MAX_UNCLAIMED_EXITS {
+                statuses.clear();
+            }
             statuses.insert(pid, status);
             self.changed.notify_all();
         }
