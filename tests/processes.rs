@@ -444,3 +444,32 @@ fn a_page_without_fork_outlives_the_thread_that_started_it() {
     std::thread::sleep(Duration::from_millis(300));
     assert_eq!(page.run(0, "6 * 7\n", WAIT).unwrap().got, "42\n");
 }
+
+#[test]
+fn a_checkpoints_own_children_live_as_long_as_it() {
+    let backend = backend(true);
+    let dir = tempfile::tempdir().unwrap();
+    let record = dir.path().join("pids");
+    let mut runner = page(&backend, &dir.path().join("w").tap_create());
+    runner.run(0, &escaping_example(&record), WAIT).unwrap();
+    let pids = pids_in(&record, 2);
+    assert_eq!(pids.len(), 2);
+    let mut checkpoint = runner.checkpoint(&backend).expect("checkpoint");
+    drop(runner);
+    let mut resumed = checkpoint
+        .resume(&backend, &dir.path().join("r").tap_create())
+        .expect("resume");
+    // A runner that ends makes the checkpoint reap; what the page started before it stays.
+    let died = resumed.run(1, "import os; os._exit(0)\n", WAIT);
+    assert_eq!(died, Err(Fault::Died(Some(ExitStatus::Code(0)))));
+    std::thread::sleep(Duration::from_millis(200));
+    let popen = pids[1];
+    assert!(alive(popen), "the checkpoint killed its own child");
+    drop(resumed);
+    drop(checkpoint);
+    assert_eq!(
+        survivors(&pids),
+        Vec::<i32>::new(),
+        "outlived the checkpoint"
+    );
+}

@@ -204,9 +204,10 @@ def kill_tree(root):
             pass
 
 
-def reap_children(sock, ours):
+def reap_children(sock, ours, keep=frozenset()):
     """Collect finished children and say how each of `ours` ended; kill the orphans that
-    were re-parented here (we are a subreaper), which are nobody's to keep."""
+    were re-parented here (we are a subreaper), which are nobody's to keep. Children in
+    `keep` (a checkpoint's own, started by examples before it) are not orphans."""
     reaped = False
     while True:
         try:
@@ -227,7 +228,7 @@ def reap_children(sock, ours):
         message.update(ended)
         send(sock, message)
     if reaped:
-        for orphan in children_of(_getpid()) - ours:
+        for orphan in children_of(_getpid()) - ours - keep:
             kill_tree(orphan)
 
 
@@ -424,6 +425,8 @@ def checkpoint(sock, reader, token, socket_path, workdir):
     relative_cwd = os.path.relpath(os.getcwd(), workdir) if os.getcwd().startswith(workdir) else "."
     restore_into = None
     runners = set()
+    # Children the examples started before this point are part of the page's state.
+    before = frozenset(children_of(_getpid()))
     # The checkpoint reaps its runners itself, whatever SIGCHLD handling an example set up
     # (SIG_IGN would hide their exit statuses); runners get the page's handling back.
     page_sigchld = signal.signal(signal.SIGCHLD, signal.SIG_DFL)
@@ -448,7 +451,7 @@ def checkpoint(sock, reader, token, socket_path, workdir):
         while True:
             if not reader.has_line():
                 ready, _, _ = _select([sock], [], [], 0.05)
-                reap_children(sock, runners)
+                reap_children(sock, runners, before)
                 if not ready:
                     continue
             request = reader.read()
