@@ -4,10 +4,11 @@
 //! Every process runs in its own process group and is a child subreaper, so that whatever
 //! an example starts stays in its process tree; dropping the value that owns a process
 //! kills that whole tree (`procs::kill_tree`) and its group. The zygote reaps its children,
-//! reports how each ended, and kills orphans re-parented to it. Page processes also die with
-//! the zygote (PR_SET_PDEATHSIG), and the zygote exits when our end of its connection
-//! closes, so nothing outlives us. Per-example deadlines are enforced here, not trusted to
-//! Python.
+//! reports how each ended, and kills orphans re-parented to it. Forked page processes also
+//! die with the zygote (PR_SET_PDEATHSIG), and the zygote kills its children's trees and
+//! exits when our end of its connection closes, so nothing outlives us. A zygote that dies
+//! or is stopped is replaced. Per-example deadlines are enforced here, not trusted to
+//! Python. See docs/processes.md.
 //!
 //! Connections arrive on one socket in a private (0700) directory and are handed out by
 //! token (`acceptor.rs`).
