@@ -473,3 +473,34 @@ fn a_checkpoints_own_children_live_as_long_as_it() {
         "outlived the checkpoint"
     );
 }
+
+#[test]
+fn a_fifo_or_a_deleted_working_directory_does_not_stall_a_checkpoint() {
+    let backend = backend(true);
+    let dir = tempfile::tempdir().unwrap();
+    let setups = [
+        "import os; os.mkfifo('pipe'); open('kept.txt', 'w').write('kept')\n",
+        "import os, shutil; shutil.rmtree(os.getcwd())\n",
+    ];
+    for (round, setup) in setups.iter().enumerate() {
+        let mut runner = page(&backend, &dir.path().join(format!("w{round}")).tap_create());
+        runner.run(0, setup, WAIT).unwrap();
+        let started = Instant::now();
+        let mut checkpoint = runner.checkpoint(&backend).expect("checkpoint");
+        assert!(started.elapsed() < Duration::from_secs(5));
+        drop(runner);
+        let mut resumed = checkpoint
+            .resume(&backend, &dir.path().join(format!("r{round}")).tap_create())
+            .expect("resume");
+        let listing = resumed
+            .run(1, "import os; sorted(os.listdir('.'))\n", WAIT)
+            .unwrap()
+            .got;
+        let expected = if round == 0 {
+            "['.tmp', 'kept.txt']\n"
+        } else {
+            "['.tmp']\n"
+        };
+        assert_eq!(listing, expected, "round {round}");
+    }
+}

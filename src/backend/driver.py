@@ -31,6 +31,7 @@ import select
 import shutil
 import signal
 import socket
+import stat
 import sys
 import tempfile
 import time
@@ -410,6 +411,28 @@ def run_page(sock, reader, setup, socket_path):
             token = None
 
 
+def copy_regular_file(source, destination):
+    """Copies regular files only: opening a FIFO an example made would block for good, and
+    a device or socket is nothing to copy."""
+    if stat.S_ISREG(os.lstat(source).st_mode):
+        shutil.copy2(source, destination)
+
+
+def copy_files(source, destination):
+    """The files of a working directory (links kept as links), as far as they can be read;
+    a directory the page deleted copies as nothing."""
+    try:
+        shutil.copytree(
+            source,
+            destination,
+            symlinks=True,
+            dirs_exist_ok=True,
+            copy_function=copy_regular_file,
+        )
+    except (OSError, shutil.Error):
+        pass
+
+
 def checkpoint(sock, reader, token, socket_path, workdir):
     """Fork here. The parent stays, paused, as the state before the next example: it keeps
     its connection and, on each "resume", forks a new runner from that state. The child goes
@@ -421,8 +444,12 @@ def checkpoint(sock, reader, token, socket_path, workdir):
     reaps its runners and reports how each ended on its connection, as the zygote does.
     """
     snapshot = tempfile.mkdtemp(prefix="checkpoint-", dir=os.path.dirname(socket_path))
-    shutil.copytree(workdir, snapshot, symlinks=True, dirs_exist_ok=True)
-    relative_cwd = os.path.relpath(os.getcwd(), workdir) if os.getcwd().startswith(workdir) else "."
+    copy_files(workdir, snapshot)
+    try:
+        cwd = os.getcwd()
+    except OSError:
+        cwd = workdir  # the page deleted its working directory
+    relative_cwd = os.path.relpath(cwd, workdir) if cwd.startswith(workdir) else "."
     restore_into = None
     runners = set()
     # Children the examples started before this point are part of the page's state.
@@ -438,10 +465,13 @@ def checkpoint(sock, reader, token, socket_path, workdir):
             die_with_parent()
             become_subreaper()
             if restore_into is not None:
-                shutil.copytree(snapshot, restore_into, symlinks=True, dirs_exist_ok=True)
+                copy_files(snapshot, restore_into)
                 workdir = restore_into
                 os.chmod(workdir, 0o700)
-                os.chdir(os.path.join(workdir, relative_cwd))
+                try:
+                    os.chdir(os.path.join(workdir, relative_cwd))
+                except OSError:
+                    os.chdir(workdir)
                 use_page_tmpdir(workdir)
             runner = connect(socket_path)
             send(runner, page_hello(token))
