@@ -117,3 +117,22 @@ fn a_missing_tmpdir_is_a_clear_error() {
         "{stderr}"
     );
 }
+
+#[test]
+fn a_relative_tmpdir_works_and_is_left_empty() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("ok.txt"),
+        ">>> import os, tempfile\n>>> os.path.isabs(tempfile.gettempdir())\nTrue\n",
+    )
+    .unwrap();
+    std::fs::create_dir(dir.path().join("tmp")).unwrap();
+    for args in [&["ok.txt"][..], &["--no-fork", "ok.txt"][..]] {
+        let output = run(dir.path(), Path::new("tmp"), "022", args);
+        assert_eq!(output.status.code(), Some(0), "{args:?}: {}", text(&output));
+    }
+    assert_eq!(
+        std::fs::read_dir(dir.path().join("tmp")).unwrap().count(),
+        0
+    );
+}

@@ -363,7 +363,7 @@ def use_page_tmpdir(workdir):
 
 def run_page(sock, reader, setup, socket_path):
     """The page process: fresh globals in a fresh directory, then examples on request."""
-    workdir = setup["workdir"]
+    workdir = os.path.abspath(setup["workdir"])
     # Private whatever the umask it was made under: examples' output lands here.
     os.chmod(workdir, 0o700)
     os.chdir(workdir)
@@ -491,7 +491,7 @@ def checkpoint(sock, reader, token, socket_path, workdir):
                     kill_tree(child)
                 _exit(0)
             if request["op"] == "resume":
-                token, restore_into = request["token"], request["workdir"]
+                token, restore_into = request["token"], os.path.abspath(request["workdir"])
                 break
 
 

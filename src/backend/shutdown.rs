@@ -104,7 +104,8 @@ fn session_directory() -> Option<PathBuf> {
         .tempdir()
         .ok()?;
     std::fs::set_permissions(directory.path(), std::fs::Permissions::from_mode(0o700)).ok()?;
-    Some(directory.keep())
+    // Absolute, so that a relative TMPDIR still names it after a page changes directory.
+    std::path::absolute(directory.keep()).ok()
 }
 
 /// Kills every process below us and removes the registered directories.

@@ -591,7 +591,8 @@ fn private_directory() -> Result<tempfile::TempDir, BackendError> {
 /// The socket's path in `directory`; when the temp directory is too deep for a socket
 /// path, a short private directory in /tmp is used instead (and removed with the backend).
 fn socket_in(directory: tempfile::TempDir) -> Result<(tempfile::TempDir, PathBuf), BackendError> {
-    let socket_path = directory.path().join("backend.sock");
+    // Absolute: Python processes connect after changing directory (a relative TMPDIR).
+    let socket_path = std::path::absolute(directory.path().join("backend.sock"))?;
     let length = socket_path.as_os_str().len();
     if length <= MAX_SOCKET_PATH {
         return Ok((directory, socket_path));
