@@ -17,6 +17,8 @@ use super::worker::BackendError;
 
 /// How long a connection may take to say hello once accepted.
 const HELLO_TIMEOUT: Duration = Duration::from_secs(5);
+/// How long a hello may still arrive after its process was seen to exit.
+const EXIT_GRACE: Duration = Duration::from_millis(500);
 /// Longest hello line (a hello is a few hundred bytes).
 const MAX_HELLO: u64 = 64 * 1024;
 
@@ -85,8 +87,9 @@ impl Expected {
                 Err(mpsc::RecvTimeoutError::Timeout) => {}
             }
             if let Some(error) = watch() {
-                // It may have said hello just before it went.
-                return self.receiver.try_recv().map_err(|_| error);
+                // It may have said hello just before it went (a probe always does), and
+                // the acceptor may still be reading that hello.
+                return self.receiver.recv_timeout(EXIT_GRACE).map_err(|_| error);
             }
             if Instant::now() >= deadline {
                 return Err(BackendError::Lost("no answer from the interpreter".into()));

@@ -664,14 +664,25 @@ pub(super) struct SpawnedPython(Option<OwnedChild>, PathBuf);
 impl SpawnedPython {
     /// An error if the process has already exited (so that waiting for it is pointless).
     fn exited(&mut self) -> Option<BackendError> {
-        let child = &mut self.0.as_mut()?.0;
-        match child.try_wait() {
-            Ok(Some(status)) => Some(BackendError::Lost(format!(
-                "the interpreter exited ({status}){}",
-                log_tail(&self.1)
-            ))),
-            _ => None,
-        }
+        use nix::sys::wait::{Id, WaitPidFlag, WaitStatus, waitid};
+        let pid = Pid::from_raw(self.0.as_ref()?.pid());
+        // Looked at, not reaped: until its owner waits, the process stays a zombie whose
+        // parent is us, so that the acceptor can still tell that its connection is ours
+        // (a probe says hello and exits at once).
+        let status = waitid(
+            Id::Pid(pid),
+            WaitPidFlag::WEXITED | WaitPidFlag::WNOHANG | WaitPidFlag::WNOWAIT,
+        )
+        .ok()?;
+        let how = match status {
+            WaitStatus::Exited(_, code) => format!("exit status: {code}"),
+            WaitStatus::Signaled(_, signal, _) => format!("killed by {signal}"),
+            _ => return None,
+        };
+        Some(BackendError::Lost(format!(
+            "the interpreter exited ({how}){}",
+            log_tail(&self.1)
+        )))
     }
 }
 
