@@ -103,6 +103,8 @@ const EXIT_ERROR: u8 = 2;
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    // Signals end the run cleanly; nothing we start or write outlives it (backend/shutdown.rs).
+    let _session = objgraph_doctest::backend::shutdown::install();
     match run(cli) {
         Ok(code) => ExitCode::from(code),
         Err(error) => {
@@ -368,6 +370,10 @@ fn run_and_report(
         };
         eprintln!("objgraph-doctest: {}{outcome}", update.describe());
         return Ok(if update.complete { 0 } else { EXIT_FAILED });
+    }
+    if let Err(error) = backend.health() {
+        eprintln!("objgraph-doctest: error: {error}; the pages after that were not run");
+        return Ok(EXIT_ERROR);
     }
     Ok(if summary.all_passed() { 0 } else { EXIT_FAILED })
 }

@@ -6,19 +6,21 @@
 //! can start any number of new runners from its state (`Checkpoint::resume`), each in a
 //! fresh working directory holding a copy of the files the page had written by then. Memory
 //! is shared copy-on-write. Checkpoints and runners form a chain of parents and children;
-//! each dies with its parent, so dropping a checkpoint ends everything forked from it, and
+//! each dies with its parent (and is killed with its tree), so dropping a checkpoint ends everything forked from it, and
 //! dropping the page's first process ends them all. Threads do not survive fork: a page that
 //! started threads before a checkpoint finds them gone in runners started from it.
 
 use std::io::BufReader;
+use std::os::unix::net::UnixStream;
 use std::path::Path;
+use std::sync::{Arc, Mutex, mpsc};
 use std::time::{Duration, Instant};
 
-use nix::sys::signal::Signal;
-use nix::unistd::Pid;
-
+use super::procs;
 use super::protocol::{Event, Request};
-use super::worker::{Backend, BackendError, PageProcess, accept_from, write_request};
+use super::worker::{
+    Backend, BackendError, PageProcess, Zygote, kill_page, read_exit_reports, write_request,
+};
 
 /// How long a fork may take to say hello.
 const FORK_TIMEOUT: Duration = Duration::from_secs(30);
@@ -29,18 +31,30 @@ pub struct Checkpoint {
     group: i32,
     /// The page's first process: dropping it ends the whole process group.
     owns_group: bool,
-    stream: std::os::unix::net::UnixStream,
-    reader: BufReader<std::os::unix::net::UnixStream>,
+    stream: UnixStream,
+    /// What the checkpoint says besides exit reports (which go to the backend's book, so
+    /// that a runner's crash is reported with its status at once).
+    events: Mutex<mpsc::Receiver<Event>>,
+    zygote: Option<Arc<Zygote>>,
+}
+
+/// An error when the process `pid` is gone (so that waiting for its fork is pointless).
+fn gone(pid: i32, what: &str) -> Option<BackendError> {
+    match procs::stat(pid).map(|stat| stat.state) {
+        None | Some('Z' | 'X') => Some(BackendError::Lost(format!("the {what} exited"))),
+        _ => None,
+    }
 }
 
 impl PageProcess {
     /// Takes a checkpoint here: the returned [`Checkpoint`] holds the state before the next
     /// example; `self` goes on as the runner (a new process with the same state).
     pub fn checkpoint(&mut self, backend: &Backend) -> Result<Checkpoint, BackendError> {
-        let token = backend.next_token("runner");
-        let (stream, hello) = fork_runner(backend, &token, || {
-            self.send(&Request::Checkpoint { token: &token })
-        })?;
+        let token = backend.next_token("runner")?;
+        let expected = backend.expect(&token)?;
+        self.send(&Request::Checkpoint { token: &token })?;
+        let parent = self.pid;
+        let (stream, hello) = expected.wait(FORK_TIMEOUT, || gone(parent, "page process"))?;
         match self.read_event(Instant::now() + FORK_TIMEOUT) {
             Ok(Event::Forked { .. }) => {}
             other => {
@@ -50,17 +64,38 @@ impl PageProcess {
             }
         }
         let reader = BufReader::new(stream.try_clone()?);
+        let old_reader = std::mem::replace(&mut self.reader, reader);
+        let old_stream = std::mem::replace(&mut self.stream, stream);
+        old_stream.set_read_timeout(None)?;
         let paused = Checkpoint {
             pid: self.pid,
             group: self.group,
             // The paused parent keeps the group; the runner must not take it down.
             owns_group: std::mem::replace(&mut self.owns_group, false),
-            stream: std::mem::replace(&mut self.stream, stream),
-            reader: std::mem::replace(&mut self.reader, reader),
+            stream: old_stream,
+            events: Mutex::new(listen(old_reader, backend)?),
+            zygote: self.zygote.clone(),
         };
         self.pid = hello.pid;
         Ok(paused)
     }
+}
+
+/// Reads a checkpoint's connection on a thread of its own.
+fn listen(
+    reader: BufReader<UnixStream>,
+    backend: &Backend,
+) -> Result<mpsc::Receiver<Event>, BackendError> {
+    let (sender, events) = mpsc::channel();
+    let exits = backend.exits();
+    std::thread::Builder::new()
+        .name("checkpoint-events".into())
+        .spawn(move || {
+            read_exit_reports(reader, &exits, |event| {
+                let _ = sender.send(event);
+            });
+        })?;
+    Ok(events)
 }
 
 impl Checkpoint {
@@ -75,16 +110,30 @@ impl Checkpoint {
         backend: &Backend,
         workdir: &Path,
     ) -> Result<PageProcess, BackendError> {
-        let token = backend.next_token("runner");
+        let token = backend.next_token("runner")?;
+        let expected = backend.expect(&token)?;
         let workdir = workdir.to_string_lossy();
-        let request = Request::Resume {
-            token: &token,
-            workdir: &workdir,
+        write_request(
+            &mut self.stream,
+            &Request::Resume {
+                token: &token,
+                workdir: &workdir,
+            },
+        )?;
+        let pid = self.pid;
+        let (stream, hello) = expected.wait(FORK_TIMEOUT, || gone(pid, "checkpoint"))?;
+        let forked = match self.events.get_mut() {
+            Ok(events) => events.recv_timeout(FORK_TIMEOUT).ok(),
+            Err(_) => None,
         };
-        let (stream, hello) = fork_runner(backend, &token, || {
-            write_request(&mut self.stream, &request)
-        })?;
-        self.await_forked()?;
+        match forked {
+            Some(Event::Forked { .. }) => {}
+            other => {
+                return Err(BackendError::Lost(format!(
+                    "checkpoint did not fork: {other:?}"
+                )));
+            }
+        }
         Ok(PageProcess {
             pid: hello.pid,
             group: self.group,
@@ -92,51 +141,15 @@ impl Checkpoint {
             reader: BufReader::new(stream.try_clone()?),
             stream,
             exits: backend.exits(),
+            zygote: self.zygote.clone(),
             _spawned: None,
         })
     }
-
-    fn await_forked(&mut self) -> Result<(), BackendError> {
-        use std::io::BufRead;
-        self.stream.set_read_timeout(Some(FORK_TIMEOUT))?;
-        let mut line = String::new();
-        self.reader.read_line(&mut line)?;
-        match serde_json::from_str(&line) {
-            Ok(Event::Forked { .. }) => Ok(()),
-            _ => Err(BackendError::Lost(format!(
-                "checkpoint did not fork: {line:?}"
-            ))),
-        }
-    }
-}
-
-/// Sends the request that forks a runner and waits for the runner to say hello with `token`.
-/// The socket is held meanwhile, so the next connection is the runner's.
-fn fork_runner(
-    backend: &Backend,
-    token: &str,
-    send: impl FnOnce() -> std::io::Result<()>,
-) -> Result<(std::os::unix::net::UnixStream, super::protocol::Hello), BackendError> {
-    let listener = backend.lock_listener()?;
-    send()?;
-    let (stream, hello) = accept_from(&listener, None, FORK_TIMEOUT)?;
-    drop(listener);
-    if hello.token.as_deref() != Some(token) {
-        return Err(BackendError::Lost(format!(
-            "expected runner {token}, got {:?}",
-            hello.token
-        )));
-    }
-    Ok((stream, hello))
 }
 
 impl Drop for Checkpoint {
     fn drop(&mut self) {
         let _ = write_request(&mut self.stream, &Request::Exit);
-        if self.owns_group {
-            let _ = nix::sys::signal::killpg(Pid::from_raw(self.group), Signal::SIGKILL);
-        } else {
-            let _ = nix::sys::signal::kill(Pid::from_raw(self.pid), Signal::SIGKILL);
-        }
+        kill_page(self.pid, self.group, self.owns_group);
     }
 }

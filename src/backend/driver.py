@@ -15,6 +15,10 @@ The page process must leave no objects of its own behind between examples:
 objgraph.show_growth() and gc.get_objects() see everything. Results are sent as bytes and
 nothing is kept but the sources of earlier examples (strings, which gc does not track) for
 tracebacks.
+
+This file must parse, and run as far as its hello, on any Python from 2.7 on (no f-strings,
+no newer syntax), so that an interpreter older than 3.9 is refused with a message saying so
+(tests/interpreters.rs) instead of a SyntaxError.
 """
 
 import doctest
@@ -33,10 +37,64 @@ import tempfile
 import time
 import traceback
 
+# What the driver itself calls, captured before any example runs: an example may replace
+# json.dumps, socket.socket.sendall or os.getpid, and must still get doctest's verdict.
+_encode = json.JSONEncoder(ensure_ascii=False).encode
+_decode = json.JSONDecoder().decode
+_sendall = socket.socket.sendall
+_recv = socket.socket.recv
+_getpid = os.getpid
+_exit = os._exit
+_fork = os.fork
+_kill = os.kill
+_waitpid = os.waitpid
+_select = select.select
+_format_exc = traceback.format_exc
+# Lone surrogates cannot be encoded as UTF-8 (nor read by serde_json as escapes): they
+# are sent as U+FFFD, the replacement documented in docs/processes.md.
+_lone_surrogates = re.compile("[\ud800-\udfff]").sub
+
+# The process that may use our sockets. A child that an example forks (and that returns
+# into driver code) is not it: it exits quietly instead of speaking on our connection.
+OWNER = [0]
+# Our connections, closed in every forked child (see `forked_child`).
+OUR_SOCKETS = []
+
+
+def become_owner():
+    OWNER[0] = _getpid()
+
+
+def forked_child():
+    """Runs in every child of os.fork(): our connections are not the child's to use."""
+    for sock in OUR_SOCKETS:
+        try:
+            sock.close()
+        except Exception:
+            pass
+    del OUR_SOCKETS[:]
+
+
+def clean(value):
+    """`value` with every string made encodable (lone surrogates replaced)."""
+    if isinstance(value, str):
+        try:
+            value.encode("utf-8")
+            return value
+        except UnicodeEncodeError:
+            return _lone_surrogates("\ufffd", value)
+    if isinstance(value, dict):
+        return {key: clean(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [clean(item) for item in value]
+    return value
+
 
 def send(sock, message):
-    data = json.dumps(message, ensure_ascii=False).encode("utf-8", "backslashreplace")
-    sock.sendall(data + b"\n")
+    if _getpid() != OWNER[0]:
+        _exit(0)
+    data = _encode(clean(message)).encode("utf-8")
+    _sendall(sock, data + b"\n")
 
 
 class Lines:
@@ -51,18 +109,21 @@ class Lines:
 
     def read(self):
         """The next message, or None when the other end has gone."""
+        if _getpid() != OWNER[0]:
+            _exit(0)
         while b"\n" not in self.buffer:
-            chunk = self.sock.recv(1 << 16)
+            chunk = _recv(self.sock, 1 << 16)
             if not chunk:
                 return None
             self.buffer += chunk
         line, _, self.buffer = self.buffer.partition(b"\n")
-        return json.loads(line)
+        return _decode(line.decode("utf-8"))
 
 
 def connect(path):
     sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     sock.connect(path)
+    OUR_SOCKETS.append(sock)
     return sock
 
 
@@ -85,6 +146,91 @@ def die_with_parent():
         LIBC.prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
     except Exception:
         pass
+
+
+def become_subreaper():
+    """Orphans below this process are re-parented to it, not to init: whatever an example
+    starts (a double-forked daemon, a new session) stays in our process tree."""
+    PR_SET_CHILD_SUBREAPER = 36
+    try:
+        LIBC.prctl(PR_SET_CHILD_SUBREAPER, 1)
+    except Exception:
+        pass
+
+
+def children_of(parent):
+    """The live children of `parent`, from /proc."""
+    children = set()
+    try:
+        names = os.listdir("/proc")
+    except OSError:
+        return children
+    for name in names:
+        if not name.isdigit():
+            continue
+        try:
+            with open("/proc/%s/stat" % name, "rb") as file:
+                fields = file.read().rsplit(b")", 1)[1].split()
+        except (OSError, IndexError):
+            continue
+        if len(fields) > 1 and int(fields[1]) == parent:
+            children.add(int(name))
+    return children
+
+
+def kill_tree(root):
+    """SIGKILL `root` and everything below it, each stopped first so none can fork away."""
+    stopped = set()
+    for _ in range(100):
+        found = {root}
+        pending = [root]
+        while pending:
+            for child in children_of(pending.pop()):
+                if child not in found:
+                    found.add(child)
+                    pending.append(child)
+        fresh = found - stopped
+        if not fresh:
+            break
+        for pid in fresh:
+            try:
+                _kill(pid, signal.SIGSTOP)
+            except OSError:
+                pass
+        stopped |= fresh
+    for pid in stopped:
+        try:
+            _kill(pid, signal.SIGKILL)
+        except OSError:
+            pass
+
+
+def reap_children(sock, ours, keep=frozenset()):
+    """Collect finished children and say how each of `ours` ended; kill the orphans that
+    were re-parented here (we are a subreaper), which are nobody's to keep. Children in
+    `keep` (a checkpoint's own, started by examples before it) are not orphans."""
+    reaped = False
+    while True:
+        try:
+            pid, status = _waitpid(-1, os.WNOHANG)
+        except ChildProcessError:
+            break
+        if pid == 0:
+            break
+        reaped = True
+        if pid not in ours:
+            continue
+        ours.discard(pid)
+        if os.WIFSIGNALED(status):
+            ended = {"code": None, "signal": os.WTERMSIG(status)}
+        else:
+            ended = {"code": os.waitstatus_to_exitcode(status), "signal": None}
+        message = {"event": "exited", "pid": pid}
+        message.update(ended)
+        send(sock, message)
+    if reaped:
+        for orphan in children_of(_getpid()) - ours - keep:
+            kill_tree(orphan)
 
 
 class CappedOutput(doctest._SpoofOut):
@@ -128,8 +274,8 @@ def format_exception(exception):
     formatted = traceback.format_exception_only(*exception[:2])
     if issubclass(exception[0], SyntaxError):
         prefixes = (
-            f"{exception[0].__qualname__}:",
-            f"{exception[0].__module__}.{exception[0].__qualname__}:",
+            "%s:" % exception[0].__qualname__,
+            "%s.%s:" % (exception[0].__module__, exception[0].__qualname__),
         )
         for index, line in enumerate(formatted):
             if line.startswith(prefixes):
@@ -139,7 +285,7 @@ def format_exception(exception):
     kind = exception[0]
     type_name = kind.__qualname__
     if kind.__module__ not in ("builtins", "__main__"):
-        type_name = f"{kind.__module__}.{type_name}"
+        type_name = "%s.%s" % (kind.__module__, type_name)
     try:
         message = str(exception[1])
     except Exception:
@@ -152,6 +298,10 @@ def format_exception(exception):
     }
 
 
+class Aborted(Exception):
+    """The example did something after which CPython's doctest stops the whole run."""
+
+
 def run_example(request, globs, fakeout, name):
     """One example, as DocTestRunner.__run runs it."""
     filename = "<doctest %s[%d]>" % (name, request["index"])
@@ -162,14 +312,24 @@ def run_example(request, globs, fakeout, name):
         exec(compile(request["source"], filename, "single", 0, True), globs)
         exception = None
     except KeyboardInterrupt:
-        raise
+        raise Aborted(
+            "the example raised KeyboardInterrupt, which doctest does not catch: "
+            "CPython's doctest stops the run here"
+        )
     except BaseException:
         kind, value, trace = sys.exc_info()
         # Our own frame is not the user's business: tracebacks start at the example.
         exception = (kind, value, trace.tb_next if trace is not None else None)
         kind = value = trace = None
     duration = time.perf_counter_ns() - started
-    got = fakeout.getvalue()
+    try:
+        got = fakeout.getvalue()
+    except ValueError:
+        # doctest reads its _SpoofOut whatever sys.stdout now is; a closed one raises there.
+        raise Aborted(
+            "the example closed sys.stdout (doctest's output capture): CPython's doctest "
+            "stops the run here with ValueError: I/O operation on closed file"
+        )
     truncated = fakeout.truncated
     fakeout.truncate(0)
     result = {
@@ -188,11 +348,26 @@ def run_example(request, globs, fakeout, name):
     return result
 
 
+PAGE_TMPDIR = ".tmp"
+
+
+def use_page_tmpdir(workdir):
+    """The page's temporary directory is inside its working directory: what libraries put
+    in the temp directory (objgraph's .dot files) is the page's, found and removed with it."""
+    tmp = os.path.join(workdir, PAGE_TMPDIR)
+    os.makedirs(tmp, 0o700, exist_ok=True)
+    os.chmod(tmp, 0o700)
+    os.environ["TMPDIR"] = tmp
+    tempfile.tempdir = tmp
+
+
 def run_page(sock, reader, setup, socket_path):
     """The page process: fresh globals in a fresh directory, then examples on request."""
-    workdir = setup["workdir"]
+    workdir = os.path.abspath(setup["workdir"])
+    # Private whatever the umask it was made under: examples' output lands here.
+    os.chmod(workdir, 0o700)
     os.chdir(workdir)
-    tempfile.tempdir = workdir
+    use_page_tmpdir(workdir)
     if setup.get("memory_limit"):
         import resource
 
@@ -211,28 +386,51 @@ def run_page(sock, reader, setup, socket_path):
             exec(compile(setup["setup_code"], "<objgraph-doctest setup>", "exec"), globs)
     except BaseException:
         sys.stdout = real_stdout
-        send(sock, {"event": "setup_error", "traceback": traceback.format_exc()})
+        send(sock, {"event": "setup_error", "traceback": _format_exc()})
         return
     send(sock, {"event": "ready"})
     setup = None
+    # From here on sys.stdout is the examples': doctest leaves it as an example rebinds it
+    # (later output then goes there, not into the capture), and so do we.
     while True:
         request = reader.read()
         if request is None or request["op"] == "exit":
             return
         if request["op"] == "run":
-            result = run_example(request, globs, fakeout, name)
+            try:
+                result = run_example(request, globs, fakeout, name)
+            except Aborted as aborted:
+                result = {"event": "aborted", "message": str(aborted)}
             request = None
-            sys.stdout = real_stdout
             send(sock, result)
-            sys.stdout = fakeout
             result = None
         elif request["op"] == "checkpoint":
             token = request["token"]
             request = None
-            sys.stdout = real_stdout
             sock, reader, workdir = checkpoint(sock, reader, token, socket_path, workdir)
-            sys.stdout = fakeout
             token = None
+
+
+def copy_regular_file(source, destination):
+    """Copies regular files only: opening a FIFO an example made would block for good, and
+    a device or socket is nothing to copy."""
+    if stat.S_ISREG(os.lstat(source).st_mode):
+        shutil.copy2(source, destination)
+
+
+def copy_files(source, destination):
+    """The files of a working directory (links kept as links), as far as they can be read;
+    a directory the page deleted copies as nothing."""
+    try:
+        shutil.copytree(
+            source,
+            destination,
+            symlinks=True,
+            dirs_exist_ok=True,
+            copy_function=copy_regular_file,
+        )
+    except (OSError, shutil.Error):
+        pass
 
 
 def checkpoint(sock, reader, token, socket_path, workdir):
@@ -242,62 +440,59 @@ def checkpoint(sock, reader, token, socket_path, workdir):
     working directory.
 
     Files are not copied by fork, so the checkpoint keeps a copy of the working directory
-    and each runner it starts gets that copy in a directory of its own.
+    and each runner it starts gets that copy in a directory of its own. The checkpoint
+    reaps its runners and reports how each ended on its connection, as the zygote does.
     """
     snapshot = tempfile.mkdtemp(prefix="checkpoint-", dir=os.path.dirname(socket_path))
-    copy_workdir(workdir, snapshot)
+    copy_files(workdir, snapshot)
     try:
         cwd = os.getcwd()
     except OSError:
         cwd = workdir  # the page deleted its working directory
     relative_cwd = os.path.relpath(cwd, workdir) if cwd.startswith(workdir) else "."
-    # Runners forked from here end as this process's children: reap them automatically.
-    signal.signal(signal.SIGCHLD, signal.SIG_IGN)
     restore_into = None
+    runners = set()
+    # Children the examples started before this point are part of the page's state.
+    before = frozenset(children_of(_getpid()))
+    # The checkpoint reaps its runners itself, whatever SIGCHLD handling an example set up
+    # (SIG_IGN would hide their exit statuses); runners get the page's handling back.
+    page_sigchld = signal.signal(signal.SIGCHLD, signal.SIG_DFL)
     while True:
-        pid = os.fork()
+        pid = _fork()
         if pid == 0:
-            signal.signal(signal.SIGCHLD, signal.SIG_DFL)
+            signal.signal(signal.SIGCHLD, page_sigchld)
+            become_owner()
             die_with_parent()
-            sock.close()
+            become_subreaper()
             if restore_into is not None:
-                copy_workdir(snapshot, restore_into)
+                copy_files(snapshot, restore_into)
                 workdir = restore_into
+                os.chmod(workdir, 0o700)
                 try:
                     os.chdir(os.path.join(workdir, relative_cwd))
                 except OSError:
                     os.chdir(workdir)
-                tempfile.tempdir = workdir
+                use_page_tmpdir(workdir)
             runner = connect(socket_path)
-            send(runner, {"event": "hello", "role": "page", "token": token, "pid": os.getpid()})
+            send(runner, page_hello(token))
             return runner, Lines(runner), workdir
+        runners.add(pid)
         send(sock, {"event": "forked", "token": token, "pid": pid})
         while True:
+            if not reader.has_line():
+                ready, _, _ = _select([sock], [], [], 0.05)
+                reap_children(sock, runners, before)
+                if not ready:
+                    continue
             request = reader.read()
             if request is None or request["op"] == "exit":
                 shutil.rmtree(snapshot, ignore_errors=True)
-                os._exit(0)
+                for child in children_of(_getpid()):
+                    kill_tree(child)
+                _exit(0)
             if request["op"] == "resume":
-                token, restore_into = request["token"], request["workdir"]
+                token, restore_into = request["token"], os.path.abspath(request["workdir"])
                 break
-
-
-def copy_regular_file(source, target):
-    """copytree's copy function for checkpoints: regular files only. Opening a FIFO the page
-    made would block the checkpoint forever; sockets and devices cannot be copied either."""
-    if stat.S_ISREG(os.lstat(source).st_mode):
-        shutil.copy2(source, target)
-
-
-def copy_workdir(source, target):
-    """Copies a page's working directory for a checkpoint, never failing: a directory the
-    page deleted (or changes while it is copied) leaves what could be copied."""
-    try:
-        shutil.copytree(
-            source, target, symlinks=True, dirs_exist_ok=True, copy_function=copy_regular_file
-        )
-    except (OSError, shutil.Error):
-        pass
 
 
 def preload_modules(preload):
@@ -307,16 +502,20 @@ def preload_modules(preload):
             __import__(module)
             preloaded.append(module)
         except BaseException as error:
-            failed[module] = f"{type(error).__name__}: {error}"
+            failed[module] = "%s: %s" % (type(error).__name__, error)
     return preloaded, failed
 
 
-def interpreter_hello(preloaded, failed):
+def interpreter_hello(token, preloaded, failed):
+    # Parsed and run by any Python from 2.7 on, so that an old one is told it is too old.
+    implementation = getattr(sys, "implementation", None)
     return {
         "event": "hello",
         "role": "zygote",
+        "token": token,
         "pid": os.getpid(),
         "python": sys.version.split()[0],
+        "implementation": implementation.name if implementation else "cpython",
         "executable": sys.executable,
         "preloaded": preloaded,
         "preload_errors": failed,
@@ -324,73 +523,102 @@ def interpreter_hello(preloaded, failed):
     }
 
 
-def serve_zygote(socket_path, preload):
+def page_hello(token):
+    return {"event": "hello", "role": "page", "token": token, "pid": _getpid()}
+
+
+def serve_zygote(socket_path, token, preload):
+    # Orphans of pages that ended come here, to be killed (see reap_children).
+    become_subreaper()
     preloaded, failed = preload_modules(preload)
     gc.collect()
     sock = connect(socket_path)
     reader = Lines(sock)
-    send(sock, interpreter_hello(preloaded, failed))
+    send(sock, interpreter_hello(token, preloaded, failed))
+    pages = set()
     while True:
         if not reader.has_line():
-            ready, _, _ = select.select([sock], [], [], 0.05)
-            reap_children(sock)
+            ready, _, _ = _select([sock], [], [], 0.05)
+            reap_children(sock, pages)
             if not ready:
                 continue
         request = reader.read()
         if request is None or request["op"] == "exit":
             break
         if request["op"] == "fork":
-            pid = os.fork()
+            pid = _fork()
             if pid == 0:
-                sock.close()
                 become_page(socket_path, request["token"])
-                os._exit(0)
+                _exit(0)
+            pages.add(pid)
             send(sock, {"event": "forked", "token": request["token"], "pid": pid})
-    os._exit(0)
+    # Our end is gone (we exit with it): no page, and nothing a page started, stays behind.
+    for child in children_of(_getpid()):
+        kill_tree(child)
+    _exit(0)
 
 
-def reap_children(sock):
-    """Collect finished page processes and say how each ended."""
-    while True:
+def become_page(socket_path, token, forked=True):
+    """A page process. Whatever goes wrong in here that is not an example's doing is sent
+    as a traceback (and written to stderr, our log), never just an exit status.
+
+    A page forked by the zygote dies with it. One started by objgraph-doctest itself
+    (`forked=False`) does not: Linux ties PR_SET_PDEATHSIG to the parent *thread*, and the
+    Rust thread that started it may end long before the page (an editor's thread pool);
+    our end of the connection closing ends it instead, and the shutdown kills its tree."""
+    become_owner()
+    sock = None
+    try:
+        os.setpgid(0, 0)
+        if forked:
+            die_with_parent()
+        become_subreaper()
+        sock = connect(socket_path)
+        reader = Lines(sock)
+        send(sock, page_hello(token))
+        setup = reader.read()
+        if setup is None or setup.get("op") != "setup":
+            return
+        run_page(sock, reader, setup, socket_path)
+    except BaseException:
+        text = _format_exc()
         try:
-            pid, status = os.waitpid(-1, os.WNOHANG)
-        except ChildProcessError:
-            return
-        if pid == 0:
-            return
-        if os.WIFSIGNALED(status):
-            ended = {"code": None, "signal": os.WTERMSIG(status)}
-        else:
-            ended = {"code": os.waitstatus_to_exitcode(status), "signal": None}
-        send(sock, {"event": "exited", "pid": pid, **ended})
-
-
-def become_page(socket_path, token):
-    os.setpgid(0, 0)
-    die_with_parent()
-    sock = connect(socket_path)
-    reader = Lines(sock)
-    send(sock, {"event": "hello", "role": "page", "token": token, "pid": os.getpid()})
-    setup = reader.read()
-    if setup is None or setup.get("op") != "setup":
-        return
-    run_page(sock, reader, setup, socket_path)
-    sys.stdout.flush()
+            sys.__stderr__.write(text)
+            sys.__stderr__.flush()
+        except Exception:
+            pass
+        if sock is not None and _getpid() == OWNER[0]:
+            try:
+                send(sock, {"event": "driver_error", "traceback": text})
+            except Exception:
+                pass
+        _exit(70)
 
 
 def main():
     socket_path, mode = sys.argv[1], sys.argv[2]
+    token = os.environ.pop("OBJGRAPH_DOCTEST_TOKEN", "")
     preload = [name for name in sys.argv[3:] if name]
+    become_owner()
+    if sys.version_info < (3, 9) or not hasattr(os, "register_at_fork"):
+        # Too old to run pages (the Rust side refuses it): say what it is, and stop.
+        sock = connect(socket_path)
+        send(sock, interpreter_hello(token, [], {}))
+        sock.close()
+        return
+    os.register_at_fork(after_in_child=forked_child)
     if mode == "zygote":
-        serve_zygote(socket_path, preload)
+        serve_zygote(socket_path, token, preload)
     elif mode == "probe":
         # No fork: report what this interpreter is, then each page gets a fresh one.
         sock = connect(socket_path)
-        send(sock, interpreter_hello(*preload_modules(preload)))
+        send(sock, interpreter_hello(token, *preload_modules(preload)))
         sock.close()
     else:
         preload_modules(preload)
-        become_page(socket_path, mode)
+        become_page(socket_path, token, forked=False)
+        # Not a normal interpreter exit: that would wait for threads examples left running.
+        _exit(0)
 
 
 main()

@@ -1,9 +1,12 @@
 //! The backend: owns Python processes. A warm zygote imports the preload modules once; each
 //! page runs in a process forked from it, driven example by example over a private socket.
 
+mod acceptor;
 pub mod checkpoint;
 pub mod interpreter;
+pub mod procs;
 pub mod protocol;
+pub mod shutdown;
 pub mod worker;
 
 pub use checkpoint::Checkpoint;

@@ -1,5 +1,6 @@
 //! The messages between us and the Python driver: JSON, one message per line, over a Unix
-//! socket that nothing else writes to.
+//! socket that nothing else writes to. Strings are UTF-8; a lone surrogate an example
+//! printed arrives as U+FFFD (JSON cannot carry it into a Rust `String`).
 
 use serde::{Deserialize, Serialize};
 
@@ -51,6 +52,14 @@ pub enum Event {
         traceback: String,
     },
     Result(ExampleResult),
+    /// The example did something after which CPython's doctest stops the run.
+    Aborted {
+        message: String,
+    },
+    /// The driver itself failed (our bug, or an environment it cannot work in).
+    DriverError {
+        traceback: String,
+    },
 }
 
 /// The first message on every connection.
@@ -62,6 +71,8 @@ pub struct Hello {
     pub token: Option<String>,
     #[serde(default)]
     pub python: Option<String>,
+    #[serde(default)]
+    pub implementation: Option<String>,
     #[serde(default)]
     pub executable: Option<String>,
     #[serde(default)]

@@ -1,25 +1,34 @@
 //! Python processes: a warm zygote, and page processes forked from it (or started afresh
 //! where fork is not available), each driven over its own connection.
 //!
-//! Every process runs in its own process group and is killed (SIGKILL to the group) when the
-//! value that owns it is dropped; the zygote reaps its children and reports how each ended.
-//! Page processes also die with the zygote (PR_SET_PDEATHSIG), and the zygote exits when our
-//! end of its connection closes, so nothing outlives us. Per-example deadlines are enforced
-//! here, not trusted to Python.
+//! Every process runs in its own process group and is a child subreaper, so that whatever
+//! an example starts stays in its process tree; dropping the value that owns a process
+//! kills that whole tree (`procs::kill_tree`) and its group. The zygote reaps its children,
+//! reports how each ended, and kills orphans re-parented to it. Forked page processes also
+//! die with the zygote (PR_SET_PDEATHSIG), and the zygote kills its children's trees and
+//! exits when our end of its connection closes, so nothing outlives us. A zygote that dies
+//! or is stopped is replaced. Per-example deadlines are enforced here, not trusted to
+//! Python. See docs/processes.md.
+//!
+//! Connections arrive on one socket in a private (0700) directory and are handed out by
+//! token (`acceptor.rs`).
 
 use std::collections::HashMap;
 use std::io::{BufRead, BufReader, Read, Write};
+use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
 use std::os::unix::net::{UnixListener, UnixStream};
 use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Condvar, Mutex};
 use std::time::{Duration, Instant};
 
 use nix::sys::signal::{Signal, killpg};
 use nix::unistd::Pid;
 
+use super::acceptor::{Acceptor, Arrival, Expected, accept_connections};
+use super::procs;
 use super::protocol::{Event, ExampleResult, Hello, Request};
 
 /// The Python side, embedded in the binary.
@@ -31,16 +40,56 @@ const START_TIMEOUT: Duration = Duration::from_secs(30);
 const SETUP_TIMEOUT: Duration = Duration::from_secs(30);
 /// Longest protocol line we accept (an example's output is capped well below this).
 const MAX_LINE: u64 = 256 * 1024 * 1024;
+/// Exit reports kept for owners that have not asked yet.
+const MAX_UNCLAIMED_EXITS: usize = 4096;
+/// How often a lost zygote is replaced before the backend gives up.
+const MAX_RESTARTS: usize = 3;
+/// Longest socket path `bind` takes (`sun_path` is 108 bytes with its NUL).
+const MAX_SOCKET_PATH: usize = 107;
+/// The page's TMPDIR (and `tempfile.tempdir`), inside its working directory; the driver
+/// makes it (`use_page_tmpdir`).
+pub const PAGE_TMPDIR: &str = ".tmp";
+/// The oldest Python that can run pages (`os.waitstatus_to_exitcode`, `dirs_exist_ok`...).
+pub const OLDEST_PYTHON: (u32, u32) = (3, 9);
 
 /// What can go wrong starting or talking to Python.
 #[derive(Debug, thiserror::Error)]
 pub enum BackendError {
     #[error("cannot start {python}: {message}")]
     Start { python: String, message: String },
+    #[error(
+        "{python} is Python {version}; objgraph-doctest needs CPython 3.9 or newer (3.9 to 3.13 \
+         are supported): pass --python (or set `python` in the configuration) to a newer \
+         interpreter"
+    )]
+    Unsupported { python: String, version: String },
     #[error("the Python process stopped answering: {0}")]
     Lost(String),
+    /// The warm interpreter that forks page processes is dead or stopped, and could not be
+    /// replaced (see [`Backend::open_page`]).
+    #[error("the Python zygote was lost: {0}")]
+    ZygoteLost(String),
     #[error("the page's setup code failed:\n{0}")]
     Setup(String),
+    #[error("objgraph-doctest's Python side failed (please report this):\n{0}")]
+    Internal(String),
+    #[error(
+        "the temporary directory {} is too deep for a Unix socket ({length} bytes; at most \
+         {MAX_SOCKET_PATH}) and no short private directory could be made in /tmp ({reason}): \
+         set TMPDIR to a shorter directory",
+        path.display()
+    )]
+    SocketPathTooLong {
+        path: PathBuf,
+        length: usize,
+        reason: String,
+    },
+    #[error(
+        "cannot make a private directory in {}: {message}; set TMPDIR to a directory you can \
+         write",
+        path.display()
+    )]
+    TempDir { path: PathBuf, message: String },
     #[error("I/O error talking to Python: {0}")]
     Io(#[from] std::io::Error),
 }
@@ -71,16 +120,42 @@ pub enum ExitStatus {
     Signal(i32),
 }
 
-/// Exit statuses reported by the zygote, waited on by page owners after a connection drops.
+/// Exit statuses reported by the zygote and by checkpoints, waited on by page owners after
+/// a connection drops.
 #[derive(Debug, Default)]
 pub(super) struct ExitBook {
     statuses: Mutex<HashMap<i32, ExitStatus>>,
     changed: Condvar,
+    /// The pid the zygote forked for each token, until its hello arrives.
+    forked: Mutex<HashMap<String, i32>>,
 }
 
 impl ExitBook {
-    fn record(&self, pid: i32, status: ExitStatus) {
+    fn record_fork(&self, token: String, pid: i32) {
+        if let Ok(mut forked) = self.forked.lock() {
+            forked.insert(token, pid);
+        }
+    }
+
+    /// How the process forked for `token` ended, if it ended before saying hello.
+    fn fork_ended(&self, token: &str) -> Option<ExitStatus> {
+        let pid = *self.forked.lock().ok()?.get(token)?;
+        self.statuses.lock().ok()?.get(&pid).copied()
+    }
+
+    fn forget_fork(&self, token: &str) {
+        if let Ok(mut forked) = self.forked.lock() {
+            forked.remove(token);
+        }
+    }
+
+    pub(super) fn record(&self, pid: i32, status: ExitStatus) {
         if let Ok(mut statuses) = self.statuses.lock() {
+            // Most reports are of pages that ended normally, which nobody waits for: keep
+            // a long editor session's book from growing without bound.
+            if statuses.len() >= MAX_UNCLAIMED_EXITS {
+                statuses.clear();
+            }
             statuses.insert(pid, status);
             self.changed.notify_all();
         }
@@ -99,21 +174,83 @@ impl ExitBook {
     }
 }
 
-/// A process we started, killed with its process group when dropped.
+/// Pids of the Python processes we spawned ourselves (the zygote, `--no-fork` pages):
+/// their owners reap them; any other child of ours is an orphan to kill
+/// (`shutdown::reap_orphans`).
+static SPAWNED: Mutex<Vec<i32>> = Mutex::new(Vec::new());
+
+/// The pids of the Python processes we spawned and still own; nobody spawns while it is
+/// held.
+pub(super) fn spawned_lock() -> Result<std::sync::MutexGuard<'static, Vec<i32>>, ()> {
+    SPAWNED.lock().map_err(|_| ())
+}
+
+/// A process we started, killed with its tree and process group when dropped.
 #[derive(Debug)]
 pub(super) struct OwnedChild(Child);
 
-impl Drop for OwnedChild {
-    fn drop(&mut self) {
-        let _ = killpg(Pid::from_raw(self.0.id() as i32), Signal::SIGKILL);
-        let _ = self.0.wait();
+impl OwnedChild {
+    /// Spawns `command`, recording the pid before anyone can look for orphans.
+    fn spawn(command: &mut Command) -> std::io::Result<OwnedChild> {
+        let mut pids = SPAWNED
+            .lock()
+            .map_err(|_| std::io::Error::other("poisoned"))?;
+        let child = command.spawn()?;
+        pids.push(child.id() as i32);
+        Ok(OwnedChild(child))
+    }
+
+    fn pid(&self) -> i32 {
+        self.0.id() as i32
     }
 }
 
-struct Zygote {
+impl Drop for OwnedChild {
+    fn drop(&mut self) {
+        let pid = self.pid();
+        procs::kill_tree(pid, true);
+        let _ = killpg(Pid::from_raw(pid), Signal::SIGKILL);
+        let _ = self.0.wait();
+        if let Ok(mut pids) = SPAWNED.lock() {
+            pids.retain(|&owned| owned != pid);
+        }
+    }
+}
+
+/// The warm interpreter that forks page processes.
+pub(super) struct Zygote {
+    pid: i32,
+    /// Its stderr, which its page processes share.
+    log: PathBuf,
     writer: Mutex<UnixStream>,
+    /// Cleared by the reader thread when the zygote's connection ends.
+    connected: Arc<AtomicBool>,
     _reader: std::thread::JoinHandle<()>,
     _process: OwnedChild,
+}
+
+impl Zygote {
+    /// Why this zygote can fork no more, if it cannot: gone, or stopped (a stopped one
+    /// would leave every later page waiting for its fork's timeout).
+    fn trouble(&self) -> Option<String> {
+        if !self.connected.load(Ordering::Acquire) {
+            return Some("it exited".into());
+        }
+        match procs::stat(self.pid).map(|stat| stat.state) {
+            None | Some('Z' | 'X') => Some("it exited".into()),
+            Some('T' | 't') => Some("it was stopped (SIGSTOP or a debugger)".into()),
+            Some(_) => None,
+        }
+    }
+}
+
+impl Drop for Zygote {
+    fn drop(&mut self) {
+        if let Ok(mut writer) = self.writer.lock() {
+            let _ = write_request(&mut writer, &Request::Exit);
+            let _ = writer.shutdown(std::net::Shutdown::Both);
+        }
+    }
 }
 
 /// The backend: a socket every Python process connects to, and the zygote.
@@ -121,69 +258,133 @@ pub struct Backend {
     options: BackendOptions,
     directory: tempfile::TempDir,
     socket_path: PathBuf,
-    listener: Mutex<UnixListener>,
-    zygote: Option<Zygote>,
+    acceptor: Arc<Acceptor>,
+    /// The zygote in use (`None` without fork, or once it was lost for good). Pages forked
+    /// from it hold it too, so a replaced zygote lives until its last page ends.
+    zygote: Mutex<Option<Arc<Zygote>>>,
+    /// Why the zygote is gone for good, once it is.
+    lost: Mutex<Option<String>>,
+    restarts: AtomicUsize,
     exits: Arc<ExitBook>,
     info: InterpreterInfo,
-    tokens: AtomicU64,
+    serial: AtomicU64,
 }
 
 impl Backend {
     /// Starts the zygote (when forking) and waits for it to say hello.
     pub fn start(options: BackendOptions) -> Result<Backend, BackendError> {
-        let directory = tempfile::Builder::new()
-            .prefix("objgraph-doctest-")
-            .tempdir()?;
-        let socket_path = directory.path().join("backend.sock");
+        let directory = private_directory()?;
+        let (directory, socket_path) = socket_in(directory)?;
         let listener = UnixListener::bind(&socket_path)?;
-        listener.set_nonblocking(true)?;
+        std::fs::set_permissions(&socket_path, std::fs::Permissions::from_mode(0o600))?;
+        let acceptor = Arc::new(Acceptor::default());
+        {
+            let acceptor = Arc::clone(&acceptor);
+            std::thread::Builder::new()
+                .name("backend-acceptor".into())
+                .spawn(move || accept_connections(listener, acceptor))?;
+        }
         let mut backend = Backend {
             options,
             directory,
             socket_path,
-            listener: Mutex::new(listener),
-            zygote: None,
+            acceptor,
+            zygote: Mutex::new(None),
+            lost: Mutex::new(None),
+            restarts: AtomicUsize::new(0),
             exits: Arc::new(ExitBook::default()),
             info: InterpreterInfo::default(),
-            tokens: AtomicU64::new(0),
+            serial: AtomicU64::new(0),
         };
         let mode = if backend.options.fork {
             "zygote"
         } else {
             "probe"
         };
-        let mut process = backend.spawn_python(mode)?;
-        let (stream, hello) = backend.accept(Some(&mut process), START_TIMEOUT)?;
+        let (zygote, hello) = backend.start_interpreter(mode)?;
         backend.info = InterpreterInfo {
             version: hello.python.clone().unwrap_or_default(),
             executable: hello.executable.clone().unwrap_or_default(),
             preloaded: hello.preloaded.clone(),
             preload_errors: hello.preload_errors.clone().into_iter().collect(),
         };
-        if backend.options.fork && hello.fork {
-            let reader_stream = stream.try_clone()?;
-            let exits = Arc::clone(&backend.exits);
-            let reader = std::thread::Builder::new()
-                .name("zygote-events".into())
-                .spawn(move || read_zygote_events(reader_stream, &exits))?;
-            backend.zygote = Some(Zygote {
-                writer: Mutex::new(stream),
-                _reader: reader,
-                _process: OwnedChild(process.0.take().expect("spawned child")),
-            });
-        } else {
-            backend.options.fork = false;
+        check_version(&backend.options.python, &backend.info.version)?;
+        match zygote {
+            Some(zygote) if hello.fork => {
+                backend.zygote = Mutex::new(Some(Arc::new(zygote)));
+            }
+            _ => backend.options.fork = false,
         }
         Ok(backend)
     }
 
-    /// A token no other process of this backend has said hello with.
-    pub(super) fn next_token(&self, kind: &str) -> String {
-        format!("{kind}-{}", self.tokens.fetch_add(1, Ordering::Relaxed))
+    /// Starts the zygote (or, without fork, a probe that says hello and exits).
+    fn start_interpreter(&self, mode: &str) -> Result<(Option<Zygote>, Hello), BackendError> {
+        let token = self.next_token(mode)?;
+        let expected = self.acceptor.expect(&token)?;
+        let mut process = self.spawn_python(mode, &token)?;
+        let (stream, hello) = expected
+            .wait(START_TIMEOUT, || process.exited())
+            .map_err(|error| self.start_error(error, &process))?;
+        if mode != "zygote" || !hello.fork {
+            return Ok((None, hello));
+        }
+        let Some(child) = process.0.take() else {
+            return Err(BackendError::Lost("the zygote vanished".into()));
+        };
+        let connected = Arc::new(AtomicBool::new(true));
+        let reader_stream = stream.try_clone()?;
+        let exits = Arc::clone(&self.exits);
+        let flag = Arc::clone(&connected);
+        let reader = std::thread::Builder::new()
+            .name("zygote-events".into())
+            .spawn(move || {
+                read_exit_reports(BufReader::new(reader_stream), &exits, |event| {
+                    if let Event::Forked { token, pid } = event {
+                        exits.record_fork(token, pid);
+                    }
+                });
+                flag.store(false, Ordering::Release);
+            })?;
+        Ok((
+            Some(Zygote {
+                pid: hello.pid,
+                log: process.1.clone(),
+                writer: Mutex::new(stream),
+                connected,
+                _reader: reader,
+                _process: child,
+            }),
+            hello,
+        ))
+    }
+
+    fn start_error(&self, error: BackendError, process: &SpawnedPython) -> BackendError {
+        match error {
+            BackendError::Lost(message) => BackendError::Start {
+                python: self.options.python.display().to_string(),
+                message: if message.contains("; it printed:") {
+                    message
+                } else {
+                    format!("{message}{}", log_tail(&process.1))
+                },
+            },
+            other => other,
+        }
+    }
+
+    /// A token no other process can guess: a serial number (for logs) and 128 random bits.
+    pub(super) fn next_token(&self, kind: &str) -> Result<String, BackendError> {
+        let serial = self.serial.fetch_add(1, Ordering::Relaxed);
+        Ok(format!("{kind}-{serial}-{}", procs::random_hex(16)?))
     }
 
     pub(super) fn exits(&self) -> Arc<ExitBook> {
         Arc::clone(&self.exits)
+    }
+
+    pub(super) fn expect(&self, token: &str) -> Result<Expected, BackendError> {
+        self.acceptor.expect(token)
     }
 
     pub fn info(&self) -> &InterpreterInfo {
@@ -192,38 +393,38 @@ impl Backend {
 
     /// True when page processes are forked from a warm zygote.
     pub fn forks(&self) -> bool {
-        self.zygote.is_some()
+        self.options.fork
     }
 
-    /// A new page process, set up to run the page at `path` in `workdir`.
-    pub fn open_page(&self, setup: &PageSetup<'_>) -> Result<PageProcess, BackendError> {
-        let token = self.next_token("page");
-        let (stream, hello, spawned) = match &self.zygote {
-            Some(zygote) => {
-                // One fork at a time: the next connection on the socket is the child's.
-                let listener = self.lock_listener()?;
-                let mut writer = zygote
-                    .writer
-                    .lock()
-                    .map_err(|_| BackendError::Lost("the zygote's connection".into()))?;
-                write_request(&mut writer, &Request::Fork { token: &token })?;
-                drop(writer);
-                let (stream, hello) = accept_from(&listener, None, START_TIMEOUT)?;
-                (stream, hello, None)
-            }
-            None => {
-                let mut process = self.spawn_python(&token)?;
-                let listener = self.lock_listener()?;
-                let (stream, hello) = accept_from(&listener, Some(&mut process), START_TIMEOUT)?;
-                (stream, hello, process.0.take().map(OwnedChild))
-            }
-        };
-        if hello.token.as_deref() != Some(token.as_str()) {
-            return Err(BackendError::Lost(format!(
-                "expected page process {token}, got {:?}",
-                hello.token
-            )));
+    /// `Err(ZygoteLost)` once the zygote is lost for good; a zygote that died or stopped
+    /// but can still be replaced is replaced by the next [`Backend::open_page`].
+    pub fn health(&self) -> Result<(), BackendError> {
+        match self.lost.lock().ok().and_then(|lost| lost.clone()) {
+            Some(why) => Err(BackendError::ZygoteLost(why)),
+            None => Ok(()),
         }
+    }
+
+    /// A new page process, set up to run the page at `path` in `workdir`. A zygote that
+    /// died or was stopped is noticed at once and replaced (up to three times); after
+    /// that every page fails with [`BackendError::ZygoteLost`] without waiting.
+    pub fn open_page(&self, setup: &PageSetup<'_>) -> Result<PageProcess, BackendError> {
+        let (stream, hello, spawned, zygote) = if self.options.fork {
+            let (arrival, zygote) = match self.fork_page() {
+                Err(BackendError::ZygoteLost(why)) => {
+                    self.replace_zygote(&why)?;
+                    self.fork_page()?
+                }
+                other => other?,
+            };
+            (arrival.0, arrival.1, None, Some(zygote))
+        } else {
+            let token = self.next_token("page")?;
+            let expected = self.acceptor.expect(&token)?;
+            let mut process = self.spawn_python("page", &token)?;
+            let (stream, hello) = expected.wait(START_TIMEOUT, || process.exited())?;
+            (stream, hello, process.0.take(), None)
+        };
         let reader = BufReader::new(stream.try_clone()?);
         let mut page = PageProcess {
             pid: hello.pid,
@@ -232,6 +433,7 @@ impl Backend {
             stream,
             reader,
             exits: Arc::clone(&self.exits),
+            zygote,
             _spawned: spawned,
         };
         page.send(&Request::Setup {
@@ -245,22 +447,96 @@ impl Backend {
         match page.read_event(Instant::now() + SETUP_TIMEOUT) {
             Ok(Event::Ready) => Ok(page),
             Ok(Event::SetupError { traceback }) => Err(BackendError::Setup(traceback)),
+            Ok(Event::DriverError { traceback }) => Err(BackendError::Internal(traceback)),
             Ok(other) => Err(BackendError::Lost(format!("unexpected {other:?}"))),
+            Err(Fault::Internal(traceback)) => Err(BackendError::Internal(traceback)),
             Err(fault) => Err(BackendError::Lost(format!("during page setup: {fault}"))),
         }
     }
 
-    pub(super) fn lock_listener(
-        &self,
-    ) -> Result<std::sync::MutexGuard<'_, UnixListener>, BackendError> {
-        self.listener
+    /// Asks the zygote for a page process and waits for its hello.
+    fn fork_page(&self) -> Result<(Arrival, Arc<Zygote>), BackendError> {
+        self.health()?;
+        let zygote = self
+            .zygote
             .lock()
-            .map_err(|_| BackendError::Lost("the backend's socket".into()))
+            .ok()
+            .and_then(|slot| slot.clone())
+            .ok_or_else(|| BackendError::ZygoteLost("it is gone".into()))?;
+        if let Some(why) = zygote.trouble() {
+            return Err(BackendError::ZygoteLost(why));
+        }
+        let token = self.next_token("page")?;
+        let expected = self.acceptor.expect(&token)?;
+        {
+            let mut writer = zygote
+                .writer
+                .lock()
+                .map_err(|_| BackendError::ZygoteLost("its connection is broken".into()))?;
+            write_request(&mut writer, &Request::Fork { token: &token })
+                .map_err(|error| BackendError::ZygoteLost(error.to_string()))?;
+        }
+        let arrival = expected.wait(START_TIMEOUT, || {
+            if let Some(status) = self.exits.fork_ended(&token) {
+                return Some(BackendError::Lost(format!(
+                    "the page process {} before it connected{}",
+                    describe_death(Some(status)).trim_start_matches("the interpreter "),
+                    log_tail(&zygote.log)
+                )));
+            }
+            zygote.trouble().map(BackendError::ZygoteLost)
+        });
+        self.exits.forget_fork(&token);
+        Ok((arrival?, zygote))
     }
 
-    fn spawn_python(&self, mode: &str) -> Result<SpawnedPython, BackendError> {
-        let stderr = std::fs::File::create(self.directory.path().join(format!("{mode}.stderr")))?;
-        let child = Command::new(&self.options.python)
+    /// Replaces a zygote that died or stopped, unless another page already did.
+    fn replace_zygote(&self, why: &str) -> Result<(), BackendError> {
+        let mut slot = self
+            .zygote
+            .lock()
+            .map_err(|_| BackendError::ZygoteLost(why.to_owned()))?;
+        if slot
+            .as_ref()
+            .is_some_and(|zygote| zygote.trouble().is_none())
+        {
+            return Ok(());
+        }
+        // The old one stays alive, held by its running pages, until the last ends.
+        *slot = None;
+        let give_up = |message: String| {
+            if let Ok(mut lost) = self.lost.lock() {
+                *lost = Some(message.clone());
+            }
+            BackendError::ZygoteLost(message)
+        };
+        if self.restarts.fetch_add(1, Ordering::AcqRel) >= MAX_RESTARTS {
+            return Err(give_up(format!(
+                "{why}, and it was replaced {MAX_RESTARTS} times already: an example keeps \
+                 stopping or killing its parent process"
+            )));
+        }
+        match self.start_interpreter("zygote") {
+            Ok((Some(zygote), _)) => {
+                *slot = Some(Arc::new(zygote));
+                Ok(())
+            }
+            Ok((None, _)) => Err(give_up(format!("{why}, and a new one cannot fork"))),
+            Err(error) => Err(give_up(format!(
+                "{why}, and a new one did not start: {error}"
+            ))),
+        }
+    }
+
+    fn spawn_python(&self, mode: &str, token: &str) -> Result<SpawnedPython, BackendError> {
+        let serial = self.serial.fetch_add(1, Ordering::Relaxed);
+        let log = self
+            .directory
+            .path()
+            .join(format!("{mode}-{serial}.stderr"));
+        let stderr = private_file(&log)?;
+        let mut command = Command::new(&self.options.python);
+        command
             .arg("-c")
             .arg(DRIVER)
             .arg(&self.socket_path)
@@ -271,69 +547,142 @@ impl Backend {
             .stderr(stderr)
             .env("PYTHONDONTWRITEBYTECODE", "1")
             .env("PYTHONIOENCODING", "utf-8")
-            .process_group(0)
-            .spawn()
-            .map_err(|error| BackendError::Start {
-                python: self.options.python.display().to_string(),
-                message: error.to_string(),
-            })?;
-        Ok(SpawnedPython(Some(child)))
-    }
-
-    fn accept(
-        &self,
-        process: Option<&mut SpawnedPython>,
-        timeout: Duration,
-    ) -> Result<(UnixStream, Hello), BackendError> {
-        let listener = self.lock_listener()?;
-        accept_from(&listener, process, timeout).map_err(|error| match error {
-            BackendError::Lost(message) => BackendError::Start {
-                python: self.options.python.display().to_string(),
-                message: format!("{message}{}", self.stderr_tail()),
-            },
-            other => other,
-        })
-    }
-
-    /// The end of the interpreter's stderr, for messages about a failed start.
-    fn stderr_tail(&self) -> String {
-        let mut text = String::new();
-        for mode in ["zygote", "probe"] {
-            let path = self.directory.path().join(format!("{mode}.stderr"));
-            if let Ok(mut file) = std::fs::File::open(path) {
-                let mut bytes = Vec::new();
-                let _ = file.read_to_end(&mut bytes);
-                let tail = &bytes[bytes.len().saturating_sub(2000)..];
-                text.push_str(&String::from_utf8_lossy(tail));
-            }
-        }
-        if text.trim().is_empty() {
-            String::new()
-        } else {
-            format!("; it printed:\n{}", text.trim_end())
-        }
+            // In the environment, not argv: /proc/PID/cmdline is readable by everyone.
+            .env("OBJGRAPH_DOCTEST_TOKEN", token)
+            // Whatever the interpreter itself puts in the temp directory is ours to remove.
+            .env("TMPDIR", self.directory.path())
+            .process_group(0);
+        let child = OwnedChild::spawn(&mut command).map_err(|error| BackendError::Start {
+            python: self.options.python.display().to_string(),
+            message: error.to_string(),
+        })?;
+        Ok(SpawnedPython(Some(child), log))
     }
 }
 
 impl Drop for Backend {
     fn drop(&mut self) {
-        if let Some(zygote) = &self.zygote
-            && let Ok(mut writer) = zygote.writer.lock()
-        {
-            let _ = write_request(&mut writer, &Request::Exit);
-            let _ = writer.shutdown(std::net::Shutdown::Both);
+        if let Ok(mut slot) = self.zygote.lock() {
+            slot.take();
         }
+        // Wake the acceptor so that it sees it is closed and lets go of the socket.
+        self.acceptor.closed.store(true, Ordering::Release);
+        let _ = UnixStream::connect(&self.socket_path);
+        super::shutdown::forget_cleanup(self.directory.path());
     }
 }
 
-/// A just-spawned interpreter, killed unless it is handed on.
-pub(super) struct SpawnedPython(Option<Child>);
+/// A fresh directory only we can enter (0700 whatever the umask), in the temp directory.
+fn private_directory() -> Result<tempfile::TempDir, BackendError> {
+    let fail = |error: std::io::Error| BackendError::TempDir {
+        path: tempfile::env::temp_dir(),
+        message: error.to_string(),
+    };
+    let directory = tempfile::Builder::new()
+        .prefix("objgraph-doctest-")
+        .permissions(std::fs::Permissions::from_mode(0o700))
+        .tempdir()
+        .map_err(fail)?;
+    std::fs::set_permissions(directory.path(), std::fs::Permissions::from_mode(0o700))
+        .map_err(fail)?;
+    Ok(directory)
+}
 
-impl Drop for SpawnedPython {
-    fn drop(&mut self) {
-        if let Some(child) = self.0.take() {
-            drop(OwnedChild(child));
-        }
+/// The socket's path in `directory`; when the temp directory is too deep for a socket
+/// path, a short private directory in /tmp is used instead (and removed with the backend).
+fn socket_in(directory: tempfile::TempDir) -> Result<(tempfile::TempDir, PathBuf), BackendError> {
+    // Absolute: Python processes connect after changing directory (a relative TMPDIR).
+    let socket_path = std::path::absolute(directory.path().join("backend.sock"))?;
+    let length = socket_path.as_os_str().len();
+    if length <= MAX_SOCKET_PATH {
+        return Ok((directory, socket_path));
+    }
+    let short = tempfile::Builder::new()
+        .prefix("ogd-")
+        .permissions(std::fs::Permissions::from_mode(0o700))
+        .tempdir_in("/tmp")
+        .and_then(|short| {
+            std::fs::set_permissions(short.path(), std::fs::Permissions::from_mode(0o700))?;
+            Ok(short)
+        })
+        .map_err(|error| BackendError::SocketPathTooLong {
+            path: directory.path().to_path_buf(),
+            length,
+            reason: error.to_string(),
+        })?;
+    super::shutdown::register_cleanup(short.path());
+    let socket_path = short.path().join("backend.sock");
+    Ok((short, socket_path))
+}
+
+/// A new file only we can read (0600 whatever the umask).
+fn private_file(path: &Path) -> std::io::Result<std::fs::File> {
+    let file = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(path)?;
+    file.set_permissions(std::fs::Permissions::from_mode(0o600))?;
+    Ok(file)
+}
+
+/// Refuses interpreters older than [`OLDEST_PYTHON`].
+fn check_version(python: &Path, version: &str) -> Result<(), BackendError> {
+    let mut parts = version.split('.').map(|part| part.parse::<u32>().ok());
+    let major = parts.next().flatten();
+    let minor = parts.next().flatten();
+    match (major, minor) {
+        (Some(major), Some(minor)) if (major, minor) >= OLDEST_PYTHON => Ok(()),
+        _ => Err(BackendError::Unsupported {
+            python: python.display().to_string(),
+            version: if version.is_empty() {
+                "of an unknown version".into()
+            } else {
+                version.to_owned()
+            },
+        }),
+    }
+}
+
+/// The end of an interpreter's stderr log, for messages about a failed start.
+fn log_tail(path: &Path) -> String {
+    let mut bytes = Vec::new();
+    if let Ok(mut file) = std::fs::File::open(path) {
+        let _ = file.read_to_end(&mut bytes);
+    }
+    let tail = String::from_utf8_lossy(&bytes[bytes.len().saturating_sub(2000)..]).into_owned();
+    if tail.trim().is_empty() {
+        String::new()
+    } else {
+        format!("; it printed:\n{}", tail.trim_end())
+    }
+}
+
+/// A just-spawned interpreter (and its stderr log), killed unless it is handed on.
+pub(super) struct SpawnedPython(Option<OwnedChild>, PathBuf);
+
+impl SpawnedPython {
+    /// An error if the process has already exited (so that waiting for it is pointless).
+    fn exited(&mut self) -> Option<BackendError> {
+        use nix::sys::wait::{Id, WaitPidFlag, WaitStatus, waitid};
+        let pid = Pid::from_raw(self.0.as_ref()?.pid());
+        // Looked at, not reaped: until its owner waits, the process stays a zombie whose
+        // parent is us, so that the acceptor can still tell that its connection is ours
+        // (a probe says hello and exits at once).
+        let status = waitid(
+            Id::Pid(pid),
+            WaitPidFlag::WEXITED | WaitPidFlag::WNOHANG | WaitPidFlag::WNOWAIT,
+        )
+        .ok()?;
+        let how = match status {
+            WaitStatus::Exited(_, code) => format!("exit status: {code}"),
+            WaitStatus::Signaled(_, signal, _) => format!("killed by {signal}"),
+            _ => return None,
+        };
+        Some(BackendError::Lost(format!(
+            "the interpreter exited ({how}){}",
+            log_tail(&self.1)
+        )))
     }
 }
 
@@ -362,6 +711,13 @@ pub enum Fault {
     Died(Option<ExitStatus>),
     #[error("protocol error: {0}")]
     Protocol(String),
+    /// The example did something after which CPython's doctest stops the run (closed
+    /// `sys.stdout`, raised `KeyboardInterrupt`); the message says what.
+    #[error("{0}")]
+    Aborted(String),
+    /// Our own Python code failed; the traceback says where.
+    #[error("objgraph-doctest's Python side failed (please report this):\n{0}")]
+    Internal(String),
 }
 
 fn describe_death(status: Option<ExitStatus>) -> String {
@@ -387,6 +743,8 @@ pub struct PageProcess {
     pub(super) stream: UnixStream,
     pub(super) reader: BufReader<UnixStream>,
     pub(super) exits: Arc<ExitBook>,
+    /// The zygote this page was forked from, kept alive while the page lives.
+    pub(super) zygote: Option<Arc<Zygote>>,
     pub(super) _spawned: Option<OwnedChild>,
 }
 
@@ -408,6 +766,7 @@ impl PageProcess {
         }
         match self.read_event(deadline)? {
             Event::Result(result) if result.index == index => Ok(result),
+            Event::Aborted { message } => Err(Fault::Aborted(message)),
             other => Err(Fault::Protocol(format!("unexpected {other:?}"))),
         }
     }
@@ -446,7 +805,11 @@ impl PageProcess {
                 Err(_) => return Err(self.death()),
             }
         }
-        serde_json::from_slice(&line).map_err(|error| Fault::Protocol(error.to_string()))
+        match serde_json::from_slice(&line) {
+            Ok(Event::DriverError { traceback }) => Err(Fault::Internal(traceback)),
+            Ok(event) => Ok(event),
+            Err(error) => Err(self.kill_for(Fault::Protocol(error.to_string()))),
+        }
     }
 
     fn kill_for(&self, fault: Fault) -> Fault {
@@ -454,18 +817,36 @@ impl PageProcess {
         fault
     }
 
-    /// Kills this process (and, for a page's first process, everything forked from it).
+    /// Kills this process and everything below it (for a page's first process, that is
+    /// every checkpoint and runner forked from it, and whatever their examples started).
     pub(super) fn kill(&self) {
-        if self.owns_group {
-            let _ = killpg(Pid::from_raw(self.group), Signal::SIGKILL);
-        } else {
-            let _ = nix::sys::signal::kill(Pid::from_raw(self.pid), Signal::SIGKILL);
-        }
+        kill_page(self.pid, self.group, self.owns_group);
     }
 
-    /// The connection dropped: the process is gone; say how, if the zygote saw it.
-    fn death(&self) -> Fault {
-        Fault::Died(self.exits.wait_for(self.pid, Duration::from_millis(500)))
+    /// The connection dropped: the process is gone; say how, as its parent saw it (the
+    /// zygote or checkpoint reports it; a `--no-fork` page is our own child).
+    fn death(&mut self) -> Fault {
+        let Some(child) = self._spawned.as_mut() else {
+            return Fault::Died(self.exits.wait_for(self.pid, Duration::from_millis(500)));
+        };
+        let deadline = Instant::now() + Duration::from_millis(500);
+        loop {
+            match child.0.try_wait() {
+                Ok(Some(status)) => {
+                    use std::os::unix::process::ExitStatusExt;
+                    let status = match (status.code(), status.signal()) {
+                        (Some(code), _) => Some(ExitStatus::Code(code)),
+                        (None, Some(signal)) => Some(ExitStatus::Signal(signal)),
+                        (None, None) => None,
+                    };
+                    return Fault::Died(status);
+                }
+                Ok(None) if Instant::now() < deadline => {
+                    std::thread::sleep(Duration::from_millis(2));
+                }
+                _ => return Fault::Died(None),
+            }
+        }
     }
 }
 
@@ -482,59 +863,50 @@ pub(super) fn write_request(stream: &mut UnixStream, request: &Request<'_>) -> s
     stream.write_all(&line)
 }
 
-/// Waits for the next connection and its hello, watching `process` (if given) for an early
-/// death so that a broken interpreter is reported at once, not after the timeout.
-pub(super) fn accept_from(
-    listener: &UnixListener,
-    mut process: Option<&mut SpawnedPython>,
-    timeout: Duration,
-) -> Result<(UnixStream, Hello), BackendError> {
-    let deadline = Instant::now() + timeout;
-    loop {
-        match listener.accept() {
-            Ok((stream, _)) => {
-                stream.set_nonblocking(false)?;
-                stream.set_read_timeout(Some(timeout))?;
-                let mut reader = BufReader::new(stream.try_clone()?);
-                let mut line = String::new();
-                reader.read_line(&mut line)?;
-                stream.set_read_timeout(None)?;
-                return match serde_json::from_str(&line) {
-                    Ok(Event::Hello(hello)) => Ok((stream, hello)),
-                    _ => Err(BackendError::Lost(format!(
-                        "unexpected first message {line:?}"
-                    ))),
+/// Kills a page process's tree, and its process group when it owns it.
+pub(super) fn kill_page(pid: i32, group: i32, owns_group: bool) {
+    procs::kill_tree(pid, true);
+    if owns_group {
+        procs::kill_group(group);
+    }
+}
+
+/// Reads a zygote's or checkpoint's connection until it closes: exit reports go to `exits`,
+/// anything else to `other`.
+pub(super) fn read_exit_reports(
+    reader: BufReader<UnixStream>,
+    exits: &ExitBook,
+    mut other: impl FnMut(Event),
+) {
+    for line in reader.lines() {
+        let Ok(line) = line else { break };
+        match serde_json::from_str(&line) {
+            Ok(Event::Exited { pid, code, signal }) => {
+                let status = match (code, signal) {
+                    (_, Some(signal)) => ExitStatus::Signal(signal),
+                    (Some(code), None) => ExitStatus::Code(code),
+                    (None, None) => ExitStatus::Code(0),
                 };
+                exits.record(pid, status);
             }
-            Err(error) if error.kind() == std::io::ErrorKind::WouldBlock => {
-                if let Some(SpawnedPython(Some(child))) = process.as_deref_mut()
-                    && let Ok(Some(status)) = child.try_wait()
-                {
-                    return Err(BackendError::Lost(format!(
-                        "the interpreter exited ({status})"
-                    )));
-                }
-                if Instant::now() >= deadline {
-                    return Err(BackendError::Lost("no answer from the interpreter".into()));
-                }
-                std::thread::sleep(Duration::from_micros(500));
-            }
-            Err(error) => return Err(error.into()),
+            Ok(event) => other(event),
+            Err(_) => {}
         }
     }
 }
 
-fn read_zygote_events(stream: UnixStream, exits: &ExitBook) {
-    let reader = BufReader::new(stream);
-    for line in reader.lines() {
-        let Ok(line) = line else { break };
-        if let Ok(Event::Exited { pid, code, signal }) = serde_json::from_str(&line) {
-            let status = match (code, signal) {
-                (_, Some(signal)) => ExitStatus::Signal(signal),
-                (Some(code), None) => ExitStatus::Code(code),
-                (None, None) => ExitStatus::Code(0),
-            };
-            exits.record(pid, status);
-        }
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn python_versions_are_checked() {
+        let python = Path::new("/usr/bin/python3");
+        assert!(check_version(python, "3.9.0").is_ok());
+        assert!(check_version(python, "3.13.0").is_ok());
+        let error = check_version(python, "3.8.18").unwrap_err().to_string();
+        assert!(error.contains("is Python 3.8.18"), "{error}");
+        assert!(check_version(python, "").is_err());
+        assert!(check_version(python, "2.7.18").is_err());
     }
 }

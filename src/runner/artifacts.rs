@@ -330,8 +330,12 @@ fn page_key(page_path: &str) -> String {
 }
 
 /// `L<line>-<relative path with / as _>`, unsafe characters as `_`, shortened (keeping the
-/// extension) to fit a file name.
+/// extension) to fit a file name. Files in the page's TMPDIR (`.tmp/`, where objgraph puts
+/// the .dot files it draws from) are named as if they were at the top.
 fn copy_name(line: usize, relative: &Path) -> String {
+    let relative = relative
+        .strip_prefix(crate::backend::worker::PAGE_TMPDIR)
+        .unwrap_or(relative);
     let flattened = relative
         .components()
         .filter_map(|component| match component {
@@ -569,6 +573,10 @@ mod tests {
             "L3-out_graphs_g.dot"
         );
         assert_eq!(copy_name(3, Path::new("a b:c.png")), "L3-a_b_c.png");
+        assert_eq!(
+            copy_name(4, Path::new(".tmp/objgraph-x1.dot")),
+            "L4-objgraph-x1.dot"
+        );
         let long = copy_name(1, Path::new(&format!("{}.png", "x".repeat(300))));
         assert_eq!(long.len(), MAX_COPY_NAME_BYTES);
         assert!(long.ends_with("x.png"));

@@ -1,0 +1,228 @@
+//! Process trees from `/proc`: who descends from whom, killing a whole tree (however its
+//! members daemonised themselves), and the little process-wide settings that keep orphans
+//! in reach (`PR_SET_CHILD_SUBREAPER`).
+//!
+//! Why a tree and not a process group or a session: an example can leave both
+//! (`setsid`, `setpgid`, `start_new_session=True`), but it cannot leave its ancestry while
+//! an ancestor is a *child subreaper*: an orphan is re-parented to the nearest subreaper
+//! above it instead of to init. Every Python process we start is a subreaper (set by the
+//! driver), so everything an example starts stays below its page process, and walking
+//! `/proc/*/stat` parent links finds it. A PID namespace or a cgroup would do the same
+//! without the walk, but creating either needs privileges (CAP_SYS_ADMIN, or a delegated
+//! cgroup subtree) that users running a doc test do not have; see docs/processes.md.
+
+use std::collections::{BTreeSet, HashMap};
+use std::io::Read;
+use std::time::Duration;
+
+use nix::sys::signal::{Signal, kill};
+use nix::unistd::Pid;
+
+/// One process as `/proc/PID/stat` shows it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ProcessStat {
+    pub pid: i32,
+    pub ppid: i32,
+    /// The process group.
+    pub pgrp: i32,
+    /// `R`, `S`, `D`, `T` (stopped), `t` (traced), `Z` (zombie), `X` (dead), ...
+    pub state: char,
+}
+
+/// Reads `/proc/PID/stat`; `None` when the process is gone.
+pub fn stat(pid: i32) -> Option<ProcessStat> {
+    let mut text = String::new();
+    std::fs::File::open(format!("/proc/{pid}/stat"))
+        .ok()?
+        .read_to_string(&mut text)
+        .ok()?;
+    parse_stat(&text)
+}
+
+/// `PID (COMM) STATE PPID ...`; COMM may hold spaces and parentheses, so the fields are
+/// read after the *last* `)`.
+fn parse_stat(text: &str) -> Option<ProcessStat> {
+    let (head, rest) = text.rsplit_once(')')?;
+    let pid = head.split_once('(')?.0.trim().parse().ok()?;
+    let mut fields = rest.split_whitespace();
+    let state = fields.next()?.chars().next()?;
+    let ppid = fields.next()?.parse().ok()?;
+    let pgrp = fields.next()?.parse().ok()?;
+    Some(ProcessStat {
+        pid,
+        ppid,
+        pgrp,
+        state,
+    })
+}
+
+/// Every live process's parent, from one walk of `/proc`.
+fn parents() -> HashMap<i32, ProcessStat> {
+    let mut all = HashMap::new();
+    let Ok(entries) = std::fs::read_dir("/proc") else {
+        return all;
+    };
+    for entry in entries.flatten() {
+        let Some(pid) = entry
+            .file_name()
+            .to_str()
+            .and_then(|s| s.parse::<i32>().ok())
+        else {
+            continue;
+        };
+        if let Some(stat) = stat(pid) {
+            all.insert(pid, stat);
+        }
+    }
+    all
+}
+
+/// The live children of `parent`.
+pub fn children(parent: i32) -> Vec<i32> {
+    let mut found: Vec<i32> = parents()
+        .values()
+        .filter(|stat| stat.ppid == parent)
+        .map(|stat| stat.pid)
+        .collect();
+    found.sort_unstable();
+    found
+}
+
+/// The processes below `root` (not `root` itself), parents before children.
+pub fn descendants(root: i32) -> Vec<i32> {
+    let all = parents();
+    let mut children: HashMap<i32, Vec<i32>> = HashMap::new();
+    for stat in all.values() {
+        children.entry(stat.ppid).or_default().push(stat.pid);
+    }
+    let mut found = Vec::new();
+    let mut pending = vec![root];
+    while let Some(pid) = pending.pop() {
+        for &child in children.get(&pid).map(Vec::as_slice).unwrap_or_default() {
+            if child != root && !found.contains(&child) {
+                found.push(child);
+                pending.push(child);
+            }
+        }
+    }
+    found
+}
+
+/// True when `pid` is `ancestor` or below it (a process re-parented away is not).
+pub fn descends_from(pid: i32, ancestor: i32) -> bool {
+    let mut current = pid;
+    // Parent chains are short; the bound only guards against a /proc that lies.
+    for _ in 0..4096 {
+        if current == ancestor {
+            return true;
+        }
+        match stat(current) {
+            Some(stat) if stat.ppid > 0 && stat.ppid != current => current = stat.ppid,
+            _ => return false,
+        }
+    }
+    false
+}
+
+/// Kills `root` (when `include_root`) and everything below it.
+///
+/// A tree that forks while we look at it cannot outrun this: each member is stopped
+/// (SIGSTOP) before it is counted, the walk repeats until it finds no new member and every
+/// member is seen stopped, and only then does everyone get SIGKILL. A process that was
+/// killed before its children were found leaves them to the nearest subreaper, which
+/// kills orphans it did not start.
+pub fn kill_tree(root: i32, include_root: bool) {
+    // A pid that is no longer below us was reaped and may be someone else's now.
+    if root <= 1 || !descends_from(root, std::process::id() as i32) {
+        return;
+    }
+    let mut stopped: BTreeSet<i32> = BTreeSet::new();
+    if include_root {
+        let _ = kill(Pid::from_raw(root), Signal::SIGSTOP);
+        stopped.insert(root);
+    }
+    for round in 0..200 {
+        let found = descendants(root);
+        let fresh: Vec<i32> = found
+            .iter()
+            .copied()
+            .filter(|pid| !stopped.contains(pid))
+            .collect();
+        for &pid in &fresh {
+            let _ = kill(Pid::from_raw(pid), Signal::SIGSTOP);
+            stopped.insert(pid);
+        }
+        let settled = fresh.is_empty()
+            && found.iter().all(|&pid| {
+                stat(pid).is_none_or(|stat| matches!(stat.state, 'T' | 't' | 'Z' | 'X'))
+            });
+        if settled {
+            break;
+        }
+        if round > 2 {
+            std::thread::sleep(Duration::from_micros(200));
+        }
+    }
+    for &pid in &stopped {
+        let _ = kill(Pid::from_raw(pid), Signal::SIGKILL);
+    }
+}
+
+/// SIGKILLs the members of process group `group` that are below us (and only those: a
+/// group id outlives its leader, and may be reused once the group is empty).
+pub fn kill_group(group: i32) {
+    let us = std::process::id() as i32;
+    for stat in parents().values() {
+        if stat.pgrp == group && stat.pid != us && descends_from(stat.pid, us) {
+            let _ = kill(Pid::from_raw(stat.pid), Signal::SIGKILL);
+        }
+    }
+}
+
+/// Makes this process a child subreaper: orphans below it are re-parented here, not to
+/// init, so that they stay in reach of [`kill_tree`].
+pub fn become_subreaper() -> bool {
+    nix::sys::prctl::set_child_subreaper(true).is_ok()
+}
+
+/// `bytes` random bytes from the kernel, as lowercase hex (tokens nobody can guess).
+pub fn random_hex(bytes: usize) -> std::io::Result<String> {
+    let mut buffer = vec![0u8; bytes];
+    std::fs::File::open("/dev/urandom")?.read_exact(&mut buffer)?;
+    Ok(buffer.iter().map(|byte| format!("{byte:02x}")).collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn stat_fields_are_read_after_the_last_parenthesis() {
+        let parsed = parse_stat("42 (a) b) (c) S 7 42 42 0 -1").unwrap();
+        assert_eq!(
+            parsed,
+            ProcessStat {
+                pid: 42,
+                ppid: 7,
+                pgrp: 42,
+                state: 'S'
+            }
+        );
+        assert_eq!(parse_stat("garbage"), None);
+    }
+
+    #[test]
+    fn this_process_descends_from_its_parent_and_init() {
+        let me = std::process::id() as i32;
+        assert!(descends_from(me, me));
+        assert!(descends_from(me, 1));
+        assert!(!descends_from(1, me));
+    }
+
+    #[test]
+    fn random_tokens_differ() {
+        let a = random_hex(16).unwrap();
+        assert_eq!(a.len(), 32);
+        assert_ne!(a, random_hex(16).unwrap());
+    }
+}

@@ -1,0 +1,144 @@
+//! The process-wide safety net of the binary (CLI and language server): one private
+//! session directory for every temporary file of the run, this process as a child
+//! subreaper, and SIGINT/SIGTERM/SIGHUP turned into a shutdown that kills every process we
+//! started and removes every temporary folder, then exits 128+N as shells expect.
+//!
+//! Signals are read on a thread of their own with `signal-hook` (no code runs in the signal
+//! handler itself). SIGCHLD is watched too: a child of ours that we did not spawn is an
+//! orphan re-parented to us (we are a subreaper) and is killed with its tree at once.
+//!
+//! Only the binary calls [`install`]: a library user (our own tests among them) may have
+//! children of its own that are none of our business.
+
+use std::os::unix::fs::PermissionsExt;
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+use std::time::Duration;
+
+use nix::sys::wait::{WaitPidFlag, waitpid};
+use nix::unistd::Pid;
+use signal_hook::consts::{SIGCHLD, SIGHUP, SIGINT, SIGTERM};
+
+use super::procs;
+use super::worker::spawned_lock;
+
+/// Directories removed at shutdown, whatever ends the run.
+static CLEANUP: Mutex<Vec<PathBuf>> = Mutex::new(Vec::new());
+
+/// How often orphans are looked for even without a SIGCHLD.
+const ORPHAN_SWEEP: Duration = Duration::from_secs(2);
+
+/// Removes `path` (a directory) at shutdown unless [`forget_cleanup`] is called first.
+pub fn register_cleanup(path: &Path) {
+    if let Ok(mut paths) = CLEANUP.lock() {
+        paths.push(path.to_path_buf());
+    }
+}
+
+/// `path` was removed by its owner; no need to remove it at shutdown.
+pub fn forget_cleanup(path: &Path) {
+    if let Ok(mut paths) = CLEANUP.lock() {
+        paths.retain(|registered| registered != path);
+    }
+}
+
+/// Ends the run's processes and removes its temporary folders when dropped.
+#[must_use = "the session cleans up when dropped"]
+pub struct Session {
+    directory: Option<PathBuf>,
+}
+
+impl Session {
+    /// The private directory every temporary folder of this run is made in.
+    pub fn directory(&self) -> Option<&Path> {
+        self.directory.as_deref()
+    }
+}
+
+impl Drop for Session {
+    fn drop(&mut self) {
+        clean_up();
+    }
+}
+
+/// Installs the safety net. Failing to make the session directory or to watch signals is
+/// not fatal (the run works, with less cleanup), so this never fails.
+pub fn install() -> Session {
+    procs::become_subreaper();
+    let directory = session_directory();
+    if let Some(directory) = &directory {
+        register_cleanup(directory);
+        // Every `tempfile` directory of the run (the backend's, each page's) is made in here.
+        let _ = tempfile::env::override_temp_dir(directory);
+    }
+    if let Ok(mut signals) = signal_hook::iterator::Signals::new([SIGINT, SIGTERM, SIGHUP, SIGCHLD])
+    {
+        let _ = std::thread::Builder::new()
+            .name("signals".into())
+            .spawn(move || {
+                for signal in signals.forever() {
+                    if signal == SIGCHLD {
+                        reap_orphans();
+                        continue;
+                    }
+                    clean_up();
+                    std::process::exit(128 + signal);
+                }
+            });
+    }
+    let _ = std::thread::Builder::new()
+        .name("orphan-sweep".into())
+        .spawn(|| {
+            loop {
+                std::thread::sleep(ORPHAN_SWEEP);
+                reap_orphans();
+            }
+        });
+    Session { directory }
+}
+
+fn session_directory() -> Option<PathBuf> {
+    let directory = tempfile::Builder::new()
+        .prefix("objgraph-doctest-")
+        .permissions(std::fs::Permissions::from_mode(0o700))
+        .tempdir()
+        .ok()?;
+    std::fs::set_permissions(directory.path(), std::fs::Permissions::from_mode(0o700)).ok()?;
+    // Absolute, so that a relative TMPDIR still names it after a page changes directory.
+    std::path::absolute(directory.keep()).ok()
+}
+
+/// Kills every process below us and removes the registered directories.
+fn clean_up() {
+    let us = std::process::id() as i32;
+    for child in procs::children(us) {
+        procs::kill_tree(child, true);
+    }
+    for child in procs::children(us) {
+        let _ = waitpid(Pid::from_raw(child), Some(WaitPidFlag::WNOHANG));
+    }
+    let paths = CLEANUP
+        .lock()
+        .map(|mut paths| std::mem::take(&mut *paths))
+        .unwrap_or_default();
+    for path in paths {
+        let _ = std::fs::remove_dir_all(path);
+    }
+}
+
+/// Kills (and reaps) the children of ours that we did not spawn: orphans of our Python
+/// processes' descendants, re-parented here because we are a subreaper.
+pub fn reap_orphans() {
+    let us = std::process::id() as i32;
+    // Held while looking, so that a process being spawned is never taken for an orphan.
+    let Ok(spawned) = spawned_lock() else {
+        return;
+    };
+    for child in procs::children(us) {
+        if spawned.contains(&child) {
+            continue;
+        }
+        procs::kill_tree(child, true);
+        let _ = waitpid(Pid::from_raw(child), Some(WaitPidFlag::WNOHANG));
+    }
+}
