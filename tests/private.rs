@@ -46,7 +46,12 @@ const MODES_PAGE: &str = r#"
 
 #[test]
 fn everything_is_private_whatever_the_umask() {
-    let dir = tempfile::tempdir().unwrap();
+    // In /tmp itself: under a deep $TMPDIR the socket would not fit its 108 bytes and the
+    // run would (rightly) fall back to a folder in /tmp, whose parent is not ours.
+    let dir = tempfile::Builder::new()
+        .prefix("ogd-")
+        .tempdir_in("/tmp")
+        .unwrap();
     std::fs::write(dir.path().join("modes.txt"), MODES_PAGE).unwrap();
     let tmp = dir.path().join("tmp");
     std::fs::create_dir(&tmp).unwrap();

@@ -194,13 +194,19 @@ pub fn run_pages(
                         continue;
                     };
                     let _ = sender.send(RunEvent::PageStarted { index });
-                    let run = run_page(page, backend, registry, options, |example, outcome| {
-                        let _ = sender.send(RunEvent::ExampleFinished {
-                            page: index,
-                            example,
-                            outcome,
-                        });
-                    });
+                    // Once the interpreter is lost for good, the pages left are not run: the
+                    // caller says why once (`Backend::health`), not once per page.
+                    let run = if backend.health().is_err() {
+                        not_run_page(page, options)
+                    } else {
+                        run_page(page, backend, registry, options, |example, outcome| {
+                            let _ = sender.send(RunEvent::ExampleFinished {
+                                page: index,
+                                example,
+                                outcome,
+                            });
+                        })
+                    };
                     let _ = sender.send(RunEvent::PageFinished {
                         index,
                         run: Box::new(run),
@@ -213,6 +219,26 @@ pub fn run_pages(
             on_event(event);
         }
     });
+}
+
+/// A page none of whose examples ran, with no error of its own.
+fn not_run_page(page: Page, options: &RunOptions) -> PageRun {
+    let examples = (0..page.examples.len())
+        .map(|index| {
+            ExampleRun::without_running(
+                Outcome::NotRun,
+                options
+                    .default_flags
+                    .merged_with(&page.examples[index].options),
+            )
+        })
+        .collect();
+    PageRun {
+        page,
+        examples,
+        error: None,
+        duration: Duration::ZERO,
+    }
 }
 
 /// A page's expected run time, for scheduling the longest first. Graph drawing dominates
