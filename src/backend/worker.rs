@@ -852,8 +852,10 @@ impl PageProcess {
 
 impl Drop for PageProcess {
     fn drop(&mut self) {
-        let _ = write_request(&mut self.stream, &Request::Exit);
+        // Killed before it is asked to exit: a page that exited first would leave what its
+        // examples started to whichever subreaper is above it, out of this tree's reach.
         self.kill();
+        let _ = write_request(&mut self.stream, &Request::Exit);
     }
 }
 
