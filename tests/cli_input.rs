@@ -415,3 +415,37 @@ fn a_fifo_given_as_configuration_is_an_error_not_a_hang() {
         both(&output)
     );
 }
+
+#[test]
+fn flag_replacements_are_read_as_python_writes_them_or_refused_where_they_are() {
+    let dir = project();
+    std::fs::write(
+        dir.path().join("page.txt"),
+        ">>> print('at 0x7f3a9c')  # doctest: +ADDRESSES\nat <address 7f...>\n",
+    )
+    .expect("page");
+    let config = dir.path().join("objgraph-doctest.toml");
+    std::fs::write(
+        &config,
+        "[flags.ADDRESSES]\nreplace = [{ pattern = '0x([0-9a-f]{2})[0-9a-f]*', with = '<address \\1...>' }]\n",
+    )
+    .expect("config");
+    let output = run(dir.path(), &["page.txt"]);
+    assert_eq!(output.status.code(), Some(0), "{}", both(&output));
+
+    // `$1x` would be a group named "1x" to the regex crate: empty, and a wrong verdict.
+    std::fs::write(
+        &config,
+        "[flags.ADDRESSES]\nreplace = [{ pattern = '0x([0-9a-f]{2})', with = '$1x' }]\n",
+    )
+    .expect("config");
+    let output = run(dir.path(), &["page.txt"]);
+    assert_eq!(output.status.code(), Some(2), "{}", both(&output));
+    assert!(
+        text(&output.stderr).contains(
+            "objgraph-doctest.toml:2:50: flag ADDRESSES: `with` refers to group \"1x\", which the pattern does not have"
+        ),
+        "{}",
+        both(&output)
+    );
+}

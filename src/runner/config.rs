@@ -48,7 +48,7 @@ struct RawFlag {
 #[serde(deny_unknown_fields)]
 struct RawSubstitution {
     pattern: Spanned<String>,
-    with: String,
+    with: Spanned<String>,
 }
 
 /// A TOML table kept in document order (flags apply in the order they are written).
@@ -336,9 +336,16 @@ fn user_flag(
                                 format!("flag {} has an invalid pattern: {error}", name.get_ref()),
                             )
                         })?;
+                    let replacement = replacement_template(substitution.with.get_ref(), &pattern)
+                        .map_err(|message| {
+                        locate(
+                            Some(substitution.with.span()),
+                            format!("flag {}: {message}", name.get_ref()),
+                        )
+                    })?;
                     Ok(Substitution {
                         pattern,
-                        replacement: substitution.with,
+                        replacement,
                     })
                 })
                 .collect::<Result<Vec<_>, ConfigError>>()?;
@@ -374,6 +381,137 @@ fn user_flag(
         behavior,
         help,
     })
+}
+
+/// A flag's `with` as the `regex` crate's replacement template, checked against `pattern`.
+///
+/// Users write Python's `re.sub` templates (`\1`, `\g<name>`, `\g<0>`): a `with` that has a
+/// backslash is read with Python's rules (`$` is then literal). Otherwise it is the `regex`
+/// crate's syntax (`$1`, `${name}`), as documented before. Either way, a reference to a group
+/// the pattern does not have is an error: the `regex` crate would silently replace it with
+/// nothing (`$1x` names a group "1x"), and a comparison would then pass or fail for the
+/// wrong reason.
+fn replacement_template(with: &str, pattern: &regex::Regex) -> Result<String, String> {
+    let template = if with.contains('\\') {
+        python_template(with)?
+    } else {
+        with.to_owned()
+    };
+    for group in template_groups(&template) {
+        let known = match group.parse::<usize>() {
+            Ok(number) => number < pattern.captures_len(),
+            Err(_) => pattern.capture_names().flatten().any(|name| name == group),
+        };
+        if !known {
+            return Err(format!(
+                "`with` refers to group {group:?}, which the pattern does not have; groups are \
+                 numbered from 1 (write `${{1}}x` or `\\g<1>x` for group 1 followed by x)"
+            ));
+        }
+    }
+    Ok(template)
+}
+
+/// Python's `re.sub` template syntax translated to the `regex` crate's.
+fn python_template(with: &str) -> Result<String, String> {
+    let mut template = String::with_capacity(with.len() + 8);
+    let mut chars = with.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            '$' => template.push_str("$$"),
+            '\\' => match chars.next() {
+                None => return Err("`with` ends with a lone backslash (write \\\\ for one)".into()),
+                Some('\\') => template.push('\\'),
+                Some('g') => {
+                    if chars.next() != Some('<') {
+                        return Err("`\\g` must be followed by <name> or <number>".into());
+                    }
+                    let name: String = chars.by_ref().take_while(|&c| c != '>').collect();
+                    if name.is_empty() {
+                        return Err("`\\g<>` names no group".into());
+                    }
+                    template.push_str(&format!("${{{name}}}"));
+                }
+                Some('0') => {
+                    // Python reads `\0` as an octal escape (up to two more digits), not a group.
+                    let mut code = 0u32;
+                    for _ in 0..2 {
+                        match chars.peek().and_then(|c| c.to_digit(8)) {
+                            Some(digit) => {
+                                code = code * 8 + digit;
+                                chars.next();
+                            }
+                            None => break,
+                        }
+                    }
+                    template.push(char::from_u32(code).unwrap_or('\0'));
+                }
+                Some(digit @ '1'..='9') => {
+                    let mut number = digit.to_string();
+                    if let Some(&next @ '0'..='9') = chars.peek() {
+                        number.push(next);
+                        chars.next();
+                    }
+                    template.push_str(&format!("${{{number}}}"));
+                }
+                Some('n') => template.push('\n'),
+                Some('t') => template.push('\t'),
+                Some('r') => template.push('\r'),
+                Some('f') => template.push('\x0c'),
+                Some('v') => template.push('\x0b'),
+                Some('a') => template.push('\x07'),
+                Some('b') => template.push('\x08'),
+                Some(letter) if letter.is_ascii_alphabetic() => {
+                    return Err(format!(
+                        "bad escape \\{letter} in `with` (Python's re.sub rejects it too)"
+                    ));
+                }
+                // Python keeps other escapes as they are: `\&` stays `\&`.
+                Some(other) => {
+                    template.push('\\');
+                    template.push(other);
+                }
+            },
+            other => template.push(other),
+        }
+    }
+    Ok(template)
+}
+
+/// The group names and numbers a `regex` replacement template refers to.
+fn template_groups(template: &str) -> Vec<String> {
+    let mut groups = Vec::new();
+    let bytes = template.as_bytes();
+    let mut index = 0;
+    while index < bytes.len() {
+        if bytes[index] != b'$' {
+            index += 1;
+            continue;
+        }
+        index += 1;
+        match bytes.get(index) {
+            Some(b'$') => index += 1,
+            Some(b'{') => {
+                let end = template[index..]
+                    .find('}')
+                    .map_or(bytes.len(), |end| index + end);
+                groups.push(template[index + 1..end].to_owned());
+                index = end + 1;
+            }
+            Some(_) => {
+                let length = template[index..]
+                    .bytes()
+                    .take_while(|&b| b.is_ascii_alphanumeric() || b == b'_')
+                    .count();
+                if length > 0 {
+                    groups.push(template[index..index + length].to_owned());
+                }
+                index += length;
+            }
+            None => {}
+        }
+    }
+    groups
 }
 
 /// The first directory upwards with one of these is the project root; discovery stops there.
@@ -574,5 +712,48 @@ mod tests {
         let config = Config::discover(dir.path()).unwrap();
         // umask 002 with a private group is the ordinary case on many distributions.
         assert_eq!(config.source.is_some(), private, "{:?}", config.warnings);
+    }
+
+    #[test]
+    fn replacements_are_read_as_python_writes_them() {
+        // Expected results computed with Python's re.sub(pattern, with, text).
+        let cases = [
+            (
+                r"0x([0-9a-f]+)",
+                r"<\1>",
+                "at 0x7f3a and 0xbeef",
+                "at <7f3a> and <beef>",
+            ),
+            (
+                r"(?P<n>\d+) nodes",
+                r"\g<n> node(s)",
+                "(12 nodes)",
+                "(12 node(s))",
+            ),
+            (r"(\d+)", r"\g<1>0", "5 and 7", "50 and 70"),
+            (r"(\d+)", r"\g<0>$", "5", "5$"),
+            (r"a", r"\\", "cat", r"c\t"),
+            (r"a", r"x\ty", "a", "x\ty"),
+            (r"a", r"\&", "a", r"\&"),
+            (r"(\d)", "$1 (rust)", "7", "7 (rust)"),
+            (r"(\d)", "${1}x", "7", "7x"),
+        ];
+        for (pattern, with, text, expected) in cases {
+            let regex = regex::Regex::new(pattern).unwrap();
+            let template = replacement_template(with, &regex).unwrap();
+            assert_eq!(
+                regex.replace_all(text, template.as_str()),
+                expected,
+                "{pattern} / {with}"
+            );
+        }
+    }
+
+    #[test]
+    fn replacements_naming_missing_groups_or_bad_escapes_are_errors() {
+        let regex = regex::Regex::new(r"(\d+)").unwrap();
+        for with in [r"\2", r"\g<name>", "$1x", "${2}", r"\q", "\\"] {
+            assert!(replacement_template(with, &regex).is_err(), "{with}");
+        }
     }
 }
