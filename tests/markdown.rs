@@ -42,6 +42,7 @@ fn summary(page: &Page) -> Value {
     json!({
         "examples": examples,
         "errors": page.errors,
+        "warnings": page.warnings,
         "structure": structure_summary(text, &page.structure),
     })
 }
@@ -81,7 +82,7 @@ fn fixtures() {
 }
 
 #[test]
-fn only_python_fences_run() {
+fn only_python_and_prompted_bare_fences_run() {
     let text = std::fs::read_to_string("tests/pages/markdown/fences.md").unwrap();
     let page = page(&text);
     let sources: Vec<&str> = page
@@ -98,6 +99,8 @@ fn only_python_fences_run() {
             "\"upper\"\n",
             "3\n",
             "10\n",
+            "\"no info string\"\n",
+            "\"tilde, no info string\"\n",
             "'last'\n"
         ]
     );

@@ -37,9 +37,12 @@ use pulldown_cmark::{CodeBlockKind, Event, Options, Parser, Tag, TagEnd};
 use super::doctest::{self, DoctestLine, DoctestText, Parsed, split_universal_lines};
 use super::flags::{Flag, FlagRegistry};
 use super::page::{
-    Example, ParseError, ParseErrorKind, Reference, ReferenceKind, Section, Structure,
+    Example, PageWarning, ParseError, ParseErrorKind, Reference, ReferenceKind, Section, Structure,
 };
 use super::rst;
+
+mod colon;
+mod untested;
 
 /// Info-string languages whose blocks hold examples (Pygments' names for Python and its
 /// console, and `doctest`).
@@ -61,18 +64,23 @@ const CODE_DIRECTIVES: &[&str] = &["code-block", "code", "sourcecode"];
 pub fn parse(text: &str, name: &str, flags: &FlagRegistry) -> Parsed {
     let page = PageLines::new(text);
     let mut parsed = Parsed::default();
-    for block in fenced_blocks(text, &page) {
+    for block in Blocks::read(text, &page).all() {
         if !block.closed {
-            parsed
-                .errors
-                .push(unclosed_fence_error(text, &page, &block));
+            parsed.errors.push(unclosed_fence_error(&page, &block));
         }
         let info = Info::parse(&block.info);
-        if info.holds_examples() {
+        if block.holds_examples(&info) {
             parse_block(&block, &info, &page, name, flags, &mut parsed);
         }
     }
     parsed
+}
+
+/// Warnings for the `>>>` lines of the page that [`parse`] does not read (see
+/// [`untested`]).
+pub fn untested_prompts(text: &str) -> Vec<PageWarning> {
+    let page = PageLines::new(text);
+    untested::warnings(&page, &Blocks::read(text, &page))
 }
 
 /// Headings (level = heading level), image targets and MyST `{include}`, `{figure}`,
@@ -109,7 +117,7 @@ pub fn structure(text: &str) -> Structure {
                 let bytes = image_target_bytes(text, range, &dest_url);
                 structure.references.push(Reference {
                     kind: ReferenceKind::Image,
-                    target: dest_url.into_string(),
+                    target: percent_decoded(&dest_url),
                     line: page.line_number(bytes.start),
                     bytes,
                     start_after: None,
@@ -119,7 +127,7 @@ pub fn structure(text: &str) -> Structure {
             _ => {}
         }
     }
-    for block in fenced_blocks(text, &page) {
+    for block in Blocks::read(text, &page).all() {
         structure
             .references
             .extend(directive_references(text, &page, &block));
@@ -192,6 +200,7 @@ impl<'t> PageLines<'t> {
 }
 
 /// A fenced code block as written in the page.
+#[derive(Clone)]
 struct FencedBlock<'t> {
     /// The info string, as pulldown-cmark decoded it.
     info: String,
@@ -205,31 +214,85 @@ struct FencedBlock<'t> {
     closed: bool,
     /// Whether the unclosed block runs to the end of the page rather than of its container.
     reaches_page_end: bool,
+    /// Byte offset just past the block's last line (the closing fence, when there is one).
+    end: usize,
+    /// The opening fence's character and length.
+    fence: (char, usize),
 }
 
-/// Every fenced code block of the page, in order.
-fn fenced_blocks<'t>(text: &'t str, page: &PageLines<'t>) -> Vec<FencedBlock<'t>> {
-    let mut blocks = Vec::new();
-    let mut open: Option<(String, Range<usize>, Vec<Range<usize>>)> = None;
-    for (event, range) in Parser::new_ext(text, markdown_options()).into_offset_iter() {
-        match event {
-            Event::Start(Tag::CodeBlock(CodeBlockKind::Fenced(info))) => {
-                open = Some((info.into_string(), range, Vec::new()));
-            }
-            Event::Text(_) => {
-                if let Some((_, _, pieces)) = open.as_mut() {
-                    pieces.push(range);
+/// The blocks of a page whose lines are not prose: fenced code blocks (```` ``` ````, `~~~`
+/// and MyST's `:::`), indented code blocks, and HTML and front-matter blocks.
+struct Blocks<'t> {
+    /// ```` ``` ```` and `~~~` fences, in order.
+    fenced: Vec<FencedBlock<'t>>,
+    /// MyST `:::` fences, in order.
+    colon: Vec<FencedBlock<'t>>,
+    /// Byte ranges of indented code blocks.
+    indented: Vec<Range<usize>>,
+    /// Byte ranges of HTML blocks and front matter, where nothing is an example.
+    opaque: Vec<Range<usize>>,
+}
+
+/// A code block being read: its info string (`None` when indented), its range so far and its
+/// text events' ranges.
+type OpenBlock = (Option<String>, Range<usize>, Vec<Range<usize>>);
+
+impl<'t> Blocks<'t> {
+    fn read(text: &'t str, page: &PageLines<'t>) -> Self {
+        let mut fenced = Vec::new();
+        let mut indented = Vec::new();
+        let mut opaque = Vec::new();
+        let mut open: Option<OpenBlock> = None;
+        for (event, range) in Parser::new_ext(text, markdown_options()).into_offset_iter() {
+            match event {
+                Event::Start(Tag::CodeBlock(kind)) => {
+                    let info = match kind {
+                        CodeBlockKind::Fenced(info) => Some(info.into_string()),
+                        CodeBlockKind::Indented => None,
+                    };
+                    open = Some((info, range, Vec::new()));
                 }
-            }
-            Event::End(TagEnd::CodeBlock) => {
-                if let Some((info, block_range, pieces)) = open.take() {
-                    blocks.push(FencedBlock::new(text, page, info, block_range, &pieces));
+                Event::Text(_) => {
+                    if let Some((_, _, pieces)) = open.as_mut() {
+                        pieces.push(range);
+                    }
                 }
+                Event::End(TagEnd::CodeBlock) => match open.take() {
+                    Some((Some(info), block_range, pieces)) => {
+                        fenced.push(FencedBlock::new(text, page, info, block_range, &pieces));
+                    }
+                    Some((None, block_range, _)) => indented.push(block_range),
+                    None => {}
+                },
+                Event::Start(Tag::HtmlBlock | Tag::MetadataBlock(_)) => opaque.push(range),
+                _ => {}
             }
-            _ => {}
+        }
+        let colon = {
+            let taken = |offset: usize| {
+                fenced
+                    .iter()
+                    .map(FencedBlock::bytes)
+                    .chain(indented.iter().chain(&opaque).cloned())
+                    .any(|range| range.contains(&offset))
+            };
+            colon::blocks(text, page, taken)
+        };
+        Blocks {
+            fenced,
+            colon,
+            indented,
+            opaque,
         }
     }
-    blocks
+
+    /// Every fenced block, of either kind, in page order.
+    fn all(self) -> Vec<FencedBlock<'t>> {
+        let mut all = self.fenced;
+        all.extend(self.colon);
+        all.sort_by_key(|block| block.fence_at);
+        all
+    }
 }
 
 impl<'t> FencedBlock<'t> {
@@ -299,7 +362,42 @@ impl<'t> FencedBlock<'t> {
             content,
             closed,
             reaches_page_end,
+            end: block.end,
+            fence,
         }
+    }
+
+    /// The page bytes from the opening fence to the end of the block.
+    fn bytes(&self) -> Range<usize> {
+        self.fence_at..self.end
+    }
+
+    /// Whether the block's examples run: a Python-flavoured tag (see the module's rules), or
+    /// no tag at all and content that starts with `>>>`.
+    fn holds_examples(&self, info: &Info<'_>) -> bool {
+        info.holds_examples() || (self.info.trim().is_empty() && self.starts_with_prompt())
+    }
+
+    /// Whether this is a MyST `:::` fence.
+    fn fence_at_colon(&self) -> bool {
+        self.fence_char() == ':'
+    }
+
+    fn fence_char(&self) -> char {
+        self.fence.0
+    }
+
+    /// The opening fence as written (```` ``` ````, `~~~~`, `:::`).
+    fn fence_text(&self) -> String {
+        std::iter::repeat_n(self.fence.0, self.fence.1.max(3)).collect()
+    }
+
+    /// Whether the first line of content that is not blank starts with `>>>`.
+    fn starts_with_prompt(&self) -> bool {
+        self.content
+            .iter()
+            .find(|line| !line.text.trim().is_empty())
+            .is_some_and(|line| line.text.starts_with(">>>"))
     }
 }
 
@@ -320,9 +418,8 @@ fn is_closing_fence(line: &str, (fence_char, length): (char, usize)) -> bool {
     run >= length.max(3) && after.trim().is_empty()
 }
 
-fn unclosed_fence_error(text: &str, page: &PageLines<'_>, block: &FencedBlock<'_>) -> ParseError {
-    let (fence_char, length) = opening_fence(text, block.fence_at);
-    let fence: String = std::iter::repeat_n(fence_char, length.max(3)).collect();
+fn unclosed_fence_error(page: &PageLines<'_>, block: &FencedBlock<'_>) -> ParseError {
+    let fence = block.fence_text();
     let column = page.column_of(block.fence_at);
     let runs_to = if block.reaches_page_end {
         "the end of the page"
@@ -660,4 +757,32 @@ fn toctree_references(entries: &[DoctestLine<'_>]) -> Vec<Reference> {
             })
         })
         .collect()
+}
+
+/// A link destination with its `%XX` escapes decoded, as CommonMark destinations are URLs
+/// (`my%20graph.png` names `my graph.png`). A destination whose escapes do not decode to
+/// UTF-8 is kept as written.
+fn percent_decoded(destination: &str) -> String {
+    let bytes = destination.as_bytes();
+    let mut decoded = Vec::with_capacity(bytes.len());
+    let mut at = 0;
+    while let Some(&byte) = bytes.get(at) {
+        let escaped = (byte == b'%')
+            .then(|| bytes.get(at + 1..at + 3))
+            .flatten()
+            .filter(|hex| hex.iter().all(u8::is_ascii_hexdigit))
+            .and_then(|hex| std::str::from_utf8(hex).ok())
+            .and_then(|hex| u8::from_str_radix(hex, 16).ok());
+        match escaped {
+            Some(value) => {
+                decoded.push(value);
+                at += 3;
+            }
+            None => {
+                decoded.push(byte);
+                at += 1;
+            }
+        }
+    }
+    String::from_utf8(decoded).unwrap_or_else(|_| destination.to_owned())
 }
