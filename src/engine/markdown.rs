@@ -87,9 +87,20 @@ pub fn untested_prompts(text: &str) -> Vec<PageWarning> {
 /// `{image}` and `{toctree}` directives of a Markdown page, for outlines and the page graph.
 pub fn structure(text: &str) -> Structure {
     let page = PageLines::new(text);
+    let blocks = Blocks::read(text, &page).all();
+    // CommonMark sees a `:::{doctest}` block's lines as Markdown (its `---` options as a
+    // heading's underline); they are code.
+    let literal: Vec<Range<usize>> = blocks
+        .iter()
+        .filter(|block| block.fence_at_colon() && Info::parse(&block.info).holds_examples())
+        .map(FencedBlock::bytes)
+        .collect();
     let mut structure = Structure::default();
     let mut heading: Option<(usize, usize, String)> = None;
     for (event, range) in Parser::new_ext(text, markdown_options()).into_offset_iter() {
+        if literal.iter().any(|block| block.contains(&range.start)) {
+            continue;
+        }
         match event {
             Event::Start(Tag::Heading { level, .. }) => {
                 heading = Some((level as usize, page.line_number(range.start), String::new()));
@@ -127,7 +138,7 @@ pub fn structure(text: &str) -> Structure {
             _ => {}
         }
     }
-    for block in Blocks::read(text, &page).all() {
+    for block in blocks {
         structure
             .references
             .extend(directive_references(text, &page, &block));

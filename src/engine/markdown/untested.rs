@@ -100,6 +100,10 @@ fn fence_message(block: &FencedBlock<'_>, info: &Info<'_>, count: usize) -> Stri
     let lines = prompt_count(count);
     let fence = block.fence_text();
     match (info.directive, info.word) {
+        (Some(directive), language) if super::CODE_DIRECTIVES.contains(&directive) => format!(
+            "{lines} in a {fence}{{{directive}}} {language} block, which is not tested; \
+             write {fence}{{{directive}}} pycon or {fence}{{doctest}} to test it"
+        ),
         (Some(directive), _) => format!(
             "{lines} in a {fence}{{{directive}}} block, which is not tested; \
              write {fence}{{doctest}} to test it"
