@@ -10,15 +10,20 @@
 //!   `,`, so ```` ```python title="x" ```` and ```` ```python{1,3} ```` are Python blocks;
 //! - a Pandoc attribute block whose first class is such a language (```` ```{.python
 //!   .numberLines} ````);
+//! - a fence with no info string at all whose content (its first line that is not blank)
+//!   starts with `>>>`, as pytest reads such pages;
 //! - a MyST directive fence ```` ```{doctest} ````, or ```` ```{code-block} python ```` (also
 //!   `{code}` and `{sourcecode}`) with such a language as argument. The directive's options,
 //!   written as `:name: value` lines or as a `---` YAML block at the top of the content, are
 //!   not source. `:options: +ELLIPSIS` applies its flags to every example of the block, as
 //!   Sphinx's doctest extension does (an example's own directives win); the other options
-//!   (`:hide:`, `:skipif:`, `:pyversion:`) are read past and have no effect.
+//!   (`:hide:`, `:skipif:`, `:pyversion:`) are read past and have no effect. The same
+//!   directives written as MyST colon fences (`:::{doctest}` … `:::`) are read too
+//!   (`markdown/colon.rs`).
 //!
 //! Nothing else runs: a `>>>` in a paragraph, an indented code block, an HTML comment or a
-//! ```` ```bash ```` block is text. A fence that is never closed is still read (CommonMark runs
+//! ```` ```bash ```` block is text, and [`untested_prompts`] warns about those a reader would
+//! take for examples (`markdown/untested.rs`). Image targets are URLs: their `%XX` escapes are decoded. A fence that is never closed is still read (CommonMark runs
 //! it to the end of the page or of its list item or blockquote) and reported as a
 //! [`ParseErrorKind::Structure`] error at the opening fence, whatever its language: an
 //! unclosed fence silently swallows every example after it.
@@ -77,7 +82,7 @@ pub fn parse(text: &str, name: &str, flags: &FlagRegistry) -> Parsed {
 }
 
 /// Warnings for the `>>>` lines of the page that [`parse`] does not read (see
-/// [`untested`]).
+/// `markdown/untested.rs`).
 pub fn untested_prompts(text: &str) -> Vec<PageWarning> {
     let page = PageLines::new(text);
     untested::warnings(&page, &Blocks::read(text, &page))
