@@ -555,3 +555,15 @@ fn editor_shows_untested_lines_as_warnings() {
     );
     assert!(client.shutdown().success());
 }
+
+#[test]
+fn a_fence_in_colon_fence_output_opens_nothing() {
+    let text = ":::{doctest}\n>>> print('```')\n```\n:::\n\n# After\n\n```pycon\n>>> 'after'\n'after'\n```\n";
+    let page = page(text);
+    assert_eq!(page.errors, vec![], "no unclosed fence");
+    let sources: Vec<&str> = page.examples.iter().map(|e| e.source.as_str()).collect();
+    assert_eq!(sources, ["print('```')\n", "'after'\n"]);
+    assert_eq!(page.examples[0].want, "```\n");
+    assert_eq!(page.structure.sections[0].title, "After");
+    assert_eq!(page.warnings, vec![]);
+}

@@ -47,7 +47,10 @@ use super::page::{
 use super::rst;
 
 mod colon;
+mod images;
 mod untested;
+
+use images::{image_target_bytes, percent_decoded};
 
 /// Info-string languages whose blocks hold examples (Pygments' names for Python and its
 /// console, and `doctest`).
@@ -92,20 +95,13 @@ pub fn untested_prompts(text: &str) -> Vec<PageWarning> {
 /// `{image}` and `{toctree}` directives of a Markdown page, for outlines and the page graph.
 pub fn structure(text: &str) -> Structure {
     let page = PageLines::new(text);
-    let blocks = Blocks::read(text, &page).all();
-    // CommonMark sees a `:::{doctest}` block's lines as Markdown (its `---` options as a
-    // heading's underline); they are code.
-    let literal: Vec<Range<usize>> = blocks
-        .iter()
-        .filter(|block| block.fence_at_colon() && Info::parse(&block.info).holds_examples())
-        .map(FencedBlock::bytes)
-        .collect();
+    let blocks = Blocks::read(text, &page);
+    // A `:::{doctest}` block's lines are code, not headings (its `---` options would be a
+    // heading's underline) nor images.
+    let commonmark = blocks.commonmark_text(text);
     let mut structure = Structure::default();
     let mut heading: Option<(usize, usize, String)> = None;
-    for (event, range) in Parser::new_ext(text, markdown_options()).into_offset_iter() {
-        if literal.iter().any(|block| block.contains(&range.start)) {
-            continue;
-        }
+    for (event, range) in Parser::new_ext(&commonmark, markdown_options()).into_offset_iter() {
         match event {
             Event::Start(Tag::Heading { level, .. }) => {
                 heading = Some((level as usize, page.line_number(range.start), String::new()));
@@ -143,7 +139,7 @@ pub fn structure(text: &str) -> Structure {
             _ => {}
         }
     }
-    for block in blocks {
+    for block in blocks.all() {
         structure
             .references
             .extend(directive_references(text, &page, &block));
@@ -247,6 +243,23 @@ struct Blocks<'t> {
     indented: Vec<Range<usize>>,
     /// Byte ranges of HTML blocks and front matter, where nothing is an example.
     opaque: Vec<Range<usize>>,
+    /// Byte ranges of the colon fences whose content is code, not Markdown.
+    literal: Vec<Range<usize>>,
+}
+
+/// `text` with every byte of `ranges` but line ends replaced by a space: the same offsets
+/// and lines, and blank lines where the ranges were (they start and end at line starts, so
+/// no character is cut).
+fn blanked(text: &str, ranges: &[Range<usize>]) -> String {
+    let mut bytes = text.as_bytes().to_vec();
+    for range in ranges {
+        for byte in bytes.get_mut(range.clone()).unwrap_or_default() {
+            if !matches!(*byte, b'\n' | b'\r') {
+                *byte = b' ';
+            }
+        }
+    }
+    String::from_utf8(bytes).unwrap_or_else(|_| text.to_owned())
 }
 
 /// A code block being read: its info string (`None` when indented), its range so far and its
@@ -254,12 +267,36 @@ struct Blocks<'t> {
 type OpenBlock = (Option<String>, Range<usize>, Vec<Range<usize>>);
 
 impl<'t> Blocks<'t> {
+    /// Reads the page's blocks. pulldown-cmark knows nothing of colon fences, so once they
+    /// are found, the page is read again with the content of those that hold examples
+    /// blanked: output such as ```` ``` ```` in a `:::{doctest}` must not open a fence that
+    /// swallows the rest of the page.
     fn read(text: &'t str, page: &PageLines<'t>) -> Self {
+        let first = Blocks::read_commonmark(text, text, page);
+        let colon = colon::blocks(text, page, |offset| first.takes(offset));
+        let literal: Vec<Range<usize>> = colon
+            .iter()
+            .filter(|block| Info::parse(&block.info).holds_examples())
+            .map(FencedBlock::bytes)
+            .collect();
+        let mut blocks = if literal.is_empty() {
+            first
+        } else {
+            Blocks::read_commonmark(&blanked(text, &literal), text, page)
+        };
+        blocks.colon = colon;
+        blocks.literal = literal;
+        blocks
+    }
+
+    /// The CommonMark blocks of `parsed` (the page, or the page with some ranges blanked),
+    /// whose lines are sliced from `text`.
+    fn read_commonmark(parsed: &str, text: &'t str, page: &PageLines<'t>) -> Self {
         let mut fenced = Vec::new();
         let mut indented = Vec::new();
         let mut opaque = Vec::new();
         let mut open: Option<OpenBlock> = None;
-        for (event, range) in Parser::new_ext(text, markdown_options()).into_offset_iter() {
+        for (event, range) in Parser::new_ext(parsed, markdown_options()).into_offset_iter() {
             match event {
                 Event::Start(Tag::CodeBlock(kind)) => {
                     let info = match kind {
@@ -284,21 +321,30 @@ impl<'t> Blocks<'t> {
                 _ => {}
             }
         }
-        let colon = {
-            let taken = |offset: usize| {
-                fenced
-                    .iter()
-                    .map(FencedBlock::bytes)
-                    .chain(indented.iter().chain(&opaque).cloned())
-                    .any(|range| range.contains(&offset))
-            };
-            colon::blocks(text, page, taken)
-        };
         Blocks {
             fenced,
-            colon,
+            colon: Vec::new(),
             indented,
             opaque,
+            literal: Vec::new(),
+        }
+    }
+
+    /// Whether byte `offset` is inside a code, HTML or front-matter block.
+    fn takes(&self, offset: usize) -> bool {
+        self.fenced
+            .iter()
+            .map(FencedBlock::bytes)
+            .chain(self.indented.iter().chain(&self.opaque).cloned())
+            .any(|range| range.contains(&offset))
+    }
+
+    /// The page as CommonMark should read it: colon fences that hold examples blanked.
+    fn commonmark_text<'a>(&self, text: &'a str) -> std::borrow::Cow<'a, str> {
+        if self.literal.is_empty() {
+            std::borrow::Cow::Borrowed(text)
+        } else {
+            std::borrow::Cow::Owned(blanked(text, &self.literal))
         }
     }
 
@@ -692,25 +738,6 @@ fn set_flag(options: &mut Vec<(Flag, bool)>, flag: Flag, on: bool) {
     }
 }
 
-/// The byte range of an image's target: where the destination is written inside the image's
-/// range, or the whole image when the target is defined elsewhere (`![alt][ref]`).
-fn image_target_bytes(text: &str, image: Range<usize>, target: &str) -> Range<usize> {
-    let Some(written) = text.get(image.clone()) else {
-        return image;
-    };
-    written
-        .match_indices("](")
-        .find_map(|(at, _)| {
-            let after = at + 2;
-            let rest = written.get(after..)?;
-            let skipped = rest.len() - rest.trim_start().trim_start_matches('<').len();
-            rest.get(skipped..)?
-                .starts_with(target)
-                .then(|| image.start + after + skipped)
-        })
-        .map_or(image, |start| start..start + target.len())
-}
-
 /// References made by MyST directive fences: `{include}`, `{figure}`, `{image}` targets and
 /// `{toctree}` entries.
 fn directive_references(
@@ -773,32 +800,4 @@ fn toctree_references(entries: &[DoctestLine<'_>]) -> Vec<Reference> {
             })
         })
         .collect()
-}
-
-/// A link destination with its `%XX` escapes decoded, as CommonMark destinations are URLs
-/// (`my%20graph.png` names `my graph.png`). A destination whose escapes do not decode to
-/// UTF-8 is kept as written.
-fn percent_decoded(destination: &str) -> String {
-    let bytes = destination.as_bytes();
-    let mut decoded = Vec::with_capacity(bytes.len());
-    let mut at = 0;
-    while let Some(&byte) = bytes.get(at) {
-        let escaped = (byte == b'%')
-            .then(|| bytes.get(at + 1..at + 3))
-            .flatten()
-            .filter(|hex| hex.iter().all(u8::is_ascii_hexdigit))
-            .and_then(|hex| std::str::from_utf8(hex).ok())
-            .and_then(|hex| u8::from_str_radix(hex, 16).ok());
-        match escaped {
-            Some(value) => {
-                decoded.push(value);
-                at += 3;
-            }
-            None => {
-                decoded.push(byte);
-                at += 1;
-            }
-        }
-    }
-    String::from_utf8(decoded).unwrap_or_else(|_| destination.to_owned())
 }
