@@ -1,7 +1,16 @@
 //! Markdown pages: which fenced blocks hold examples, how their lines and bytes map back to the
 //! page, MyST directives, unclosed fences and the page structure. Each fixture under
 //! `tests/pages/markdown/` has a snapshot of everything read from it; the tests below pin the
-//! properties that matter most one by one.
+//! properties that matter most one by one; the last tests run the built binary and the
+//! language server on real Python.
+
+#[path = "common/cli.rs"]
+mod cli;
+mod common;
+#[path = "common/lsp_client.rs"]
+mod lsp_client;
+
+use std::time::Duration;
 
 use objgraph_doctest::engine::page::{ParseErrorKind, ReferenceKind, Structure};
 use objgraph_doctest::engine::{Flag, FlagRegistry, Page, PageFormat, markdown, parse_page};
@@ -42,6 +51,7 @@ fn summary(page: &Page) -> Value {
     json!({
         "examples": examples,
         "errors": page.errors,
+        "warnings": page.warnings,
         "structure": structure_summary(text, &page.structure),
     })
 }
@@ -81,7 +91,7 @@ fn fixtures() {
 }
 
 #[test]
-fn only_python_fences_run() {
+fn only_python_and_prompted_bare_fences_run() {
     let text = std::fs::read_to_string("tests/pages/markdown/fences.md").unwrap();
     let page = page(&text);
     let sources: Vec<&str> = page
@@ -98,6 +108,8 @@ fn only_python_fences_run() {
             "\"upper\"\n",
             "3\n",
             "10\n",
+            "\"no info string\"\n",
+            "\"tilde, no info string\"\n",
             "'last'\n"
         ]
     );
@@ -298,6 +310,10 @@ fn headings_and_images() {
         [
             ("images/graph.png", "images/graph.png"),
             ("images/other.png", "![reference][ref]"),
+            ("images/my graph.png", "images/my%20graph.png"),
+            ("images/grâph.png", "images/gr%C3%A2ph.png"),
+            ("images/100%%zz.png", "images/100%25%zz.png"),
+            ("images/%FF.png", "images/%FF.png"),
         ]
     );
 }
@@ -319,6 +335,11 @@ fn hostile_fences_do_not_panic() {
         ">>> ",
         "... ",
         "{doctest}",
+        ":::",
+        ":::{doctest}",
+        "    ",
+        "%",
+        "![i](a%e",
         "python",
         ":options: +X",
         "---",
@@ -337,7 +358,212 @@ fn hostile_fences_do_not_panic() {
                     assert!(text.get(example.span.want_bytes.clone()).is_some());
                 }
                 markdown::structure(&text);
+                for warning in markdown::untested_prompts(&text) {
+                    assert!(warning.line >= 1 && warning.column >= 1);
+                }
             }
         }
     }
+}
+
+#[test]
+fn colon_fences_read_as_backtick_myst_fences() {
+    let text = std::fs::read_to_string("tests/pages/markdown/colon.md").unwrap();
+    let page = page(&text);
+    type Read<'p> = (usize, &'p str, Vec<(Flag, bool)>);
+    let read: Vec<Read<'_>> = page
+        .examples
+        .iter()
+        .map(|example| {
+            (
+                example.span.line,
+                example.source.as_str(),
+                example.options.clone(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        read,
+        [
+            (7, "list(range(20))\n", vec![(Flag::ELLIPSIS, true)]),
+            (
+                17,
+                "print(1,   2)\n",
+                vec![(Flag::NORMALIZE_WHITESPACE, true)]
+            ),
+            (25, "'nested'\n", vec![]),
+            (35, "'in a list'\n", vec![]),
+            (54, "'unclosed'\n", vec![]),
+        ],
+        "the one in a ```text block is not read"
+    );
+    let [unclosed] = &page.errors[..] else {
+        panic!("one error expected: {:?}", page.errors);
+    };
+    assert_eq!((unclosed.line, unclosed.column), (53, 1));
+    assert!(unclosed.message.contains("a line holding just :::,"));
+    // Options lines are not headings, and a directive's argument is not a URL.
+    assert_eq!(page.structure.sections.len(), 1, "{:?}", page.structure);
+    assert_eq!(
+        page.structure.references[0].target,
+        "images/colon%20graph.png"
+    );
+    // The same block written with backticks reads the same.
+    let backticks = text.replace(":::{doctest}\n:options:", "```{doctest}\n:options:");
+    let backticks = backticks.replacen("19]\n:::", "19]\n```", 1);
+    let first = &self::page(&backticks).examples[0];
+    assert_eq!(first, &page.examples[0]);
+}
+
+#[test]
+fn untested_prompts_are_warned_about_with_the_fix() {
+    let text = std::fs::read_to_string("tests/pages/markdown/untested.md").unwrap();
+    let page = page(&text);
+    assert_eq!(page.examples.len(), 1, "only the ```pycon block runs");
+    let warnings: Vec<(usize, usize, &str)> = page
+        .warnings
+        .iter()
+        .map(|warning| (warning.line, warning.column, warning.message.as_str()))
+        .collect();
+    let lines: Vec<(usize, usize)> = warnings.iter().map(|&(l, c, _)| (l, c)).collect();
+    // One per block or paragraph, at its first `>>>`; none for ```text, HTML comments or the
+    // tested block.
+    assert_eq!(lines, [(5, 1), (16, 1), (21, 7), (25, 3), (27, 1), (36, 1)]);
+    let fixes = [
+        "tag the fence ```pycon",
+        "tag the fence ```pycon",
+        "in a fence tagged ```pycon",
+        "in a fence tagged ```pycon",
+        "in a fence tagged ```pycon",
+        "```{code-block} pycon or ```{doctest}",
+    ];
+    for ((_, _, message), fix) in warnings.iter().zip(fixes) {
+        assert!(message.contains(fix), "{message:?} should say {fix:?}");
+    }
+    assert!(
+        warnings[0]
+            .2
+            .starts_with("2 `>>>` lines in a ```console block")
+    );
+}
+
+#[test]
+fn rst_pages_have_no_markdown_warnings() {
+    let page = parse_page(
+        "page.rst",
+        PageFormat::Rst,
+        b"Text\n\n::\n\n    >>> 'literal'\n",
+        &FlagRegistry::new(),
+    );
+    assert_eq!(page.warnings, vec![]);
+}
+
+/// A page whose bare fence passes and fails, and a `>>>` in a ```console block.
+const RUN_PAGE: &str = "# Run
+
+```
+>>> 6 * 7
+42
+```
+
+~~~
+>>> 'tilde'
+'wrong'
+~~~
+
+```console
+>>> 'not run'
+```
+";
+
+#[test]
+fn cli_runs_bare_fences_and_reports_untested_lines() {
+    let dir = tempfile::tempdir().unwrap();
+    let tmp = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("page.md"), RUN_PAGE).unwrap();
+    let output = cli::objgraph_doctest(dir.path(), tmp.path())
+        .args(["--format", "json", "page.md"])
+        .output()
+        .unwrap();
+    let report = cli::json(&output);
+    assert_eq!(output.status.code(), Some(1), "{}", cli::both(&output));
+    let outcomes: Vec<(u64, &str)> = report["pages"][0]["examples"]
+        .as_array()
+        .expect("examples")
+        .iter()
+        .map(|example| {
+            (
+                example["line"].as_u64().unwrap_or(0),
+                example["outcome"].as_str().unwrap_or(""),
+            )
+        })
+        .collect();
+    assert_eq!(outcomes, [(4, "passed"), (9, "failed")], "{report}");
+    let warnings = report["warnings"].to_string();
+    assert!(
+        warnings.contains("page.md:14: `>>>` line in a ```console block"),
+        "{warnings}"
+    );
+
+    // --collect-only shows the same warning, located, and it is not an error.
+    let output = cli::objgraph_doctest(dir.path(), tmp.path())
+        .args(["--collect-only", "page.md"])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(0), "{}", cli::both(&output));
+    let shown = cli::text(&output.stdout);
+    assert!(
+        shown.contains("page.md:14: warning: `>>>` line in a ```console block, which is not tested; tag the fence ```pycon to test it"),
+        "{shown}"
+    );
+    assert_eq!(std::fs::read_dir(tmp.path()).unwrap().count(), 0);
+}
+
+#[test]
+fn editor_shows_untested_lines_as_warnings() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("page.md");
+    std::fs::write(&path, RUN_PAGE).unwrap();
+    let settings = serde_json::json!({
+        "runOn": "change", "execute": true,
+        "python": common::python_with_objgraph(), "debounceMs": 0,
+    });
+    let mut client = lsp_client::LspClient::start(dir.path(), settings);
+    client.initialize(dir.path());
+    let uri = format!("file://{}", path.display());
+    client.open(&uri, "markdown", RUN_PAGE);
+    let has = |found: &[Value], code: &str| found.iter().any(|d| d["code"] == code);
+    let diagnostics = client
+        .diagnostics_where(&uri, Duration::from_secs(60), |found| {
+            has(found, "untested-example") && has(found, "failed")
+        })
+        .expect("diagnostics with the warning and the failure");
+    let warning = diagnostics
+        .iter()
+        .find(|d| d["code"] == "untested-example")
+        .expect("the warning");
+    assert_eq!(warning["severity"], 2, "a warning, not an error");
+    assert_eq!(
+        warning["range"]["start"],
+        json!({"line": 13, "character": 0})
+    );
+    assert!(
+        warning["message"]
+            .as_str()
+            .is_some_and(|message| message.contains("tag the fence ```pycon")),
+        "{warning}"
+    );
+    assert!(client.shutdown().success());
+}
+
+#[test]
+fn a_fence_in_colon_fence_output_opens_nothing() {
+    let text = ":::{doctest}\n>>> print('```')\n```\n:::\n\n# After\n\n```pycon\n>>> 'after'\n'after'\n```\n";
+    let page = page(text);
+    assert_eq!(page.errors, vec![], "no unclosed fence");
+    let sources: Vec<&str> = page.examples.iter().map(|e| e.source.as_str()).collect();
+    assert_eq!(sources, ["print('```')\n", "'after'\n"]);
+    assert_eq!(page.examples[0].want, "```\n");
+    assert_eq!(page.structure.sections[0].title, "After");
+    assert_eq!(page.warnings, vec![]);
 }

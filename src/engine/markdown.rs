@@ -10,15 +10,20 @@
 //!   `,`, so ```` ```python title="x" ```` and ```` ```python{1,3} ```` are Python blocks;
 //! - a Pandoc attribute block whose first class is such a language (```` ```{.python
 //!   .numberLines} ````);
+//! - a fence with no info string at all whose content (its first line that is not blank)
+//!   starts with `>>>`, as pytest reads such pages;
 //! - a MyST directive fence ```` ```{doctest} ````, or ```` ```{code-block} python ```` (also
 //!   `{code}` and `{sourcecode}`) with such a language as argument. The directive's options,
 //!   written as `:name: value` lines or as a `---` YAML block at the top of the content, are
 //!   not source. `:options: +ELLIPSIS` applies its flags to every example of the block, as
 //!   Sphinx's doctest extension does (an example's own directives win); the other options
-//!   (`:hide:`, `:skipif:`, `:pyversion:`) are read past and have no effect.
+//!   (`:hide:`, `:skipif:`, `:pyversion:`) are read past and have no effect. The same
+//!   directives written as MyST colon fences (`:::{doctest}` … `:::`) are read too
+//!   (`markdown/colon.rs`).
 //!
 //! Nothing else runs: a `>>>` in a paragraph, an indented code block, an HTML comment or a
-//! ```` ```bash ```` block is text. A fence that is never closed is still read (CommonMark runs
+//! ```` ```bash ```` block is text, and [`untested_prompts`] warns about those a reader would
+//! take for examples (`markdown/untested.rs`). Image targets are URLs: their `%XX` escapes are decoded. A fence that is never closed is still read (CommonMark runs
 //! it to the end of the page or of its list item or blockquote) and reported as a
 //! [`ParseErrorKind::Structure`] error at the opening fence, whatever its language: an
 //! unclosed fence silently swallows every example after it.
@@ -37,9 +42,15 @@ use pulldown_cmark::{CodeBlockKind, Event, Options, Parser, Tag, TagEnd};
 use super::doctest::{self, DoctestLine, DoctestText, Parsed, split_universal_lines};
 use super::flags::{Flag, FlagRegistry};
 use super::page::{
-    Example, ParseError, ParseErrorKind, Reference, ReferenceKind, Section, Structure,
+    Example, PageWarning, ParseError, ParseErrorKind, Reference, ReferenceKind, Section, Structure,
 };
 use super::rst;
+
+mod colon;
+mod images;
+mod untested;
+
+use images::{image_target_bytes, percent_decoded};
 
 /// Info-string languages whose blocks hold examples (Pygments' names for Python and its
 /// console, and `doctest`).
@@ -61,27 +72,36 @@ const CODE_DIRECTIVES: &[&str] = &["code-block", "code", "sourcecode"];
 pub fn parse(text: &str, name: &str, flags: &FlagRegistry) -> Parsed {
     let page = PageLines::new(text);
     let mut parsed = Parsed::default();
-    for block in fenced_blocks(text, &page) {
+    for block in Blocks::read(text, &page).all() {
         if !block.closed {
-            parsed
-                .errors
-                .push(unclosed_fence_error(text, &page, &block));
+            parsed.errors.push(unclosed_fence_error(&page, &block));
         }
         let info = Info::parse(&block.info);
-        if info.holds_examples() {
+        if block.holds_examples(&info) {
             parse_block(&block, &info, &page, name, flags, &mut parsed);
         }
     }
     parsed
 }
 
+/// Warnings for the `>>>` lines of the page that [`parse`] does not read (see
+/// `markdown/untested.rs`).
+pub fn untested_prompts(text: &str) -> Vec<PageWarning> {
+    let page = PageLines::new(text);
+    untested::warnings(&page, &Blocks::read(text, &page))
+}
+
 /// Headings (level = heading level), image targets and MyST `{include}`, `{figure}`,
 /// `{image}` and `{toctree}` directives of a Markdown page, for outlines and the page graph.
 pub fn structure(text: &str) -> Structure {
     let page = PageLines::new(text);
+    let blocks = Blocks::read(text, &page);
+    // A `:::{doctest}` block's lines are code, not headings (its `---` options would be a
+    // heading's underline) nor images.
+    let commonmark = blocks.commonmark_text(text);
     let mut structure = Structure::default();
     let mut heading: Option<(usize, usize, String)> = None;
-    for (event, range) in Parser::new_ext(text, markdown_options()).into_offset_iter() {
+    for (event, range) in Parser::new_ext(&commonmark, markdown_options()).into_offset_iter() {
         match event {
             Event::Start(Tag::Heading { level, .. }) => {
                 heading = Some((level as usize, page.line_number(range.start), String::new()));
@@ -109,7 +129,7 @@ pub fn structure(text: &str) -> Structure {
                 let bytes = image_target_bytes(text, range, &dest_url);
                 structure.references.push(Reference {
                     kind: ReferenceKind::Image,
-                    target: dest_url.into_string(),
+                    target: percent_decoded(&dest_url),
                     line: page.line_number(bytes.start),
                     bytes,
                     start_after: None,
@@ -119,7 +139,7 @@ pub fn structure(text: &str) -> Structure {
             _ => {}
         }
     }
-    for block in fenced_blocks(text, &page) {
+    for block in blocks.all() {
         structure
             .references
             .extend(directive_references(text, &page, &block));
@@ -192,6 +212,7 @@ impl<'t> PageLines<'t> {
 }
 
 /// A fenced code block as written in the page.
+#[derive(Clone)]
 struct FencedBlock<'t> {
     /// The info string, as pulldown-cmark decoded it.
     info: String,
@@ -205,31 +226,135 @@ struct FencedBlock<'t> {
     closed: bool,
     /// Whether the unclosed block runs to the end of the page rather than of its container.
     reaches_page_end: bool,
+    /// Byte offset just past the block's last line (the closing fence, when there is one).
+    end: usize,
+    /// The opening fence's character and length.
+    fence: (char, usize),
 }
 
-/// Every fenced code block of the page, in order.
-fn fenced_blocks<'t>(text: &'t str, page: &PageLines<'t>) -> Vec<FencedBlock<'t>> {
-    let mut blocks = Vec::new();
-    let mut open: Option<(String, Range<usize>, Vec<Range<usize>>)> = None;
-    for (event, range) in Parser::new_ext(text, markdown_options()).into_offset_iter() {
-        match event {
-            Event::Start(Tag::CodeBlock(CodeBlockKind::Fenced(info))) => {
-                open = Some((info.into_string(), range, Vec::new()));
+/// The blocks of a page whose lines are not prose: fenced code blocks (```` ``` ````, `~~~`
+/// and MyST's `:::`), indented code blocks, and HTML and front-matter blocks.
+struct Blocks<'t> {
+    /// ```` ``` ```` and `~~~` fences, in order.
+    fenced: Vec<FencedBlock<'t>>,
+    /// MyST `:::` fences, in order.
+    colon: Vec<FencedBlock<'t>>,
+    /// Byte ranges of indented code blocks.
+    indented: Vec<Range<usize>>,
+    /// Byte ranges of HTML blocks and front matter, where nothing is an example.
+    opaque: Vec<Range<usize>>,
+    /// Byte ranges of the colon fences whose content is code, not Markdown.
+    literal: Vec<Range<usize>>,
+}
+
+/// `text` with every byte of `ranges` but line ends replaced by a space: the same offsets
+/// and lines, and blank lines where the ranges were (they start and end at line starts, so
+/// no character is cut).
+fn blanked(text: &str, ranges: &[Range<usize>]) -> String {
+    let mut bytes = text.as_bytes().to_vec();
+    for range in ranges {
+        for byte in bytes.get_mut(range.clone()).unwrap_or_default() {
+            if !matches!(*byte, b'\n' | b'\r') {
+                *byte = b' ';
             }
-            Event::Text(_) => {
-                if let Some((_, _, pieces)) = open.as_mut() {
-                    pieces.push(range);
-                }
-            }
-            Event::End(TagEnd::CodeBlock) => {
-                if let Some((info, block_range, pieces)) = open.take() {
-                    blocks.push(FencedBlock::new(text, page, info, block_range, &pieces));
-                }
-            }
-            _ => {}
         }
     }
-    blocks
+    String::from_utf8(bytes).unwrap_or_else(|_| text.to_owned())
+}
+
+/// A code block being read: its info string (`None` when indented), its range so far and its
+/// text events' ranges.
+type OpenBlock = (Option<String>, Range<usize>, Vec<Range<usize>>);
+
+impl<'t> Blocks<'t> {
+    /// Reads the page's blocks. pulldown-cmark knows nothing of colon fences, so once they
+    /// are found, the page is read again with the content of those that hold examples
+    /// blanked: output such as ```` ``` ```` in a `:::{doctest}` must not open a fence that
+    /// swallows the rest of the page.
+    fn read(text: &'t str, page: &PageLines<'t>) -> Self {
+        let first = Blocks::read_commonmark(text, text, page);
+        let colon = colon::blocks(text, page, |offset| first.takes(offset));
+        let literal: Vec<Range<usize>> = colon
+            .iter()
+            .filter(|block| Info::parse(&block.info).holds_examples())
+            .map(FencedBlock::bytes)
+            .collect();
+        let mut blocks = if literal.is_empty() {
+            first
+        } else {
+            Blocks::read_commonmark(&blanked(text, &literal), text, page)
+        };
+        blocks.colon = colon;
+        blocks.literal = literal;
+        blocks
+    }
+
+    /// The CommonMark blocks of `parsed` (the page, or the page with some ranges blanked),
+    /// whose lines are sliced from `text`.
+    fn read_commonmark(parsed: &str, text: &'t str, page: &PageLines<'t>) -> Self {
+        let mut fenced = Vec::new();
+        let mut indented = Vec::new();
+        let mut opaque = Vec::new();
+        let mut open: Option<OpenBlock> = None;
+        for (event, range) in Parser::new_ext(parsed, markdown_options()).into_offset_iter() {
+            match event {
+                Event::Start(Tag::CodeBlock(kind)) => {
+                    let info = match kind {
+                        CodeBlockKind::Fenced(info) => Some(info.into_string()),
+                        CodeBlockKind::Indented => None,
+                    };
+                    open = Some((info, range, Vec::new()));
+                }
+                Event::Text(_) => {
+                    if let Some((_, _, pieces)) = open.as_mut() {
+                        pieces.push(range);
+                    }
+                }
+                Event::End(TagEnd::CodeBlock) => match open.take() {
+                    Some((Some(info), block_range, pieces)) => {
+                        fenced.push(FencedBlock::new(text, page, info, block_range, &pieces));
+                    }
+                    Some((None, block_range, _)) => indented.push(block_range),
+                    None => {}
+                },
+                Event::Start(Tag::HtmlBlock | Tag::MetadataBlock(_)) => opaque.push(range),
+                _ => {}
+            }
+        }
+        Blocks {
+            fenced,
+            colon: Vec::new(),
+            indented,
+            opaque,
+            literal: Vec::new(),
+        }
+    }
+
+    /// Whether byte `offset` is inside a code, HTML or front-matter block.
+    fn takes(&self, offset: usize) -> bool {
+        self.fenced
+            .iter()
+            .map(FencedBlock::bytes)
+            .chain(self.indented.iter().chain(&self.opaque).cloned())
+            .any(|range| range.contains(&offset))
+    }
+
+    /// The page as CommonMark should read it: colon fences that hold examples blanked.
+    fn commonmark_text<'a>(&self, text: &'a str) -> std::borrow::Cow<'a, str> {
+        if self.literal.is_empty() {
+            std::borrow::Cow::Borrowed(text)
+        } else {
+            std::borrow::Cow::Owned(blanked(text, &self.literal))
+        }
+    }
+
+    /// Every fenced block, of either kind, in page order.
+    fn all(self) -> Vec<FencedBlock<'t>> {
+        let mut all = self.fenced;
+        all.extend(self.colon);
+        all.sort_by_key(|block| block.fence_at);
+        all
+    }
 }
 
 impl<'t> FencedBlock<'t> {
@@ -299,7 +424,42 @@ impl<'t> FencedBlock<'t> {
             content,
             closed,
             reaches_page_end,
+            end: block.end,
+            fence,
         }
+    }
+
+    /// The page bytes from the opening fence to the end of the block.
+    fn bytes(&self) -> Range<usize> {
+        self.fence_at..self.end
+    }
+
+    /// Whether the block's examples run: a Python-flavoured tag (see the module's rules), or
+    /// no tag at all and content that starts with `>>>`.
+    fn holds_examples(&self, info: &Info<'_>) -> bool {
+        info.holds_examples() || (self.info.trim().is_empty() && self.starts_with_prompt())
+    }
+
+    /// Whether this is a MyST `:::` fence.
+    fn fence_at_colon(&self) -> bool {
+        self.fence_char() == ':'
+    }
+
+    fn fence_char(&self) -> char {
+        self.fence.0
+    }
+
+    /// The opening fence as written (```` ``` ````, `~~~~`, `:::`).
+    fn fence_text(&self) -> String {
+        std::iter::repeat_n(self.fence.0, self.fence.1.max(3)).collect()
+    }
+
+    /// Whether the first line of content that is not blank starts with `>>>`.
+    fn starts_with_prompt(&self) -> bool {
+        self.content
+            .iter()
+            .find(|line| !line.text.trim().is_empty())
+            .is_some_and(|line| line.text.starts_with(">>>"))
     }
 }
 
@@ -320,9 +480,8 @@ fn is_closing_fence(line: &str, (fence_char, length): (char, usize)) -> bool {
     run >= length.max(3) && after.trim().is_empty()
 }
 
-fn unclosed_fence_error(text: &str, page: &PageLines<'_>, block: &FencedBlock<'_>) -> ParseError {
-    let (fence_char, length) = opening_fence(text, block.fence_at);
-    let fence: String = std::iter::repeat_n(fence_char, length.max(3)).collect();
+fn unclosed_fence_error(page: &PageLines<'_>, block: &FencedBlock<'_>) -> ParseError {
+    let fence = block.fence_text();
     let column = page.column_of(block.fence_at);
     let runs_to = if block.reaches_page_end {
         "the end of the page"
@@ -577,25 +736,6 @@ fn set_flag(options: &mut Vec<(Flag, bool)>, flag: Flag, on: bool) {
         Some(entry) => entry.1 = on,
         None => options.push((flag, on)),
     }
-}
-
-/// The byte range of an image's target: where the destination is written inside the image's
-/// range, or the whole image when the target is defined elsewhere (`![alt][ref]`).
-fn image_target_bytes(text: &str, image: Range<usize>, target: &str) -> Range<usize> {
-    let Some(written) = text.get(image.clone()) else {
-        return image;
-    };
-    written
-        .match_indices("](")
-        .find_map(|(at, _)| {
-            let after = at + 2;
-            let rest = written.get(after..)?;
-            let skipped = rest.len() - rest.trim_start().trim_start_matches('<').len();
-            rest.get(skipped..)?
-                .starts_with(target)
-                .then(|| image.start + after + skipped)
-        })
-        .map_or(image, |start| start..start + target.len())
 }
 
 /// References made by MyST directive fences: `{include}`, `{figure}`, `{image}` targets and

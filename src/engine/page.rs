@@ -116,6 +116,18 @@ pub struct ParseError {
     pub message: String,
 }
 
+/// Something in a page a reader would take for an example that does not run (a `>>>` line
+/// in a ```` ```console ```` fence, an indented code block or prose): never an error, as the
+/// page is read exactly as its runner reads it, but said, with how to include it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct PageWarning {
+    /// 1-based line.
+    pub line: usize,
+    /// 1-based column, counted in characters of the line as written.
+    pub column: usize,
+    pub message: String,
+}
+
 /// A reST section title, for outlines.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Section {
@@ -172,6 +184,8 @@ pub struct Page {
     pub text: String,
     pub examples: Vec<Example>,
     pub errors: Vec<ParseError>,
+    /// What is not an error but is not tested either ([`PageWarning`]), in page order.
+    pub warnings: Vec<PageWarning>,
     pub structure: Structure,
 }
 
@@ -188,10 +202,12 @@ pub fn parse_page(path: &str, format: PageFormat, bytes: &[u8], flags: &FlagRegi
                 text: String::new(),
                 examples: Vec::new(),
                 errors: vec![error],
+                warnings: Vec::new(),
                 structure: Structure::default(),
             };
         }
     };
+    let mut warnings = Vec::new();
     let (examples, structure) = match format {
         PageFormat::Text | PageFormat::Rst => {
             let parsed = doctest::parse(&DoctestText::whole(&text), name, flags);
@@ -206,6 +222,7 @@ pub fn parse_page(path: &str, format: PageFormat, bytes: &[u8], flags: &FlagRegi
         PageFormat::Markdown => {
             let parsed = markdown::parse(&text, name, flags);
             errors.extend(parsed.errors);
+            warnings = markdown::untested_prompts(&text);
             (parsed.examples, markdown::structure(&text))
         }
     };
@@ -216,6 +233,7 @@ pub fn parse_page(path: &str, format: PageFormat, bytes: &[u8], flags: &FlagRegi
         text,
         examples,
         errors,
+        warnings,
         structure,
     }
 }

@@ -52,6 +52,17 @@ pub fn diagnostics(
             error.message.clone(),
         ));
     }
+    for warning in &document.page.warnings {
+        let range = document
+            .index
+            .range_at_column(&document.text, warning.line, warning.column);
+        out.push(diagnostic(
+            range,
+            DiagnosticSeverity::WARNING,
+            "untested-example",
+            warning.message.clone(),
+        ));
+    }
     for (example, result) in document.page.examples.iter().zip(results) {
         if let Some(result) = result
             && let Some(found) = example_diagnostic(document, example, result, registry)

@@ -75,7 +75,19 @@ pub fn structure_warnings(pages: &[Page], root: &Path) -> Vec<StructureWarning> 
             message: problem.message.clone(),
         });
     warnings.extend(problems);
+    warnings.extend(untested_warnings(pages));
     warnings
+}
+
+/// The pages' own warnings (`>>>` lines that are not tested, `engine::page::PageWarning`).
+fn untested_warnings(pages: &[Page]) -> impl Iterator<Item = StructureWarning> + '_ {
+    pages.iter().flat_map(|page| {
+        page.warnings.iter().map(|warning| StructureWarning {
+            path: page.path.clone(),
+            line: Some(warning.line),
+            message: warning.message.clone(),
+        })
+    })
 }
 
 #[cfg(test)]
