@@ -20,6 +20,7 @@ use regex::Regex;
 
 use super::flags::{Flag, FlagBehavior, FlagRegistry, FlagSet};
 use super::pystr;
+use super::pytest_flags::{self, PytestFlags};
 
 /// What stands for an empty line in expected output (`doctest.BLANKLINE_MARKER`).
 pub const BLANKLINE_MARKER: &str = "<BLANKLINE>";
@@ -58,6 +59,8 @@ pub enum PassRule {
     Ellipsis,
     /// The flag accepts any non-empty output (RANDOM_OUTPUT or a user `any-output` flag).
     AnyOutput(Flag),
+    /// Equal only once pytest's ALLOW_UNICODE, ALLOW_BYTES or NUMBER relaxed the texts.
+    PytestLiterals,
 }
 
 impl PassRule {
@@ -70,6 +73,7 @@ impl PassRule {
             PassRule::NormalizeWhitespace => "normalize-whitespace",
             PassRule::Ellipsis => "ellipsis",
             PassRule::AnyOutput(_) => "any-output",
+            PassRule::PytestLiterals => "pytest-literals",
         }
     }
 }
@@ -162,11 +166,13 @@ fn originals(replacements: &[Replacement]) -> String {
 pub fn check_output(want: &str, got: &str, flags: FlagSet, registry: &FlagRegistry) -> Verdict {
     let (rewritten_want, rewritten_got, rewrites) = rewrite(want, got, flags, registry);
     let any_output = any_output_flag(flags, registry);
-    let rule = decide(&rewritten_want, &rewritten_got, flags, any_output);
+    let pytest = registry.pytest_flags(flags);
+    let rule = decide(&rewritten_want, &rewritten_got, flags, any_output, pytest);
     match rule {
         None => Verdict::failed(rewrites),
         Some(rule) => {
-            let excused = !rewrites.is_empty() && decide(want, got, flags, any_output).is_none();
+            let excused =
+                !rewrites.is_empty() && decide(want, got, flags, any_output, pytest).is_none();
             Verdict {
                 passed: true,
                 rule: Some(rule),
@@ -302,11 +308,27 @@ fn any_output_flag(flags: FlagSet, registry: &FlagRegistry) -> Option<Flag> {
     })
 }
 
-fn decide(want: &str, got: &str, flags: FlagSet, any_output: Option<Flag>) -> Option<PassRule> {
-    match any_output {
-        Some(flag) => (!got.is_empty()).then_some(PassRule::AnyOutput(flag)),
-        None => compare(want, got, flags),
+fn decide(
+    want: &str,
+    got: &str,
+    flags: FlagSet,
+    any_output: Option<Flag>,
+    pytest: PytestFlags,
+) -> Option<PassRule> {
+    if let Some(flag) = any_output {
+        return (!got.is_empty()).then_some(PassRule::AnyOutput(flag));
     }
+    compare(want, got, flags).or_else(|| compare_relaxed(want, got, flags, pytest))
+}
+
+/// pytest's `LiteralsOutputChecker`: once CPython's checker has failed, and only if one of
+/// pytest's flags is on, CPython's checker again on the relaxed texts.
+fn compare_relaxed(want: &str, got: &str, flags: FlagSet, pytest: PytestFlags) -> Option<PassRule> {
+    if !pytest.any() {
+        return None;
+    }
+    let (want, got) = pytest_flags::relax(want, got, pytest);
+    compare(&want, &got, flags).map(|_| PassRule::PytestLiterals)
 }
 
 /// CPython's `OutputChecker.check_output`, step by step, naming the step that matched.
@@ -544,6 +566,28 @@ mod tests {
         assert_eq!(verdict.rewrites[0].flag, addresses);
         let verdict = check_output("", "1.2s\n", FlagSet::EMPTY.with(timing), &registry);
         assert_eq!(verdict.rule, Some(PassRule::AnyOutput(timing)));
+    }
+
+    #[test]
+    fn pytest_flags_relax_only_after_cpython_fails() {
+        let registry = FlagRegistry::with_pytest_flags();
+        let on = |names: &[&str]| {
+            names.iter().fold(FlagSet::EMPTY, |set, name| {
+                set.with(registry.lookup(name).expect("pytest flag"))
+            })
+        };
+        let number = on(&["NUMBER"]);
+        let verdict = check_output("3.14\n", "3.14159\n", number, &registry);
+        assert_eq!(verdict.rule, Some(PassRule::PytestLiterals));
+        assert!(!check_output("3.14\n", "3.16\n", number, &registry).passed);
+        assert!(!check_output("3.14\n", "3.14159\n", FlagSet::EMPTY, &registry).passed);
+        let literals = on(&["ALLOW_UNICODE", "ALLOW_BYTES"]);
+        assert!(check_output("['a', 'c']\n", "[u'a', b'c']\n", literals, &registry).passed);
+        // ELLIPSIS still applies to the relaxed texts.
+        let both = number.with(Flag::ELLIPSIS);
+        assert!(check_output("x 1.0...\n", "x 1.01 y\n", both, &registry).passed);
+        // Without the opt-in registry, the same bits mean nothing.
+        assert!(!check_output("3.14\n", "3.14159\n", number, &FlagRegistry::new()).passed);
     }
 
     #[test]

@@ -7,6 +7,8 @@
 
 use std::fmt;
 
+use super::pytest_flags::PytestFlags;
+
 /// What a flag does to the comparison, beyond CPython's own flags.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum FlagBehavior {
@@ -20,6 +22,12 @@ pub enum FlagBehavior {
     Substitute(Vec<Substitution>),
     /// A configured flag under which any non-empty output passes.
     AnyNonEmptyOutput,
+    /// pytest's `ALLOW_UNICODE`: `u'...'` and `'...'` compare equal (`engine/pytest_flags.rs`).
+    AllowUnicode,
+    /// pytest's `ALLOW_BYTES`: `b'...'` and `'...'` compare equal.
+    AllowBytes,
+    /// pytest's `NUMBER`: numbers compare to the precision written in the expected output.
+    Number,
 }
 
 /// One regex substitution of a user-defined flag, applied to want and got alike.
@@ -187,6 +195,52 @@ impl FlagRegistry {
         FlagRegistry { flags }
     }
 
+    /// [`FlagRegistry::new`] plus pytest's `ALLOW_UNICODE`, `ALLOW_BYTES` and `NUMBER`, in the
+    /// order pytest registers them (`_get_flag_lookup`, before any page is parsed, so their
+    /// names are valid `# doctest:` directives in every page pytest collects). Never part of
+    /// the default registry: to CPython's `DocFileSuite`, `+NUMBER` is an unknown option.
+    pub fn with_pytest_flags() -> Self {
+        let mut registry = Self::new();
+        for (name, behavior, summary) in [
+            (
+                "ALLOW_UNICODE",
+                FlagBehavior::AllowUnicode,
+                "the u prefix of string literals is ignored (pytest)",
+            ),
+            (
+                "ALLOW_BYTES",
+                FlagBehavior::AllowBytes,
+                "the b prefix of bytes literals is ignored (pytest)",
+            ),
+            (
+                "NUMBER",
+                FlagBehavior::Number,
+                "numbers match to the precision written in the expected output (pytest)",
+            ),
+        ] {
+            // Three names on a fresh registry: neither taken nor too many.
+            let _ = registry.register(name, behavior, summary);
+        }
+        registry
+    }
+
+    /// Which of pytest's flags are on in `flags` (none, unless the registry has them).
+    pub fn pytest_flags(&self, flags: FlagSet) -> PytestFlags {
+        let mut on = PytestFlags::default();
+        for (flag, info) in self.custom_flags() {
+            if !flags.contains(flag) {
+                continue;
+            }
+            match info.behavior {
+                FlagBehavior::AllowUnicode => on.allow_unicode = true,
+                FlagBehavior::AllowBytes => on.allow_bytes = true,
+                FlagBehavior::Number => on.number = true,
+                _ => {}
+            }
+        }
+        on
+    }
+
     /// Registers a user-defined flag. Registering an existing name is an error (CPython
     /// silently returns the old bit; a configuration that redefines a flag is a mistake).
     pub fn register(
@@ -292,6 +346,17 @@ mod tests {
         assert_eq!(registry.lookup("FAIL_FAST").unwrap().bit(), 1024);
         assert_eq!(registry.lookup("NODES_VARY"), Some(Flag::NODES_VARY));
         assert_eq!(registry.lookup("RANDOM_OUTPUT"), Some(Flag::RANDOM_OUTPUT));
+    }
+
+    #[test]
+    fn pytest_flags_only_on_request() {
+        assert_eq!(FlagRegistry::new().lookup("NUMBER"), None);
+        let registry = FlagRegistry::with_pytest_flags();
+        let number = registry.lookup("NUMBER").unwrap();
+        assert_eq!(registry.lookup("ALLOW_UNICODE").unwrap().index(), 13);
+        assert_eq!(number.index(), 15);
+        let on = registry.pytest_flags(FlagSet::EMPTY.with(number));
+        assert!(on.number && !on.allow_unicode && !on.allow_bytes);
     }
 
     #[test]

@@ -12,6 +12,7 @@ pub mod judge;
 pub mod markdown;
 pub mod page;
 pub mod pystr;
+pub mod pytest_flags;
 pub mod rst;
 pub mod update;
 

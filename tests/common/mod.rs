@@ -139,12 +139,22 @@ fn unpack(archive: &Path, into: &Path) -> PathBuf {
 
 /// A Python with objgraph 3.7.0 installed, in a venv cached under target/ (made once).
 pub fn python_with_objgraph() -> String {
-    let venv = repo_root().join("target").join("test-venv");
+    cached_venv("test-venv", &["objgraph==3.7.0"])
+}
+
+/// The Python of a venv `target/<name>` with `requirements` installed (pinned), made once
+/// and shared by every test that asks for it; a lock file keeps parallel tests from making
+/// it twice, and a marker naming the requirements says it is complete.
+pub fn cached_venv(name: &str, requirements: &[&str]) -> String {
+    let target = repo_root().join("target");
+    let venv = target.join(name);
     let venv_python = venv.join("bin").join("python");
-    let ready = venv.join("objgraph-3.7.0.ready");
-    std::fs::create_dir_all(repo_root().join("target")).expect("target dir");
-    let lock = std::fs::File::create(repo_root().join("target").join("test-venv.lock"))
-        .expect("lock file");
+    let ready = venv.join(format!(
+        "{}.ready",
+        requirements.join("+").replace('=', "-")
+    ));
+    std::fs::create_dir_all(&target).expect("target dir");
+    let lock = std::fs::File::create(target.join(format!("{name}.lock"))).expect("lock file");
     lock.lock().expect("lock the test venv");
     if !ready.is_file() {
         let status = Command::new(python())
@@ -154,12 +164,13 @@ pub fn python_with_objgraph() -> String {
             .expect("python -m venv runs");
         assert!(status.success(), "cannot create {}", venv.display());
         let status = Command::new(&venv_python)
-            .args(["-m", "pip", "install", "--quiet", "objgraph==3.7.0"])
+            .args(["-m", "pip", "install", "--quiet"])
+            .args(requirements)
             .status()
             .expect("pip runs");
         assert!(
             status.success(),
-            "cannot install objgraph into {}",
+            "cannot install {requirements:?} into {}",
             venv.display()
         );
         std::fs::write(&ready, b"").expect("marker");
