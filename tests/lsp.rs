@@ -826,6 +826,47 @@ fn an_untrusted_configuration_is_ignored_with_a_visible_reason() {
 }
 
 #[test]
+fn lenses_are_refreshed_after_a_run_without_waiting_for_the_client() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("page.txt");
+    std::fs::write(&path, PAGE).expect("page");
+    // A client that announces lens refreshes but never answers them.
+    let options = lsp_client::ClientOptions {
+        unanswered: vec!["workspace/codeLens/refresh".to_owned()],
+        ..lsp_client::ClientOptions::default()
+    };
+    let mut client = LspClient::start_with(dir.path(), settings(), options);
+    client.initialize_with(
+        dir.path(),
+        json!({"workspace": {"codeLens": {"refreshSupport": true}}}),
+    );
+    let uri = format!("file://{}", path.display());
+    client.open(&uri, "plaintext", PAGE);
+    client
+        .diagnostics_where(&uri, WAIT, |found| {
+            codes(found).contains(&"failed".to_owned())
+        })
+        .expect("the run's results");
+    let deadline = std::time::Instant::now() + WAIT;
+    while !client
+        .server_requests
+        .iter()
+        .any(|method| method == "workspace/codeLens/refresh")
+    {
+        assert!(std::time::Instant::now() < deadline, "no lens refresh");
+        let _ = client.wait_for(Duration::from_millis(50), |_| false);
+    }
+    // The unanswered refresh holds up nothing: the next edit is run and published.
+    client.change(&uri, 2, None, &PAGE.replace("41", "40"));
+    client
+        .diagnostics_where(&uri, WAIT, |found| {
+            messages(found).contains("expected '40'")
+        })
+        .expect("the next run's results");
+    assert!(client.shutdown().success());
+}
+
+#[test]
 fn a_venv_created_in_the_workspace_restarts_the_interpreter() {
     // No `python` setting and no $VIRTUAL_ENV: `python3` on PATH, until ./.venv appears.
     let page = ">>> import os; print(os.environ.get('OBJGRAPH_TEST_MARK'))\nvenv\n";

@@ -408,6 +408,16 @@ impl LanguageServer for Server {
                 .and_then(|window| window.work_done_progress)
                 .unwrap_or(false);
             self.shared.progress.store(progress, Ordering::Relaxed);
+            let lens_refresh = params
+                .capabilities
+                .workspace
+                .as_ref()
+                .and_then(|workspace| workspace.code_lens.as_ref())
+                .and_then(|lens| lens.refresh_support)
+                .unwrap_or(false);
+            self.shared
+                .lens_refresh
+                .store(lens_refresh, Ordering::Relaxed);
             Ok(initialize_result())
         })
         .await

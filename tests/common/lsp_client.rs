@@ -41,6 +41,8 @@ pub struct LspClient {
     hold_configuration: bool,
     held: Vec<Value>,
     unanswered: Vec<String>,
+    /// The methods of the requests the server sent us, in order.
+    pub server_requests: Vec<String>,
 }
 
 impl LspClient {
@@ -96,6 +98,7 @@ impl LspClient {
             hold_configuration: options.hold_configuration,
             held: Vec::new(),
             unanswered: options.unanswered,
+            server_requests: Vec::new(),
         }
     }
 
@@ -237,6 +240,7 @@ impl LspClient {
         ) else {
             return false;
         };
+        self.server_requests.push(method.to_owned());
         if self
             .unanswered
             .iter()

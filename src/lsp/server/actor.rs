@@ -159,7 +159,11 @@ async fn document_actor(
         live = returned;
         // Lenses show counts: ask the client to fetch them again.
         if shared.lens_refresh.load(Ordering::Relaxed) {
-            let _ = shared.client.code_lens_refresh().await;
+            // Not awaited here: a client slow to answer must not hold up the next run.
+            let client = shared.client.clone();
+            tokio::spawn(async move {
+                let _ = client.code_lens_refresh().await;
+            });
         }
         match interrupted {
             Some(Interruption::Close) => return Ok(()),
