@@ -25,6 +25,12 @@
 //! checkpoints grow while their descendants run, the caller measures again after each run
 //! and ends the tail that no longer fits ([`over_budget`]).
 
+/// How many later runs a plan is judged over. Edits come in streams at one example (typing,
+/// fixing one output), so a checkpoint at the edited example pays off over several runs; a
+/// one-run horizon never evicts to make room for it, and every edit of the last example of
+/// a page whose slots are full re-runs a whole spacing of examples.
+const NEXT_RUNS: u64 = 3;
+
 /// What a checkpoint is assumed to cost before one was measured: 32 MiB.
 pub const ESTIMATED_CHECKPOINT_BYTES: u64 = 32 * 1024 * 1024;
 
@@ -109,7 +115,7 @@ pub fn plan_checkpoints(
             let mut positions: Vec<usize> = prefix.iter().map(|c| c.before).collect();
             positions.extend(&take);
             let cost = (examples - resume.min(examples)) as u64 * 2
-                + next_run_cost(&positions, stale, examples);
+                + NEXT_RUNS * next_run_cost(&positions, stale, examples);
             if best.as_ref().is_none_or(|(lowest, _, _)| cost < *lowest) {
                 best = Some((cost, kept, take));
             }
@@ -296,9 +302,9 @@ mod tests {
                 examples: 60,
                 existing: &[10, 11, 12, 13, 14, 15, 16, 17],
                 first_stale: 50,
-                resume_from: Some(15),
-                evict: &[16, 17],
-                take: &[38, 50],
+                resume_from: Some(14),
+                evict: &[15, 16, 17],
+                take: &[30, 45, 50],
             },
             Case {
                 name: "tiny pages need no checkpoint",
@@ -436,5 +442,24 @@ mod tests {
             memory: ESTIMATED_CHECKPOINT_BYTES - 1,
         };
         assert!(plan_checkpoints(60, &[], 0, none).take.is_empty());
+    }
+
+    #[test]
+    fn edits_again_and_again_at_the_last_example_of_a_full_page_resume_right_before_it() {
+        // The first run fills every slot evenly; typing in the last example then moves one
+        // slot to it once, and every later edit there re-runs that example alone.
+        let mut existing: Vec<ExistingCheckpoint> = Vec::new();
+        let mut resumes = Vec::new();
+        for stale in [0, 199, 199, 199, 199] {
+            let plan = plan_checkpoints(200, &existing, stale, BUDGET);
+            resumes.push(plan.resume_from);
+            existing.retain(|checkpoint| !plan.evict.contains(&checkpoint.before));
+            existing.extend(plan.take.iter().map(|&before| ExistingCheckpoint {
+                before,
+                private_bytes: Some(20 * 1024 * 1024),
+            }));
+            existing.sort_by_key(|checkpoint| checkpoint.before);
+        }
+        assert_eq!(resumes, [None, Some(156), Some(199), Some(199), Some(199)]);
     }
 }
