@@ -13,7 +13,8 @@
 //! - a toctree entry names a document: the entry itself if it already ends in `.rst`,
 //!   `.txt` or `.md`, else the first of `entry.rst`, `entry.txt`, `entry.md` that exists;
 //! - URLs (`https://...`, `mailto:...`), docutils' standard includes (`<isonum.txt>`) and
-//!   toctree glob patterns (`api/*`) are not files to follow and are left out.
+//!   toctree glob patterns (`api/*`) are not files to follow and are left out; so are the
+//!   entries Sphinx makes itself (`self`, `genindex`, `modindex`, `search`).
 //!
 //! Severity: a missing include or an include cycle is an error (docutils fails on both); a
 //! missing toctree entry, a toctree cycle and a missing image are warnings (Sphinx warns, and
@@ -507,6 +508,9 @@ impl<S: PageSource> Builder<'_, S> {
                 }
             }
             ReferenceKind::Toctree => {
+                if SPHINX_TOCTREE_ENTRIES.contains(&reference.target.as_str()) {
+                    return;
+                }
                 let candidates =
                     toctree_candidates(&page_path, &reference.target, &self.source_root);
                 if candidates.is_empty() {
@@ -592,6 +596,9 @@ pub fn resolve(page: &Path, target: &str, source_root: &Path) -> Option<PathBuf>
     };
     Some(normalize(&joined))
 }
+
+/// Toctree entries that are no file: the page itself and the pages Sphinx generates.
+const SPHINX_TOCTREE_ENTRIES: [&str; 4] = ["self", "genindex", "modindex", "search"];
 
 /// The files a toctree entry may name, in the order tried (see the module documentation).
 /// Empty for entries that are not files (URLs, glob patterns).

@@ -118,6 +118,15 @@ mod tests {
     }
 
     #[test]
+    fn sphinx_generated_toctree_entries_are_not_missing() {
+        let dir = tempfile::tempdir().unwrap();
+        let text = "Title\n=====\n\n.. toctree::\n\n   self\n   genindex\n   modindex\n   search\n   nowhere\n";
+        let warnings = warnings_of_index(dir.path(), text);
+        let lines: Vec<_> = warnings.iter().map(|warning| warning.line).collect();
+        assert_eq!(lines, [Some(10)], "{warnings:?}");
+    }
+
+    #[test]
     fn includes_of_devices_and_fifos_are_warnings_not_hangs() {
         let dir = tempfile::tempdir().unwrap();
         let fifo = dir.path().join("fifo.rst");
