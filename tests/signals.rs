@@ -164,6 +164,30 @@ fn sigint_sigterm_and_sighup_end_the_cli_cleanly() {
     }
 }
 
+#[test]
+fn after_a_sigkill_the_next_run_removes_what_the_killed_one_left() {
+    let sandbox = Sandbox::new();
+    let page = sandbox.write_sleeping_page();
+    let mut child = sandbox
+        .command(&["--timeout", "300", &page.to_string_lossy()])
+        .spawn()
+        .unwrap();
+    sandbox.wait_for_marker(&mut child);
+    // SIGKILL cannot be handled: the session folder stays (the processes die: the zygote
+    // exits when our end of its connection closes, and takes its children's trees along).
+    signal(&child, nix::sys::signal::Signal::SIGKILL);
+    let _ = wait_with_timeout(&mut child, Duration::from_secs(20)).expect("it dies");
+    assert_eq!(
+        listing(&sandbox.tmp()).len(),
+        1,
+        "the killed run's session folder"
+    );
+    std::fs::write(sandbox.pages().join("ok.txt"), ">>> 1 + 1\n2\n").unwrap();
+    let output = sandbox.command(&["ok.txt"]).output().unwrap();
+    assert_eq!(output.status.code(), Some(0));
+    sandbox.assert_clean();
+}
+
 /// Content-Length framing, enough to drive the server.
 fn frame(stdin: &Mutex<Option<ChildStdin>>, message: serde_json::Value) {
     let body = message.to_string();

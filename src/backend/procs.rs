@@ -179,6 +179,18 @@ pub fn kill_group(group: i32) {
     }
 }
 
+/// True while a process `pid` exists (ours or anyone's).
+pub fn process_exists(pid: i32) -> bool {
+    if pid <= 0 {
+        return false;
+    }
+    // Signal 0 checks for existence; EPERM means it exists but is someone else's.
+    !matches!(
+        kill(Pid::from_raw(pid), None),
+        Err(nix::errno::Errno::ESRCH)
+    )
+}
+
 /// Makes this process a child subreaper: orphans below it are re-parented here, not to
 /// init, so that they stay in reach of [`kill_tree`].
 pub fn become_subreaper() -> bool {

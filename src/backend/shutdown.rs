@@ -97,15 +97,48 @@ pub fn install() -> Session {
     Session { directory }
 }
 
+/// Session directories are named `objgraph-doctest-session.<pid>.<random>`: the pid says
+/// whether the run that made one is still alive.
+const SESSION_PREFIX: &str = "objgraph-doctest-session.";
+
 fn session_directory() -> Option<PathBuf> {
+    remove_stale_sessions(&tempfile::env::temp_dir());
     let directory = tempfile::Builder::new()
-        .prefix("objgraph-doctest-")
+        .prefix(&format!("{SESSION_PREFIX}{}.", std::process::id()))
         .permissions(std::fs::Permissions::from_mode(0o700))
         .tempdir()
         .ok()?;
     std::fs::set_permissions(directory.path(), std::fs::Permissions::from_mode(0o700)).ok()?;
     // Absolute, so that a relative TMPDIR still names it after a page changes directory.
     std::path::absolute(directory.keep()).ok()
+}
+
+/// Removes the session directories of runs that were killed before they could clean up
+/// (SIGKILL, a crash): ours (same owner), and only those whose process is gone, as git
+/// removes a stale lock. Their processes died with them (see docs/processes.md).
+fn remove_stale_sessions(temp: &Path) {
+    use std::os::unix::fs::MetadataExt;
+    let Ok(entries) = std::fs::read_dir(temp) else {
+        return;
+    };
+    let me = nix::unistd::geteuid().as_raw();
+    for entry in entries.flatten() {
+        let name = entry.file_name();
+        let Some(pid) = name
+            .to_str()
+            .and_then(|name| name.strip_prefix(SESSION_PREFIX))
+            .and_then(|rest| rest.split('.').next())
+            .and_then(|pid| pid.parse::<i32>().ok())
+        else {
+            continue;
+        };
+        let ours = entry
+            .metadata()
+            .is_ok_and(|metadata| metadata.is_dir() && metadata.uid() == me);
+        if ours && pid as u32 != std::process::id() && !procs::process_exists(pid) {
+            let _ = std::fs::remove_dir_all(entry.path());
+        }
+    }
 }
 
 /// Kills every process below us and removes the registered directories.

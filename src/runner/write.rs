@@ -158,7 +158,8 @@ pub fn remove_stale_temporaries(directory: &Path) -> Vec<PathBuf> {
             .ok()
             .and_then(|modified| modified.elapsed().ok())
             .is_some_and(|age| age > STALE_AFTER);
-        let stale = pid as u32 != std::process::id() && (old || !process_exists(pid));
+        let stale = pid as u32 != std::process::id()
+            && (old || !crate::backend::procs::process_exists(pid));
         if stale && std::fs::remove_file(entry.path()).is_ok() {
             removed.push(entry.path());
         }
@@ -172,17 +173,6 @@ fn temporary_owner_pid(name: &str) -> Option<i32> {
         .strip_prefix(TEMPORARY_PREFIX)?
         .strip_suffix(TEMPORARY_SUFFIX)?;
     rest.split('.').next()?.parse().ok()
-}
-
-fn process_exists(pid: i32) -> bool {
-    if pid <= 0 {
-        return false;
-    }
-    // Signal 0 checks for existence; EPERM means it exists but is someone else's.
-    !matches!(
-        nix::sys::signal::kill(nix::unistd::Pid::from_raw(pid), None),
-        Err(nix::errno::Errno::ESRCH)
-    )
 }
 
 /// The effective user id of this process.
