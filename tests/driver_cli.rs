@@ -3,29 +3,23 @@
 //! the temp directory are the page's artifacts; a zygote that keeps being stopped ends
 //! the run with exit code 2 and one message.
 
+#[path = "common/cli.rs"]
+mod cli;
 mod common;
 
 use std::collections::BTreeSet;
 use std::path::Path;
-use std::process::{Command, Output, Stdio};
+use std::process::{Command, Output};
 
 fn ours(dir: &Path, python: &str, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_objgraph-doctest"))
-        .args(["--python", python, "--color", "never"])
+    cli::objgraph_doctest_with(python, dir, dir)
         .args(args)
-        .current_dir(dir)
-        .env("TMPDIR", dir)
-        .stdin(Stdio::null())
         .output()
         .expect("the binary runs")
 }
 
 fn text(output: &Output) -> String {
-    format!(
-        "{}{}",
-        String::from_utf8_lossy(&output.stdout),
-        String::from_utf8_lossy(&output.stderr)
-    )
+    cli::both(output)
 }
 
 /// The `File "page.txt", line N` lines of a doctest-style report: the failing examples.

@@ -11,32 +11,20 @@ use std::path::Path;
 use std::time::Duration;
 
 use lsp_client::LspClient;
-use regex::Regex;
 use serde_json::json;
 
 const WAIT: Duration = Duration::from_secs(60);
 
 fn redact(text: &str, dir: &Path) -> String {
-    let canonical = std::fs::canonicalize(dir).unwrap_or_else(|_| dir.to_path_buf());
-    let mut text = text.replace(&canonical.to_string_lossy().into_owned(), "[DIR]");
-    text = text.replace(&dir.to_string_lossy().into_owned(), "[DIR]");
-    let temp = std::env::temp_dir();
-    let temp = regex::escape(temp.to_string_lossy().trim_end_matches('/'));
-    let in_temp = format!(r"{temp}/[^\s\x22'`)]*/objgraph-");
-    let rules = [
-        (in_temp.as_str(), "[TMP]/objgraph-"),
-        (r"objgraph-[A-Za-z0-9_]+\.dot", "objgraph-[ID].dot"),
-        (r"[0-9]+(\.[0-9]+)? ms\b", "[ms]"),
-        (r"[0-9]+(\.[0-9]+)? s\b", "[s]"),
-        (r"\([0-9]+ bytes\)", "([bytes])"),
-    ];
-    for (pattern, replacement) in rules {
-        text = Regex::new(pattern)
-            .expect("redaction pattern")
-            .replace_all(&text, replacement)
-            .into_owned();
-    }
-    text
+    common::redact(
+        text,
+        dir,
+        &[
+            (r"[0-9]+(\.[0-9]+)? ms\b", "[ms]"),
+            (r"[0-9]+(\.[0-9]+)? s\b", "[s]"),
+            (r"\([0-9]+ bytes\)", "([bytes])"),
+        ],
+    )
 }
 
 /// The page's final diagnostics and the hover on each example, as one snapshot.
@@ -68,14 +56,7 @@ fn editor_view(client: &mut LspClient, dir: &Path, name: &str) -> String {
 #[test]
 fn diagnostics_and_hovers_of_the_report_pages() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let source = common::repo_root()
-        .join("tests")
-        .join("pages")
-        .join("reports");
-    for entry in std::fs::read_dir(&source).expect("report pages") {
-        let path = entry.expect("entry").path();
-        std::fs::copy(&path, dir.path().join(path.file_name().expect("name"))).expect("copy");
-    }
+    common::copy_report_pages(dir.path());
     std::fs::write(
         dir.path().join("objgraph-doctest.toml"),
         "timeout = 2\nartifacts-dir = \"artifacts\"\n",

@@ -5,6 +5,8 @@
 
 mod common;
 
+use common::{alive, pids_in};
+
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
@@ -47,14 +49,6 @@ fn single(source: &str) -> String {
     block
 }
 
-fn alive(pid: i32) -> bool {
-    std::fs::read_to_string(format!("/proc/{pid}/stat")).is_ok_and(|stat| {
-        !stat
-            .rsplit_once(')')
-            .is_some_and(|(_, rest)| rest.trim_start().starts_with('Z'))
-    })
-}
-
 /// Waits (a little) for every pid to be gone; returns those still alive.
 fn survivors(pids: &[i32]) -> Vec<i32> {
     let deadline = Instant::now() + Duration::from_secs(3);
@@ -62,22 +56,6 @@ fn survivors(pids: &[i32]) -> Vec<i32> {
         let left: Vec<i32> = pids.iter().copied().filter(|&pid| alive(pid)).collect();
         if left.is_empty() || Instant::now() >= deadline {
             return left;
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    }
-}
-
-/// Reads the pids an example wrote to `file`, one per line, waiting for `count` of them.
-fn pids_in(file: &Path, count: usize) -> Vec<i32> {
-    let deadline = Instant::now() + WAIT;
-    loop {
-        let pids: Vec<i32> = std::fs::read_to_string(file)
-            .unwrap_or_default()
-            .lines()
-            .filter_map(|line| line.trim().parse().ok())
-            .collect();
-        if pids.len() >= count || Instant::now() >= deadline {
-            return pids;
         }
         std::thread::sleep(Duration::from_millis(20));
     }

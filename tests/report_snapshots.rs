@@ -11,19 +11,10 @@ mod common;
 use std::path::Path;
 use std::process::{Command, Output, Stdio};
 
-use regex::Regex;
-
 /// The fixed pages, copied into a fresh directory.
 fn pages_in_temp_dir() -> tempfile::TempDir {
     let dir = tempfile::tempdir().expect("tempdir");
-    let source = common::repo_root()
-        .join("tests")
-        .join("pages")
-        .join("reports");
-    for entry in std::fs::read_dir(&source).expect("report pages") {
-        let path = entry.expect("entry").path();
-        std::fs::copy(&path, dir.path().join(path.file_name().expect("name"))).expect("copy");
-    }
+    common::copy_report_pages(dir.path());
     dir
 }
 
@@ -53,29 +44,17 @@ fn run_format(dir: &Path, format: &str) -> Output {
 
 /// What varies from run to run, replaced by stable placeholders.
 fn redact(text: &str, dir: &Path) -> String {
-    let canonical = std::fs::canonicalize(dir).unwrap_or_else(|_| dir.to_path_buf());
-    let mut text = text.replace(&canonical.to_string_lossy().into_owned(), "[DIR]");
-    text = text.replace(&dir.to_string_lossy().into_owned(), "[DIR]");
-    let temp = std::env::temp_dir();
-    let temp = regex::escape(temp.to_string_lossy().trim_end_matches('/'));
-    let in_temp = format!(r"{temp}/[^\s\x22']*/objgraph-");
-    let rules = [
-        // objgraph's .dot files are named by tempfile: "/tmp/objgraph-k2j3h4.dot".
-        (in_temp.as_str(), "[TMP]/objgraph-"),
-        (r"objgraph-[A-Za-z0-9_]+\.dot", "objgraph-[ID].dot"),
-        // Sizes of files graphviz and objgraph write vary with object addresses.
-        (r#""size": [0-9]+"#, r#""size": "[bytes]""#),
-        (r#""duration_ms": [0-9.e-]+"#, r#""duration_ms": "[ms]""#),
-        (r#"time="[0-9.]+""#, r#"time="[s]""#),
-        (r#"timestamp="[^"]+""#, r#"timestamp="[when]""#),
-    ];
-    for (pattern, replacement) in rules {
-        text = Regex::new(pattern)
-            .expect("redaction pattern")
-            .replace_all(&text, replacement)
-            .into_owned();
-    }
-    text
+    common::redact(
+        text,
+        dir,
+        &[
+            // Sizes of files graphviz and objgraph write vary with object addresses.
+            (r#""size": [0-9]+"#, r#""size": "[bytes]""#),
+            (r#""duration_ms": [0-9.e-]+"#, r#""duration_ms": "[ms]""#),
+            (r#"time="[0-9.]+""#, r#"time="[s]""#),
+            (r#"timestamp="[^"]+""#, r#"timestamp="[when]""#),
+        ],
+    )
 }
 
 fn snapshot_of(format: &str) -> String {

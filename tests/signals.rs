@@ -13,6 +13,7 @@ use std::process::{Child, ChildStdin, Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use common::{alive, pids_in};
 use lsp_client::{processes_tagged, wait_with_timeout};
 
 /// A private TMPDIR, a tag, and a folder for the pages, for one run of the binary.
@@ -353,30 +354,6 @@ fn a_killed_client_leaves_nothing_behind() {
     let status = wait_with_timeout(&mut server.child, Duration::from_secs(20)).expect("it exits");
     assert!(status.success(), "{status}");
     sandbox.assert_clean();
-}
-
-/// Pids written one per line to `file`, waiting for `count` of them.
-fn pids_in(file: &Path, count: usize) -> Vec<i32> {
-    let deadline = Instant::now() + Duration::from_secs(60);
-    loop {
-        let pids: Vec<i32> = std::fs::read_to_string(file)
-            .unwrap_or_default()
-            .lines()
-            .filter_map(|line| line.trim().parse().ok())
-            .collect();
-        if pids.len() >= count || Instant::now() >= deadline {
-            return pids;
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    }
-}
-
-fn alive(pid: i32) -> bool {
-    std::fs::read_to_string(format!("/proc/{pid}/stat")).is_ok_and(|stat| {
-        !stat
-            .rsplit_once(')')
-            .is_some_and(|(_, rest)| rest.trim_start().starts_with('Z'))
-    })
 }
 
 #[test]

@@ -8,14 +8,14 @@ use std::process::{Command, Output, Stdio};
 /// `objgraph-doctest --python <test venv> --color never` in `cwd`, with `TMPDIR` set to
 /// `tmpdir`; add the arguments and run.
 pub fn objgraph_doctest(cwd: &Path, tmpdir: &Path) -> Command {
+    objgraph_doctest_with(&crate::common::python_with_objgraph(), cwd, tmpdir)
+}
+
+/// The same with another interpreter.
+pub fn objgraph_doctest_with(python: &str, cwd: &Path, tmpdir: &Path) -> Command {
     let mut command = Command::new(env!("CARGO_BIN_EXE_objgraph-doctest"));
     command
-        .args([
-            "--python",
-            &crate::common::python_with_objgraph(),
-            "--color",
-            "never",
-        ])
+        .args(["--python", python, "--color", "never"])
         .current_dir(cwd)
         .env("TMPDIR", tmpdir)
         .env_remove("NO_COLOR")

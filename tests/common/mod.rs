@@ -177,3 +177,61 @@ pub fn cached_venv(name: &str, requirements: &[&str]) -> String {
     }
     venv_python.to_string_lossy().into_owned()
 }
+
+/// True while `pid` is a live process (not a zombie).
+pub fn alive(pid: i32) -> bool {
+    std::fs::read_to_string(format!("/proc/{pid}/stat")).is_ok_and(|stat| {
+        !stat
+            .rsplit_once(')')
+            .is_some_and(|(_, rest)| rest.trim_start().starts_with('Z'))
+    })
+}
+
+/// The pids an example wrote to `file`, one per line, waiting (up to a minute) for `count`.
+pub fn pids_in(file: &Path, count: usize) -> Vec<i32> {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    loop {
+        let pids: Vec<i32> = std::fs::read_to_string(file)
+            .unwrap_or_default()
+            .lines()
+            .filter_map(|line| line.trim().parse().ok())
+            .collect();
+        if pids.len() >= count || std::time::Instant::now() >= deadline {
+            return pids;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+}
+
+/// Snapshot text with what varies run to run replaced: the test's directory `dir` (as
+/// given and canonical) by `[DIR]`, temporary paths before objgraph's `.dot` files by
+/// `[TMP]`, their random names by `[ID]`, then each of `rules` (pattern, replacement).
+pub fn redact(text: &str, dir: &Path, rules: &[(&str, &str)]) -> String {
+    let canonical = std::fs::canonicalize(dir).unwrap_or_else(|_| dir.to_path_buf());
+    let mut text = text.replace(&canonical.to_string_lossy().into_owned(), "[DIR]");
+    text = text.replace(&dir.to_string_lossy().into_owned(), "[DIR]");
+    let temp = std::env::temp_dir();
+    let temp = regex::escape(temp.to_string_lossy().trim_end_matches('/'));
+    let in_temp = format!(r"{temp}/[^\s\x22'`)]*/objgraph-");
+    let common = [
+        (in_temp.as_str(), "[TMP]/objgraph-"),
+        (r"objgraph-[A-Za-z0-9_]+\.dot", "objgraph-[ID].dot"),
+    ];
+    for (pattern, replacement) in common.iter().chain(rules) {
+        text = regex::Regex::new(pattern)
+            .expect("redaction pattern")
+            .replace_all(&text, *replacement)
+            .into_owned();
+    }
+    text
+}
+
+/// Copies the fixed pages of the report and editor snapshots (`tests/pages/reports/`) into
+/// `dir`.
+pub fn copy_report_pages(dir: &Path) {
+    let source = repo_root().join("tests").join("pages").join("reports");
+    for entry in std::fs::read_dir(&source).expect("report pages") {
+        let path = entry.expect("entry").path();
+        std::fs::copy(&path, dir.join(path.file_name().expect("name"))).expect("copy");
+    }
+}
