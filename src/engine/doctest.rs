@@ -23,7 +23,7 @@ use std::sync::LazyLock;
 use regex::Regex;
 
 use super::flags::{Flag, FlagRegistry};
-use super::page::{Example, ExampleSpan, ParseError, ParseErrorKind};
+use super::page::{Example, ExampleSpan, ParseError, ParseErrorKind, RunSpec};
 use super::pystr;
 
 /// One line of the text handed to the parser, with where it sits in the page.
@@ -318,6 +318,7 @@ impl ExampleLines<'_, '_, '_> {
                 source_bytes: first.start..last_source.start + last_source.text.len(),
                 want_bytes,
             },
+            run: RunSpec::default(),
         }))
     }
 

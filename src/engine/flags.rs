@@ -3,7 +3,13 @@
 //! CPython gives each flag a bit in registration order (`doctest.register_optionflag`); we keep
 //! the same order so that a [`FlagSet`] means what the same integer means to CPython for the
 //! built-in flags. objgraph's `NODES_VARY` and `RANDOM_OUTPUT` are always registered, as
-//! objgraph's `tests.py` registers them; user flags from configuration follow.
+//! objgraph's `tests.py` registers them; then the flags of the other runners we read pages as
+//! (pytest's, pytest-doctestplus's), then user flags from configuration.
+//!
+//! Every registry holds every family, so a [`FlagSet`] means the same in every page of a run
+//! whatever profile read it; which names a page may *write* in its directives is the
+//! profile's business: [`FlagRegistry::for_profile`] gives the view a page is parsed with
+//! (to CPython's `DocFileSuite`, `+NUMBER` is an unknown option).
 
 use std::fmt;
 
@@ -138,12 +144,34 @@ const BUILTIN_NAMES: [&str; 11] = [
     "FAIL_FAST",
 ];
 
+/// Who defines a flag; decides in which profiles its name may be written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum FlagFamily {
+    /// CPython's `doctest` module.
+    Cpython,
+    /// objgraph's `tests.py` (`NODES_VARY`, `RANDOM_OUTPUT`): valid everywhere, ours.
+    Objgraph,
+    /// pytest's doctest plugin (`ALLOW_UNICODE`, `ALLOW_BYTES`, `NUMBER`).
+    Pytest,
+    /// pytest-doctestplus (`FLOAT_CMP`, `IGNORE_OUTPUT`, ...).
+    Doctestplus,
+    /// The project's configuration (`[tool.objgraph-doctest.flags]`): valid everywhere.
+    User,
+}
+
+impl FlagFamily {
+    fn bit(self) -> u8 {
+        1 << self as u8
+    }
+}
+
 /// A flag's name, behaviour and one line of meaning (for hovers and `--help`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FlagInfo {
     pub name: String,
     pub behavior: FlagBehavior,
     pub summary: String,
+    pub family: FlagFamily,
 }
 
 /// Errors registering a user-defined flag.
@@ -159,10 +187,12 @@ pub enum FlagError {
     TooMany,
 }
 
-/// All known flags, in CPython's registration order, then objgraph's, then the user's.
+/// All known flags, in CPython's registration order, then objgraph's, pytest's, and the
+/// user's; `accepted` says which families' names [`FlagRegistry::lookup`] finds.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FlagRegistry {
     flags: Vec<FlagInfo>,
+    accepted: u8,
 }
 
 impl Default for FlagRegistry {
@@ -172,7 +202,8 @@ impl Default for FlagRegistry {
 }
 
 impl FlagRegistry {
-    /// CPython's flags plus objgraph's `NODES_VARY` and `RANDOM_OUTPUT`.
+    /// Every family's flags; only CPython's, objgraph's and the user's names are accepted in
+    /// directives (the `doctest` profile: what `DocFileSuite` with objgraph's flags reads).
     pub fn new() -> Self {
         let mut flags: Vec<FlagInfo> = BUILTIN_NAMES
             .iter()
@@ -180,27 +211,57 @@ impl FlagRegistry {
                 name: (*name).to_owned(),
                 behavior: FlagBehavior::Builtin,
                 summary: builtin_summary(name).to_owned(),
+                family: FlagFamily::Cpython,
             })
             .collect();
         flags.push(FlagInfo {
             name: "NODES_VARY".to_owned(),
             behavior: FlagBehavior::NodesVary,
             summary: "a node count \"(N nodes)\" at the end of a line is not compared".to_owned(),
+            family: FlagFamily::Objgraph,
         });
         flags.push(FlagInfo {
             name: "RANDOM_OUTPUT".to_owned(),
             behavior: FlagBehavior::RandomOutput,
             summary: "any non-empty output passes".to_owned(),
+            family: FlagFamily::Objgraph,
         });
-        FlagRegistry { flags }
+        let mut registry = FlagRegistry {
+            flags,
+            accepted: FlagFamily::Cpython.bit()
+                | FlagFamily::Objgraph.bit()
+                | FlagFamily::User.bit(),
+        };
+        registry.push_pytest_flags();
+        registry
     }
 
-    /// [`FlagRegistry::new`] plus pytest's `ALLOW_UNICODE`, `ALLOW_BYTES` and `NUMBER`, in the
-    /// order pytest registers them (`_get_flag_lookup`, before any page is parsed, so their
-    /// names are valid `# doctest:` directives in every page pytest collects). Never part of
-    /// the default registry: to CPython's `DocFileSuite`, `+NUMBER` is an unknown option.
+    /// The same flags, with the names of `families` (besides CPython's, objgraph's and the
+    /// user's) accepted in directives.
+    pub fn accepting(&self, families: &[FlagFamily]) -> Self {
+        let mut view = self.clone();
+        view.accepted =
+            FlagFamily::Cpython.bit() | FlagFamily::Objgraph.bit() | FlagFamily::User.bit();
+        for family in families {
+            view.accepted |= family.bit();
+        }
+        view
+    }
+
+    /// True when directives may name flags of `family`.
+    pub fn accepts(&self, family: FlagFamily) -> bool {
+        self.accepted & family.bit() != 0
+    }
+
+    /// A registry whose directives accept pytest's `ALLOW_UNICODE`, `ALLOW_BYTES` and
+    /// `NUMBER` (pytest registers them in `_get_flag_lookup`, before any page is parsed, so
+    /// their names are valid `# doctest:` directives in every page pytest collects).
     pub fn with_pytest_flags() -> Self {
-        let mut registry = Self::new();
+        Self::new().accepting(&[FlagFamily::Pytest])
+    }
+
+    /// pytest's flags, in the order pytest registers them.
+    fn push_pytest_flags(&mut self) {
         for (name, behavior, summary) in [
             (
                 "ALLOW_UNICODE",
@@ -218,10 +279,13 @@ impl FlagRegistry {
                 "numbers match to the precision written in the expected output (pytest)",
             ),
         ] {
-            // Three names on a fresh registry: neither taken nor too many.
-            let _ = registry.register(name, behavior, summary);
+            self.flags.push(FlagInfo {
+                name: name.to_owned(),
+                behavior,
+                summary: summary.to_owned(),
+                family: FlagFamily::Pytest,
+            });
         }
-        registry
     }
 
     /// Which of pytest's flags are on in `flags` (none, unless the registry has them).
@@ -253,7 +317,7 @@ impl FlagRegistry {
         if !valid {
             return Err(FlagError::InvalidName(name.to_owned()));
         }
-        if self.lookup(name).is_some() {
+        if self.flags.iter().any(|info| info.name == name) {
             return Err(FlagError::Duplicate(name.to_owned()));
         }
         if self.flags.len() >= 128 {
@@ -263,14 +327,16 @@ impl FlagRegistry {
             name: name.to_owned(),
             behavior,
             summary: summary.to_owned(),
+            family: FlagFamily::User,
         });
         Ok(Flag((self.flags.len() - 1) as u8))
     }
 
+    /// The flag named `name`, if its family's names are accepted here.
     pub fn lookup(&self, name: &str) -> Option<Flag> {
         self.flags
             .iter()
-            .position(|info| info.name == name)
+            .position(|info| info.name == name && self.accepts(info.family))
             .map(|index| Flag(index as u8))
     }
 
@@ -301,7 +367,12 @@ impl FlagRegistry {
     /// Parses `NAME` (as `-o NAME` takes it) into a flag, or says which names exist.
     pub fn parse_name(&self, name: &str) -> Result<Flag, String> {
         self.lookup(name).ok_or_else(|| {
-            let known: Vec<&str> = self.flags.iter().map(|info| info.name.as_str()).collect();
+            let known: Vec<&str> = self
+                .flags
+                .iter()
+                .filter(|info| self.accepts(info.family))
+                .map(|info| info.name.as_str())
+                .collect();
             format!(
                 "unknown option flag {name:?}; known flags: {}",
                 known.join(", ")
@@ -351,6 +422,7 @@ mod tests {
     #[test]
     fn pytest_flags_only_on_request() {
         assert_eq!(FlagRegistry::new().lookup("NUMBER"), None);
+        assert!(FlagRegistry::new().parse_name("NUMBER").is_err());
         let registry = FlagRegistry::with_pytest_flags();
         let number = registry.lookup("NUMBER").unwrap();
         assert_eq!(registry.lookup("ALLOW_UNICODE").unwrap().index(), 13);
@@ -373,7 +445,7 @@ mod tests {
         let flag = registry
             .register("ADDRESSES_VARY", FlagBehavior::AnyNonEmptyOutput, "")
             .unwrap();
-        assert_eq!(flag.index(), 13);
+        assert_eq!(flag.index(), 16);
         assert!(matches!(
             registry.register("ELLIPSIS", FlagBehavior::AnyNonEmptyOutput, ""),
             Err(FlagError::Duplicate(_))

@@ -11,10 +11,12 @@ pub mod graph;
 pub mod judge;
 pub mod markdown;
 pub mod page;
+pub mod profile;
 pub mod pystr;
 pub mod pytest_flags;
 pub mod rst;
 pub mod update;
 
 pub use flags::{Flag, FlagBehavior, FlagRegistry, FlagSet};
-pub use page::{Example, Page, PageFormat, ParseError, parse_page};
+pub use page::{Example, Page, PageFormat, ParseError, parse_page, parse_page_as};
+pub use profile::{Profile, Reading};

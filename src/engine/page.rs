@@ -10,6 +10,7 @@ use serde::Serialize;
 
 use super::doctest::{self, DoctestText};
 use super::flags::{Flag, FlagRegistry};
+use super::profile::{Profile, Reading};
 use super::{markdown, rst};
 
 /// How a page is written; decides where examples may be found.
@@ -53,6 +54,42 @@ pub struct Example {
     pub options: Vec<(Flag, bool)>,
     /// Where the example is written in the page.
     pub span: ExampleSpan,
+    /// Where and how it runs, for runners that do more than `DocFileSuite`.
+    pub run: RunSpec,
+}
+
+/// Where and how an example runs, for runners that do more than `DocFileSuite` (Sphinx's
+/// groups, its `testcode` blocks run as statements, setup and cleanup code). The default is
+/// `DocFileSuite`'s: the page's one namespace, compiled as `single`, a test.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RunSpec {
+    /// The namespace it runs in (a Sphinx group's name); `None` for the page's one namespace.
+    pub group: Option<String>,
+    pub mode: CompileMode,
+    pub role: ExampleRole,
+    /// Why it is not run, when the page says so where it is read (pytest-doctestplus's
+    /// `.. doctest-skip::`, Sphinx's `:pyversion:` and the like): reported as skipped.
+    pub skip_reason: Option<String>,
+}
+
+/// How an example's source is compiled: as the interactive prompt does (`single`: an
+/// expression's value is printed), or as a module's statements (`exec`: Sphinx's `testcode`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum CompileMode {
+    #[default]
+    Single,
+    Exec,
+}
+
+/// What an example is for: a test, or code that prepares or tidies up a Sphinx group.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ExampleRole {
+    #[default]
+    Test,
+    Setup,
+    Cleanup,
 }
 
 /// Where an example's parts are written, in the page's own coordinates.
@@ -180,6 +217,8 @@ pub struct Page {
     /// The page's path as given by the caller (used in messages).
     pub path: String,
     pub format: PageFormat,
+    /// Whose rules the page was read by.
+    pub profile: Profile,
     /// The decoded text the examples were found in (BOM removed, line ends as written).
     pub text: String,
     pub examples: Vec<Example>,
@@ -189,9 +228,22 @@ pub struct Page {
     pub structure: Structure,
 }
 
-/// Parses a page's bytes. `path` names the page in messages; CPython's messages use its file
-/// name, as `DocFileSuite` does.
+/// Parses a page's bytes as `DocFileSuite` reads them. `path` names the page in messages;
+/// CPython's messages use its file name, as `DocFileSuite` does.
 pub fn parse_page(path: &str, format: PageFormat, bytes: &[u8], flags: &FlagRegistry) -> Page {
+    parse_page_as(path, format, bytes, flags, &Reading::default())
+}
+
+/// Parses a page's bytes as `reading`'s profile reads them; directives may name the flags
+/// of `flags` that the profile accepts.
+pub fn parse_page_as(
+    path: &str,
+    format: PageFormat,
+    bytes: &[u8],
+    flags: &FlagRegistry,
+    reading: &Reading,
+) -> Page {
+    let flags = &reading.profile.registry(flags);
     let name = path.rsplit(['/', '\\']).next().unwrap_or(path);
     let (text, mut errors) = match decode_utf8(path, bytes) {
         Ok(text) => (text, Vec::new()),
@@ -199,6 +251,7 @@ pub fn parse_page(path: &str, format: PageFormat, bytes: &[u8], flags: &FlagRegi
             return Page {
                 path: path.to_owned(),
                 format,
+                profile: reading.profile,
                 text: String::new(),
                 examples: Vec::new(),
                 errors: vec![error],
@@ -230,6 +283,7 @@ pub fn parse_page(path: &str, format: PageFormat, bytes: &[u8], flags: &FlagRegi
     Page {
         path: path.to_owned(),
         format,
+        profile: reading.profile,
         text,
         examples,
         errors,

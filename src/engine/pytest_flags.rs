@@ -8,9 +8,9 @@
 //! `1004.2`). This module is those rewrites, ported exactly: the regular expressions are
 //! matched by hand with Python's `\W` and `\d` (Unicode 14 decimal digits, which `float()`
 //! reads too), and `pytest.approx`'s comparison is made with exact arithmetic where pytest
-//! compares a float with a big integer tolerance (`10 ** 40`). The flags exist only in a
-//! registry made with [`crate::engine::FlagRegistry::with_pytest_flags`]: to CPython's
-//! `DocFileSuite`, `+NUMBER` is an unknown option.
+//! compares a float with a big integer tolerance (`10 ** 40`). Directives may name the flags
+//! only in the pytest profiles ([`crate::engine::FlagRegistry::with_pytest_flags`]): to
+//! CPython's `DocFileSuite`, `+NUMBER` is an unknown option.
 //!
 //! Where pytest raises instead of answering (`pytest.approx` cannot check an integer tolerance
 //! of `10 ** 309` or more: `OverflowError`), the example errors out under pytest; here it
