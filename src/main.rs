@@ -88,6 +88,11 @@ struct Cli {
     /// Start a fresh interpreter for each page instead of forking a warm one.
     #[arg(long)]
     no_fork: bool,
+
+    /// Also append a Markdown summary of the run (counts, every problem with a link to its
+    /// line, the diffs) to FILE, e.g. "$GITHUB_STEP_SUMMARY".
+    #[arg(long, value_name = "FILE", conflicts_with = "collect_only")]
+    summary_markdown: Option<PathBuf>,
 }
 
 #[derive(Debug, clap::Subcommand)]
@@ -299,6 +304,10 @@ fn run_and_report(
     let config_file = config.source.as_deref().map(runner::display_path);
     if human {
         let mut top = report::human::render_header(config_file.as_deref());
+        top.push_str(&report::human::render_python_header(
+            &python.path.display().to_string(),
+            python.origin,
+        ));
         for warning in &warnings {
             top.push_str(&report::human::render_warning(warning, &palette));
         }
@@ -351,6 +360,7 @@ fn run_and_report(
             &summary,
             &warnings,
             config_file.as_deref(),
+            &report::json::PythonReport::new(&python.path, python.origin),
             duration,
             registry,
         ),
@@ -358,6 +368,11 @@ fn run_and_report(
         OutputFormat::Github => report::github::render(&runs, &summary, &warnings),
     };
     write_stdout(&output)?;
+    if let Some(file) = &cli.summary_markdown {
+        let links = github_links(cwd);
+        let markdown = report::summary::render(&runs, &summary, links.as_ref());
+        append_to(file, &markdown)?;
+    }
     if cli.update && !summary.all_passed() {
         let update = runner::update::update_pages(&runs, &sources, registry);
         for problem in &update.problems {
@@ -376,6 +391,44 @@ fn run_and_report(
         return Ok(EXIT_ERROR);
     }
     Ok(if summary.all_passed() { 0 } else { EXIT_FAILED })
+}
+
+/// Links to the pages' lines on GitHub, when run by GitHub Actions (its `GITHUB_*`
+/// variables name the server, repository, commit and checkout).
+fn github_links(cwd: &Path) -> Option<report::summary::Links> {
+    let variable = |name: &str| std::env::var(name).ok().filter(|value| !value.is_empty());
+    let server = variable("GITHUB_SERVER_URL")?;
+    let repository = variable("GITHUB_REPOSITORY")?;
+    let sha = variable("GITHUB_SHA")?;
+    let workspace = PathBuf::from(variable("GITHUB_WORKSPACE")?);
+    let workspace = std::fs::canonicalize(&workspace).unwrap_or(workspace);
+    let cwd = std::fs::canonicalize(cwd).unwrap_or_else(|_| cwd.to_path_buf());
+    let inside = cwd.strip_prefix(&workspace).ok()?;
+    let prefix: String = inside
+        .components()
+        .map(|part| format!("{}/", part.as_os_str().to_string_lossy()))
+        .collect();
+    Some(report::summary::Links {
+        blob: format!("{}/{repository}/blob/{sha}", server.trim_end_matches('/')),
+        prefix,
+        workspace: workspace.to_string_lossy().trim_end_matches('/').to_owned(),
+    })
+}
+
+/// Appends to a file (GitHub's summary file collects every step's text), creating it.
+fn append_to(file: &Path, text: &str) -> anyhow::Result<()> {
+    let mut out = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(file)
+        .with_context(|| {
+            format!(
+                "cannot open {} for --summary-markdown; give a file in a directory you can write",
+                file.display()
+            )
+        })?;
+    out.write_all(text.as_bytes())
+        .with_context(|| format!("cannot write the summary to {}", file.display()))
 }
 
 /// A progress bar on stderr for human runs on a terminal, shown once a run takes a second.

@@ -19,7 +19,12 @@ fn pages_in_temp_dir() -> tempfile::TempDir {
 }
 
 fn run_format(dir: &Path, format: &str) -> Output {
+    run_with(dir, format, &[], &[])
+}
+
+fn run_with(dir: &Path, format: &str, extra: &[&str], env: &[(&str, &str)]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_objgraph-doctest"))
+        .args(extra)
         .args([
             "--python",
             &common::python_with_objgraph(),
@@ -38,14 +43,17 @@ fn run_format(dir: &Path, format: &str) -> Output {
         .current_dir(dir)
         .stdin(Stdio::null())
         .env_remove("NO_COLOR")
+        .envs(env.iter().copied())
         .output()
         .expect("the binary runs")
 }
 
 /// What varies from run to run, replaced by stable placeholders.
 fn redact(text: &str, dir: &Path) -> String {
+    // The interpreter's path depends on the machine; its origin (`--python`) does not.
+    let text = text.replace(&common::python_with_objgraph(), "[PYTHON]");
     common::redact(
-        text,
+        &text,
         dir,
         &[
             // Sizes of files graphviz and objgraph write vary with object addresses.
@@ -89,4 +97,34 @@ fn junit_report() {
 #[test]
 fn github_report() {
     insta::assert_snapshot!("github", snapshot_of("github"));
+}
+
+/// The Markdown job summary, as GitHub Actions would run it: links to the pages' lines in the
+/// repository (the checkout is the parent of the current directory, so links carry the
+/// subfolder), appended after what an earlier step wrote.
+#[test]
+fn markdown_summary() {
+    let root = tempfile::tempdir().expect("tempdir");
+    let dir = root.path().join("docs");
+    std::fs::create_dir(&dir).expect("docs");
+    common::copy_report_pages(&dir);
+    let summary = root.path().join("step-summary.md");
+    std::fs::write(&summary, "earlier step\n").expect("summary file");
+    let summary_arg = summary.to_string_lossy().into_owned();
+    let workspace = root.path().to_string_lossy().into_owned();
+    let output = run_with(
+        &dir,
+        "github",
+        &["--summary-markdown", &summary_arg],
+        &[
+            ("GITHUB_SERVER_URL", "https://github.com"),
+            ("GITHUB_REPOSITORY", "octo/docs"),
+            ("GITHUB_SHA", "0123abc"),
+            ("GITHUB_WORKSPACE", &workspace),
+        ],
+    );
+    assert_eq!(output.status.code(), Some(1));
+    let text = std::fs::read_to_string(&summary).expect("the summary was written");
+    assert!(text.starts_with("earlier step\n## objgraph-doctest: failed\n"));
+    insta::assert_snapshot!("summary", redact(&text, &dir));
 }

@@ -199,6 +199,11 @@ pub fn render_header(config_file: Option<&str>) -> String {
     }
 }
 
+/// The header line naming the interpreter the examples run with and why it was chosen.
+pub fn render_python_header(path: &str, origin: &str) -> String {
+    format!("python: {path} (from {origin})\n")
+}
+
 /// A warning printed once at the top of the report.
 pub fn render_warning(message: &str, palette: &Palette) -> String {
     format!("{} {message}\n", palette.warning("warning:"))

@@ -14,9 +14,29 @@ struct RunReport<'a> {
     version: u32,
     /// The configuration file used, if any.
     configfile: Option<&'a str>,
+    /// The interpreter the examples ran with, and where that choice came from.
+    python: &'a PythonReport,
     warnings: &'a [String],
     pages: Vec<PageReport<'a>>,
     summary: SummaryReport,
+}
+
+/// The report's `python` object: `{"path": ..., "origin": ...}`.
+#[derive(Serialize)]
+pub struct PythonReport {
+    pub path: String,
+    /// `--python`, `configuration`, `$VIRTUAL_ENV`, `./.venv`, `the project's .venv`, `the
+    /// environment objgraph-doctest is installed in` or `PATH`.
+    pub origin: String,
+}
+
+impl PythonReport {
+    pub fn new(path: &std::path::Path, origin: &str) -> PythonReport {
+        PythonReport {
+            path: path.display().to_string(),
+            origin: origin.to_owned(),
+        }
+    }
 }
 
 #[derive(Serialize)]
@@ -64,12 +84,14 @@ pub fn render(
     summary: &Summary,
     warnings: &[String],
     config_file: Option<&str>,
+    python: &PythonReport,
     duration: std::time::Duration,
     registry: &FlagRegistry,
 ) -> String {
     let report = RunReport {
         version: SCHEMA_VERSION,
         configfile: config_file,
+        python,
         warnings,
         pages: runs.iter().map(|run| page_report(run, registry)).collect(),
         summary: SummaryReport {
