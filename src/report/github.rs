@@ -59,13 +59,28 @@ pub fn render(runs: &[PageRun], summary: &Summary, warnings: &[String]) -> Strin
             );
         }
     }
+    let errors = out
+        .lines()
+        .filter(|line| line.starts_with("::error "))
+        .count();
+    let mut notice = super::human::summary_line(summary);
+    if errors > ANNOTATIONS_SHOWN {
+        let _ = write!(
+            notice,
+            " ({errors} problems; GitHub shows {ANNOTATIONS_SHOWN} annotations per step: \
+             --summary-markdown or the log lists them all)"
+        );
+    }
     let _ = writeln!(
         out,
         "::notice title=objgraph-doctest::{}",
-        escape_data(&super::human::summary_line(summary))
+        escape_data(&notice)
     );
     out
 }
+
+/// Error annotations GitHub shows per step (it drops the rest; 50 per job).
+const ANNOTATIONS_SHOWN: usize = 10;
 
 fn annotate(
     out: &mut String,
