@@ -9,6 +9,7 @@ pub mod discover;
 pub mod options;
 pub mod read;
 pub mod run;
+pub mod sphinx_conf;
 pub mod structure;
 pub mod update;
 pub mod write;
