@@ -70,9 +70,8 @@ pub struct RunSpec {
     /// Why it is not run, when the page says so where it is read (pytest-doctestplus's
     /// `.. doctest-skip::`, Sphinx's `:pyversion:` and the like): reported as skipped.
     pub skip_reason: Option<String>,
-    /// Sphinx's `:skipif:`: a Python expression; the example is skipped when it is true,
-    /// evaluated in a fresh namespace where `doctest_global_setup` ran.
-    pub skip_if: Option<String>,
+    /// Sphinx's `:skipif:`: the example is skipped when the condition is true.
+    pub skip_if: Option<SkipCondition>,
     /// Sphinx's `:pyversion:` (a PEP 440 specifier set, already validated): the example is
     /// skipped (SKIP) unless the interpreter's version satisfies it.
     pub python_versions: Option<String>,
@@ -81,6 +80,16 @@ pub struct RunSpec {
     /// 1-based line of the `testoutput` directive holding the expected output, when it is
     /// written apart from the source.
     pub output_line: Option<usize>,
+}
+
+/// A Sphinx `:skipif:` condition: a Python expression evaluated (by the page's process,
+/// before the example) in a fresh namespace where `setup` (conf.py's
+/// `doctest_global_setup`) ran, `cleanup` (`doctest_global_cleanup`) run after.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SkipCondition {
+    pub expression: String,
+    pub setup: String,
+    pub cleanup: String,
 }
 
 /// How an example's source is compiled: as the interactive prompt does (`single`: an

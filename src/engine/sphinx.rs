@@ -32,6 +32,7 @@ use super::doctest::{self, DoctestLine, DoctestText};
 use super::flags::{Flag, FlagRegistry};
 use super::page::{
     CompileMode, Example, ExampleRole, ExampleSpan, PageFormat, PageWarning, ParseError, RunSpec,
+    SkipCondition,
 };
 use super::profile::Reading;
 
@@ -391,6 +392,8 @@ fn plan(
         let mut emit = Emitter {
             nodes,
             group: &group.name,
+            global_setup: &reading.sphinx_global_setup,
+            global_cleanup: &reading.sphinx_global_cleanup,
             name,
             flags,
             examples: &mut examples,
@@ -418,6 +421,8 @@ fn plan(
 struct Emitter<'a, 't> {
     nodes: &'a [TestNode<'t>],
     group: &'a str,
+    global_setup: &'a str,
+    global_cleanup: &'a str,
     name: &'a str,
     flags: &'a FlagRegistry,
     examples: &'a mut Vec<Example>,
@@ -435,7 +440,13 @@ impl Emitter<'_, '_> {
             group: Some(self.group.to_owned()),
             mode,
             role,
-            skip_if: node.and_then(|node| node.skip_if.clone()),
+            skip_if: node
+                .and_then(|node| node.skip_if.clone())
+                .map(|expression| SkipCondition {
+                    expression,
+                    setup: self.global_setup.to_owned(),
+                    cleanup: self.global_cleanup.to_owned(),
+                }),
             block_line: node.map(|node| node.line),
             ..RunSpec::default()
         }
