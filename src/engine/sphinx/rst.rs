@@ -99,6 +99,10 @@ const OBJECT_DIRECTIVES: &[&str] = &[
     "program",
 ];
 
+/// Nesting (block quotes in block quotes...) walked at most; deeper text is not read, so
+/// that a hostile page cannot exhaust the stack.
+const MAX_DEPTH: usize = 32;
+
 static DIRECTIVE: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r"^\.\. +([A-Za-z0-9]+(?:[-_+:.][A-Za-z0-9]+)*) ?::(?: +|$)")
         .expect("directive regex compiles")
@@ -127,6 +131,7 @@ pub(super) fn read<'t>(
         flags,
         doctest_blocks,
         found,
+        depth: 0,
     };
     walker.walk(&page);
 }
@@ -137,13 +142,23 @@ fn rstripped(line: DoctestLine<'_>) -> DoctestLine<'_> {
     DoctestLine { text, ..line }
 }
 
-fn indent_of(text: &str) -> usize {
-    text.len() - text.trim_start_matches([' ', '\t']).len()
+/// Whether the line starts with indentation (cheaper than measuring it).
+fn is_indented(text: &str) -> bool {
+    text.starts_with([' ', '\t'])
+}
+
+/// The line's indentation, counted up to `limit` at most: blocks measure indentation
+/// against the smallest seen so far, so deep indentation costs nothing per level.
+fn indent_up_to(text: &str, limit: usize) -> usize {
+    text.bytes()
+        .take(limit)
+        .take_while(|&byte| byte == b' ' || byte == b'\t')
+        .count()
 }
 
 /// The line with its first `columns` bytes (of indentation) removed.
 fn dedented<'t>(line: &DoctestLine<'t>, columns: usize) -> DoctestLine<'t> {
-    let skip = columns.min(indent_of(line.text));
+    let skip = indent_up_to(line.text, columns);
     DoctestLine {
         text: &line.text[skip..],
         start: line.start + skip,
@@ -164,7 +179,7 @@ struct Indented<'t> {
 
 fn first_known_indented<'t>(lines: &[DoctestLine<'t>], at: usize, first_at: usize) -> Indented<'t> {
     let mut end = at + 1;
-    while end < lines.len() && (lines[end].text.is_empty() || indent_of(lines[end].text) > 0) {
+    while end < lines.len() && (lines[end].text.is_empty() || is_indented(lines[end].text)) {
         end += 1;
     }
     let mut last = end;
@@ -174,8 +189,10 @@ fn first_known_indented<'t>(lines: &[DoctestLine<'t>], at: usize, first_at: usiz
     let indent = lines[at + 1..last]
         .iter()
         .filter(|line| !line.text.is_empty())
-        .map(|line| indent_of(line.text))
-        .min()
+        .fold(None, |smallest: Option<usize>, line| {
+            let limit = smallest.unwrap_or(usize::MAX);
+            Some(indent_up_to(line.text, limit).min(limit))
+        })
         .unwrap_or(0);
     let first = &lines[at];
     let first_at = first_at.min(first.text.len());
@@ -201,11 +218,21 @@ struct Walker<'w, 't> {
     flags: &'w FlagRegistry,
     doctest_blocks: bool,
     found: &'w mut Found<'t>,
+    depth: usize,
 }
 
 impl<'t> Walker<'_, 't> {
     /// Walks one block's lines (dedented to the block's indentation).
     fn walk(&mut self, lines: &[DoctestLine<'t>]) {
+        if self.depth >= MAX_DEPTH {
+            return;
+        }
+        self.depth += 1;
+        self.walk_block(lines);
+        self.depth -= 1;
+    }
+
+    fn walk_block(&mut self, lines: &[DoctestLine<'t>]) {
         let mut index = 0;
         let mut literal_follows = false;
         while index < lines.len() {
@@ -214,10 +241,10 @@ impl<'t> Walker<'_, 't> {
                 index += 1;
                 continue;
             }
-            if indent_of(text) > 0 {
+            if is_indented(text) {
                 let block = first_known_indented(lines, index, 0);
                 let mut inner = block.lines;
-                inner[0] = dedented(&inner[0], block.indent.min(indent_of(inner[0].text)));
+                inner[0] = dedented(&inner[0], block.indent);
                 let end = block.end.max(index + 1);
                 if !literal_follows {
                     self.walk(&inner);
@@ -246,7 +273,7 @@ impl<'t> Walker<'_, 't> {
                 continue;
             }
             let end = (index..lines.len())
-                .find(|&i| lines[i].text.is_empty() || (i > index && indent_of(lines[i].text) > 0))
+                .find(|&i| lines[i].text.is_empty() || (i > index && is_indented(lines[i].text)))
                 .unwrap_or(lines.len());
             if is_doctest_start(text) {
                 // A doctest block is every line up to the next blank one.
@@ -437,7 +464,7 @@ fn read_options(
         if let Some((name, value_at)) = field_marker(line.text) {
             let value = &line.text[value_at.min(line.text.len())..];
             fields.push((name.to_lowercase(), vec![value.to_owned()]));
-        } else if indent_of(line.text) > 0
+        } else if is_indented(line.text)
             && let Some((_, value)) = fields.last_mut()
         {
             value.push(line.text.trim_start_matches([' ', '\t']).to_owned());

@@ -283,3 +283,29 @@ fn star_output_attaches_to_each_groups_latest_testcode() {
     assert_eq!(parsed.examples.len(), 1);
     assert_eq!(parsed.examples[0].want, "1\n");
 }
+
+#[test]
+fn hostile_pages_do_not_panic() {
+    let deep: String = (0..1000).map(|i| format!("{}x\n", " ".repeat(i))).collect();
+    let pages = [
+        deep.as_str(),
+        ".. doctest::",
+        ".. doctest:: \u{e9}\u{e9}\n   :options: +\u{e9}, -\n   :skipif:\n",
+        ".. testoutput::\n\n   x\n",
+        "- .. doctest::\n\n     >>> 1\n     1\n",
+        "::\n\n\t>>> 1\n\t2\n.. \u{2022}\n\u{2022} >>> 1\n",
+        "\r\n.. testcode::\r\n\r\n   print(1)\r\n.. testoutput::\r\n\r\n   1\r\n",
+        ":\u{e9}: x\n:a:b: c\n..\n\n.. |x| image:: y\n",
+        ">>>\n>>> \n...\n",
+        ".. doctest:: *\n\n   >>> 1\n",
+        ".. testsetup::\n   :skipif: a\n   :skipif: b\n\n   x\n",
+    ];
+    for page in pages {
+        for format in [PageFormat::Rst, PageFormat::Markdown] {
+            let _ = read(page, format);
+        }
+    }
+    let myst =
+        "```{testoutput}\n---\n```\n:::{doctest}\n:\n:::\n```{testcode} a,,b\n---\nskipif: \"x\"\n";
+    let _ = read(myst, PageFormat::Markdown);
+}
