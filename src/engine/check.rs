@@ -184,8 +184,7 @@ pub fn check_output(want: &str, got: &str, flags: FlagSet, registry: &FlagRegist
     match rule {
         None => Verdict::failed(rewrites),
         Some(rule) => {
-            let excused =
-                !rewrites.is_empty() && decide(want, got).is_none();
+            let excused = !rewrites.is_empty() && decide(want, got).is_none();
             Verdict {
                 passed: true,
                 rule: Some(rule),

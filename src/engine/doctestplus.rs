@@ -24,6 +24,7 @@ use std::borrow::Cow;
 
 use super::check::{self, ELLIPSIS_MARKER, PassRule};
 use super::flags::{Flag, FlagSet};
+use super::pystr;
 use super::pytest_flags::remove_prefixes;
 use numbers::Pattern;
 
@@ -221,6 +222,52 @@ fn remove_long_suffixes(text: &str) -> Cow<'_, str> {
     Cow::Owned(out)
 }
 
+/// `re.sub(r'(?m)^\s*?$', '', got)`, as Python's `re` runs it. Not CPython's blanking of
+/// whitespace-only lines: after the empty match at the start of an empty line, Python looks
+/// for a non-empty match at the same place, and the lazy `\s*?` then takes the line's
+/// newline too, up to the next line end. So `"x\n\n"` becomes `"x\n"` and runs of empty
+/// lines shrink to one.
+fn remove_blank_line_matches(text: &str) -> String {
+    let chars: Vec<char> = text.chars().collect();
+    let n = chars.len();
+    let is_line_start = |s: usize| s == 0 || chars[s - 1] == '\n';
+    let is_line_end = |e: usize| e == n || chars[e] == '\n';
+    let mut kept = String::with_capacity(text.len());
+    let mut last = 0;
+    let mut position = 0;
+    let mut must_advance = false;
+    loop {
+        let mut found = None;
+        let mut start = position;
+        while start <= n && found.is_none() {
+            if is_line_start(start) {
+                let least = usize::from(must_advance && start == position);
+                let mut length = 0;
+                loop {
+                    if length >= least && is_line_end(start + length) {
+                        found = Some((start, start + length));
+                        break;
+                    }
+                    match chars.get(start + length) {
+                        Some(c) if pystr::is_space(*c) => length += 1,
+                        _ => break,
+                    }
+                }
+            }
+            start += 1;
+        }
+        let Some((from, to)) = found else {
+            break;
+        };
+        kept.extend(&chars[last..from]);
+        last = to;
+        must_advance = from == to;
+        position = to;
+    }
+    kept.extend(&chars[last..]);
+    kept
+}
+
 /// Python raised while comparing (a number of got followed by `...` is not a float): the
 /// example errors out under pytest, so it does not pass.
 struct Raised;
@@ -230,10 +277,9 @@ fn normalize_floats(want: &str, got: &str, flags: FlagSet, tolerance: FloatToler
     let mut want = Cow::Borrowed(want);
     let mut got = Cow::Borrowed(got);
     if !flags.contains(Flag::DONT_ACCEPT_BLANKLINE) {
-        want = Cow::Owned(check::blank_out_lines(&want, check::is_blankline_marker_line).into_owned());
-        // `re.sub(r'(?m)^\s*?$', '', got)`: the lazy `\s*?` stops at the line's end, so
-        // whitespace-only lines are emptied, as CPython's checker does.
-        got = Cow::Owned(check::blank_out_lines(&got, check::is_whitespace_line).into_owned());
+        want =
+            Cow::Owned(check::blank_out_lines(&want, check::is_blankline_marker_line).into_owned());
+        got = Cow::Owned(remove_blank_line_matches(&got));
     }
     if flags.contains(Flag::NORMALIZE_WHITESPACE) {
         got = Cow::Owned(check::normalize_whitespace(&got));
@@ -393,14 +439,25 @@ mod tests {
 
     #[test]
     fn float_cmp_with_ellipsis_matches_chunks() {
-        assert!(float_cmp("1.0 ... 4.0\n", "1.0 2.0 3.0 4.0000001\n", &[Flag::ELLIPSIS]));
-        assert!(!float_cmp("1.0 ... 5.0\n", "1.0 2.0 3.0 4.0\n", &[Flag::ELLIPSIS]));
+        assert!(float_cmp(
+            "1.0 ... 4.0\n",
+            "1.0 2.0 3.0 4.0000001\n",
+            &[Flag::ELLIPSIS]
+        ));
+        assert!(!float_cmp(
+            "1.0 ... 5.0\n",
+            "1.0 2.0 3.0 4.0\n",
+            &[Flag::ELLIPSIS]
+        ));
         assert!(float_cmp("a...b 2.0\n", "axxb 2.0\n", &[Flag::ELLIPSIS]));
     }
 
     #[test]
     fn fix_normalizes_literals_dtypes_and_longs() {
-        assert_eq!(fix_one("u'a' '<f8' '|S9' 'i4' 10L xL"), "'a' 'f8' 'S9' 'i' 10 xL");
+        assert_eq!(
+            fix_one("u'a' '<f8' '|S9' 'i4' 10L xL"),
+            "'a' 'f8' 'S9' 'i' 10 xL"
+        );
         assert_eq!(fix_one("'<i4'"), "'i'");
         let plus = DoctestplusFlags {
             fix: true,
@@ -414,6 +471,17 @@ mod tests {
             check("10\n", "10\n", FlagSet::EMPTY, plus),
             Some(PassRule::Exact)
         );
+    }
+
+    #[test]
+    fn got_loses_empty_lines_as_python_substitutes() {
+        assert_eq!(remove_blank_line_matches("\n"), "");
+        assert_eq!(remove_blank_line_matches("a\n\nb"), "a\n\nb");
+        assert_eq!(remove_blank_line_matches("a\n\n\n\nb"), "a\n\nb");
+        assert_eq!(remove_blank_line_matches("x\n  \n"), "x\n\n");
+        assert_eq!(remove_blank_line_matches("x\n\n"), "x\n");
+        assert_eq!(remove_blank_line_matches("a\n \n\nb"), "a\n\n\nb");
+        assert!(!float_cmp("\n", "\n", &[]));
     }
 
     #[test]

@@ -195,7 +195,11 @@ pub fn to_float(text: &str) -> Option<f64> {
         "-inf" => Some(f64::NEG_INFINITY),
         // What remains is digits, dots, signs and `e`: Rust reads exactly Python's literals
         // of that form (and refuses `1.5...`, as Python does).
-        number if number.bytes().all(|b| b.is_ascii_digit() || b"+-.e".contains(&b)) => {
+        number
+            if number
+                .bytes()
+                .all(|b| b.is_ascii_digit() || b"+-.e".contains(&b)) =>
+        {
             number.parse().ok()
         }
         _ => None,
@@ -210,10 +214,14 @@ mod tests {
     fn numbers_need_separators_around_them() {
         assert_eq!(numbers("1.1 foo abr 2.22", Pattern::Want), ["1.1", "2.22"]);
         assert_eq!(numbers("x1.5 (1.5) a-1.5", Pattern::Got), ["1.5"]);
-        assert_eq!(numbers("[1., 2e5, -.5e-3]", Pattern::Got), ["1.", " 2e5", " -.5e-3"]);
-        assert_eq!(numbers("3j 2.0j nan inf -inf 1E5 42", Pattern::Got), [
-            "2.0", "nan", "inf", "-inf"
-        ]);
+        assert_eq!(
+            numbers("[1., 2e5, -.5e-3]", Pattern::Got),
+            ["1.", " 2e5", " -.5e-3"]
+        );
+        assert_eq!(
+            numbers("3j 2.0j nan inf -inf 1E5 42", Pattern::Got),
+            ["2.0", "nan", "inf", "-inf"]
+        );
         assert_eq!(numbers("1.5...", Pattern::Want), ["1.5..."]);
         assert!(numbers("1.5...", Pattern::Got).is_empty());
         assert_eq!(numbers("1.5\n", Pattern::Got), ["1.5"]);
