@@ -20,7 +20,18 @@ pub enum Request<'a> {
         memory_limit: Option<u64>,
     },
     /// To a page process: run one example.
-    Run { index: usize, source: &'a str },
+    Run {
+        index: usize,
+        source: &'a str,
+        /// Modules that must be importable for it to run (pytest-doctestplus's
+        /// `doctest-requires`); left out when none.
+        #[serde(skip_serializing_if = "<[String]>::is_empty")]
+        requires: &'a [String],
+        /// `ignore` or `show`: its warnings caught as pytest-doctestplus's IGNORE_WARNINGS and
+        /// SHOW_WARNINGS do; left out otherwise.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        warnings: Option<&'static str>,
+    },
     /// To a page process: fork; stay as a paused checkpoint, the child runs on (and says
     /// hello with `token`).
     Checkpoint { token: &'a str },
@@ -94,6 +105,9 @@ pub struct ExampleResult {
     pub truncated: bool,
     pub exception: Option<RaisedException>,
     pub duration_ns: u64,
+    /// Why it did not run (a module it requires is not importable); then nothing else is set.
+    #[serde(default)]
+    pub skipped: Option<String>,
 }
 
 /// An exception an example raised, formatted as doctest formats it.

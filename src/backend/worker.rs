@@ -30,6 +30,7 @@ use nix::unistd::Pid;
 use super::acceptor::{Acceptor, Arrival, Expected, accept_connections};
 use super::procs;
 use super::protocol::{Event, ExampleResult, Hello, Request};
+use crate::engine::page::WarningCapture;
 
 /// The Python side, embedded in the binary.
 pub const DRIVER: &str = include_str!("driver.py");
@@ -760,8 +761,32 @@ impl PageProcess {
         source: &str,
         timeout: Duration,
     ) -> Result<ExampleResult, Fault> {
+        self.run_as(index, source, &[], WarningCapture::Default, timeout)
+    }
+
+    /// [`PageProcess::run`], skipped by the driver unless every module of `requires` is
+    /// importable, with its warnings caught as `warnings` says.
+    pub fn run_as(
+        &mut self,
+        index: usize,
+        source: &str,
+        requires: &[String],
+        warnings: WarningCapture,
+        timeout: Duration,
+    ) -> Result<ExampleResult, Fault> {
         let deadline = Instant::now() + timeout;
-        if self.send(&Request::Run { index, source }).is_err() {
+        let warnings = match warnings {
+            WarningCapture::Default => None,
+            WarningCapture::Ignore => Some("ignore"),
+            WarningCapture::Show => Some("show"),
+        };
+        let request = Request::Run {
+            index,
+            source,
+            requires,
+            warnings,
+        };
+        if self.send(&request).is_err() {
             return Err(self.death());
         }
         match self.read_event(deadline)? {

@@ -69,6 +69,9 @@ pub struct ExampleRun {
     pub judgement: Option<Judgement>,
     /// What went wrong with the interpreter, for timeouts and crashes.
     pub fault: Option<String>,
+    /// Why it was skipped, when something other than SKIP decided (a pytest-doctestplus
+    /// directive, a required module that is not importable).
+    pub skip_reason: Option<String>,
     pub duration: Duration,
     pub artifacts: Vec<Artifact>,
 }
@@ -95,6 +98,7 @@ impl ExampleRun {
             exception: None,
             judgement: None,
             fault: None,
+            skip_reason: None,
             duration: Duration::ZERO,
             artifacts: Vec::new(),
         }
@@ -348,6 +352,9 @@ pub struct Executed {
     /// The source it ran (an example whose source changed must run again).
     pub source: String,
     pub skipped: bool,
+    /// Why it was skipped, beyond SKIP: the page said so where it was read, or the
+    /// interpreter cannot import a module it requires.
+    pub skip_reason: Option<String>,
     pub got: Option<String>,
     pub truncated: bool,
     pub exception: Option<RaisedException>,
@@ -464,7 +471,8 @@ impl PageLoop<'_> {
     ) -> Option<Executed> {
         let mut executed = Executed {
             source: example.source.clone(),
-            skipped: flags.contains(Flag::SKIP),
+            skipped: flags.contains(Flag::SKIP) || example.run.skip_reason.is_some(),
+            skip_reason: example.run.skip_reason.clone(),
             got: None,
             truncated: false,
             exception: None,
@@ -481,11 +489,21 @@ impl PageLoop<'_> {
             return None;
         }
         let started = Instant::now();
-        let result = process.run(index, &example.source, self.options.timeout);
+        let result = process.run_as(
+            index,
+            &example.source,
+            &example.run.requires,
+            example.run.warnings,
+            self.options.timeout,
+        );
         if let Some(cancel) = self.cancel {
             cancel.stop_running();
         }
         match result {
+            Ok(result) if result.skipped.is_some() => {
+                executed.skipped = true;
+                executed.skip_reason = result.skipped;
+            }
             Ok(result) => {
                 executed.got = Some(result.got);
                 executed.truncated = result.truncated;
@@ -520,7 +538,10 @@ pub fn judge_executed(
         };
     }
     if done.skipped {
-        return ExampleRun::without_running(Outcome::Skipped, flags);
+        return ExampleRun {
+            skip_reason: done.skip_reason.clone(),
+            ..ExampleRun::without_running(Outcome::Skipped, flags)
+        };
     }
     let got = done.got.clone().unwrap_or_default();
     let judgement = judge(
@@ -544,6 +565,7 @@ pub fn judge_executed(
         exception: done.exception.clone(),
         judgement: Some(judgement),
         fault: None,
+        skip_reason: None,
         duration: done.duration,
         artifacts: done.artifacts.clone(),
     }
