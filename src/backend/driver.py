@@ -435,7 +435,10 @@ def missing_requirement(request):
     """Why the example must not run: the first module it requires that is not importable."""
     for module in request.get("requires") or ():
         if not importable(module):
-            return "doctest-requires: %r is not importable" % module
+            return (
+                "doctest-requires: %r is not importable (nor an installed distribution "
+                "satisfying it)" % module
+            )
     return None
 
 

@@ -346,6 +346,68 @@ mod tests {
         assert_eq!(directive(".. doctest-skip-all", "..", "doctest-skip"), None);
     }
 
+    fn reasons(name: &str, text: &str, remote_data: bool) -> Vec<(usize, Option<String>)> {
+        use crate::engine::{PageFormat, Profile, Reading, parse_page_as};
+        let reading = Reading {
+            remote_data,
+            ..Reading::of(Profile::Doctestplus)
+        };
+        let format = PageFormat::from_path(name).unwrap_or(PageFormat::Text);
+        let page = parse_page_as(
+            name,
+            format,
+            text.as_bytes(),
+            &FlagRegistry::new(),
+            &reading,
+        );
+        assert!(page.errors.is_empty(), "{:?}", page.errors);
+        page.examples
+            .iter()
+            .map(|example| (example.span.line, example.run.skip_reason.clone()))
+            .collect()
+    }
+
+    #[test]
+    fn a_skip_covers_the_examples_up_to_the_next_text() {
+        let text = ".. doctest-skip::\n\n>>> 1\n>>> 2\n\n>>> 3\n3\n";
+        let skip = Some("doctest-skip".to_owned());
+        assert_eq!(
+            reasons("a.rst", text, false),
+            [(3, skip.clone()), (4, skip), (6, None)]
+        );
+        // `.txt` pages write `#`, so `..` is nothing there.
+        assert_eq!(reasons("a.txt", text, false)[0].1, None);
+    }
+
+    #[test]
+    fn remote_data_skips_only_without_remote_data() {
+        let text = ">>> 1  # doctest: +REMOTE_DATA\n1\n\n.. doctest-remote-data::\n\n>>> 2\n";
+        assert!(
+            reasons("a.rst", text, false)
+                .iter()
+                .all(|(_, r)| r.is_some())
+        );
+        assert!(
+            reasons("a.rst", text, true)
+                .iter()
+                .all(|(_, r)| r.is_none())
+        );
+    }
+
+    #[test]
+    fn requires_are_left_to_the_interpreter() {
+        use crate::engine::{PageFormat, Profile, Reading, parse_page_as};
+        let text = "<!-- doctest-requires:: numpy, scipy>=1 -->\n>>> 1\n";
+        let page = parse_page_as(
+            "a.md",
+            PageFormat::Markdown,
+            text.as_bytes(),
+            &FlagRegistry::new(),
+            &Reading::of(Profile::Doctestplus),
+        );
+        assert_eq!(page.examples[0].run.requires, ["numpy", "scipy>=1", "-->"]);
+    }
+
     #[test]
     fn entries_alternate_texts_and_examples() {
         let text = "a\n>>> 1\n1\n>>> 2\n\n>>> # c\n>>> 3\n";
