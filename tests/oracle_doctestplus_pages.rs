@@ -1,0 +1,174 @@
+//! Per-example differential test of the `doctestplus` profile against pytest-doctestplus
+//! itself, on the fixture pages of `tests/pages/doctestplus/` (every directive and flag the
+//! profile supports, in `.rst`, `.md` and `.txt` pages).
+//!
+//! The pages are copied to a temporary project (an empty `pytest.ini`, so no configuration of
+//! this repository applies, and `objgraph-doctest.toml` with `profile = "doctestplus"`), then
+//! run twice: by `pytest --doctest-plus --doctest-rst --doctest-glob='*.md'
+//! --doctest-glob='*.txt'` (pinned versions, in the cached venv) with a plugin that records
+//! each example doctest reports (`tests/oracle/doctestplus_recorder.py`: file, line, passed or
+//! failed; skipped examples are not reported), and by our binary with `--format json` using
+//! the same interpreter. pytest stops a file at its first failure (doctestplus's default), so
+//! each file is compared up to its first failure. The verdicts must be identical, example by
+//! example, and every skipped example of ours must be one pytest did not report.
+
+mod common;
+#[path = "common/cli.rs"]
+mod cli;
+
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::process::Command;
+
+use serde_json::Value;
+
+const PYTEST: &str = "8.3.5";
+const DOCTESTPLUS: &str = "1.7.1";
+
+fn python_with_doctestplus() -> String {
+    common::cached_venv(
+        "test-venv-doctestplus",
+        &[
+            &format!("pytest=={PYTEST}"),
+            &format!("pytest-doctestplus=={DOCTESTPLUS}"),
+        ],
+    )
+}
+
+/// Verdicts by file name: `(line, outcome)` in the order run, up to the first failure.
+type Verdicts = BTreeMap<String, Vec<(u64, String)>>;
+
+fn up_to_first_failure(verdicts: &mut Verdicts) {
+    for examples in verdicts.values_mut() {
+        if let Some(first) = examples.iter().position(|(_, outcome)| outcome == "failed") {
+            examples.truncate(first + 1);
+        }
+    }
+}
+
+fn copy_pages(into: &Path) {
+    let pages = common::repo_root()
+        .join("tests")
+        .join("pages")
+        .join("doctestplus");
+    for entry in std::fs::read_dir(&pages).expect("fixture pages") {
+        let path = entry.expect("fixture entry").path();
+        let name = path.file_name().expect("file name");
+        std::fs::copy(&path, into.join(name)).expect("copy a fixture page");
+    }
+    std::fs::write(into.join("pytest.ini"), "[pytest]\n").expect("pytest.ini");
+    std::fs::write(
+        into.join("objgraph-doctest.toml"),
+        "profile = \"doctestplus\"\n",
+    )
+    .expect("objgraph-doctest.toml");
+}
+
+fn pytest_verdicts(python: &str, project: &Path) -> Verdicts {
+    let record = project.join("record.jsonl");
+    let output = Command::new(python)
+        .args([
+            "-m",
+            "pytest",
+            "-p",
+            "doctestplus_recorder",
+            "-p",
+            "no:cacheprovider",
+            "--doctest-plus",
+            "--doctest-rst",
+            "--doctest-glob=*.md",
+            "--doctest-glob=*.txt",
+            "-q",
+        ])
+        .current_dir(project)
+        .env("PYTHONPATH", common::repo_root().join("tests").join("oracle"))
+        .env("DOCTESTPLUS_RECORD", &record)
+        .output()
+        .expect("pytest runs");
+    // 0: all passed, 1: some failed; anything else is a collection or usage error.
+    assert!(
+        matches!(output.status.code(), Some(0 | 1)),
+        "pytest failed: {}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let mut verdicts = Verdicts::new();
+    let text = std::fs::read_to_string(&record).expect("the recorder wrote its file");
+    for line in text.lines() {
+        let entry: Value = serde_json::from_str(line).expect("a JSON line");
+        verdicts
+            .entry(entry["file"].as_str().expect("file").to_owned())
+            .or_default()
+            .push((
+                entry["line"].as_u64().expect("line"),
+                entry["outcome"].as_str().expect("outcome").to_owned(),
+            ));
+    }
+    up_to_first_failure(&mut verdicts);
+    verdicts
+}
+
+/// Our verdicts, and the examples we skipped.
+fn our_verdicts(python: &str, project: &Path) -> (Verdicts, Vec<(String, u64)>) {
+    let tmpdir = tempfile::tempdir().expect("tmpdir");
+    let output = cli::objgraph_doctest_with(python, project, tmpdir.path())
+        .args(["--format", "json", "."])
+        .output()
+        .expect("objgraph-doctest runs");
+    let report = cli::json(&output);
+    let mut verdicts = Verdicts::new();
+    let mut skipped = Vec::new();
+    for page in report["pages"].as_array().expect("pages") {
+        let path = page["path"].as_str().expect("path");
+        let file = Path::new(path)
+            .file_name()
+            .map_or(path.to_owned(), |name| name.to_string_lossy().into_owned());
+        assert!(
+            page["errors"].as_array().is_none_or(Vec::is_empty),
+            "{file}: {}",
+            page["errors"]
+        );
+        for example in page["examples"].as_array().expect("examples") {
+            let line = example["line"].as_u64().expect("line");
+            match example["outcome"].as_str().expect("outcome") {
+                "skipped" => skipped.push((file.clone(), line)),
+                outcome => verdicts
+                    .entry(file.clone())
+                    .or_default()
+                    .push((line, outcome.to_owned())),
+            }
+        }
+    }
+    up_to_first_failure(&mut verdicts);
+    (verdicts, skipped)
+}
+
+#[test]
+fn verdicts_are_doctestplus_verdicts() {
+    let python = python_with_doctestplus();
+    let project = tempfile::tempdir().expect("project dir");
+    copy_pages(project.path());
+    let theirs = pytest_verdicts(&python, project.path());
+    let (ours, skipped) = our_verdicts(&python, project.path());
+    for (file, line) in &skipped {
+        let reported = theirs
+            .get(file)
+            .is_some_and(|examples| examples.iter().any(|(at, _)| at == line));
+        assert!(
+            !reported,
+            "{file}:{line}: we skipped it, pytest-doctestplus ran it"
+        );
+    }
+    assert_eq!(ours, theirs, "verdicts per file: (line, outcome)");
+    let ran: usize = theirs.values().map(Vec::len).sum();
+    let failed = theirs
+        .values()
+        .flatten()
+        .filter(|(_, outcome)| outcome == "failed")
+        .count();
+    assert!(
+        ran >= 30 && failed >= 2 && skipped.len() >= 15,
+        "the fixtures exercise little: {ran} ran, {failed} failed, {} skipped",
+        skipped.len()
+    );
+}
