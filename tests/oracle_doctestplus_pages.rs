@@ -2,8 +2,9 @@
 //! itself, on the fixture pages of `tests/pages/doctestplus/` (every directive and flag the
 //! profile supports, in `.rst`, `.md` and `.txt` pages).
 //!
-//! The pages are copied to a temporary project (an empty `pytest.ini`, so no configuration of
-//! this repository applies, and `objgraph-doctest.toml` with `profile = "doctestplus"`), then
+//! The pages are copied to a temporary project (a `pytest.ini` and an `objgraph-doctest.toml`
+//! with `profile = "doctestplus"`, both with doctestplus's default `doctest_optionflags`, so
+//! no configuration of this repository applies), then
 //! run twice: by `pytest --doctest-plus --doctest-rst --doctest-glob='*.md'
 //! --doctest-glob='*.txt'` (pinned versions, in the cached venv) with a plugin that records
 //! each example doctest reports (`tests/oracle/doctestplus_recorder.py`: file, line, passed or
@@ -12,9 +13,9 @@
 //! each file is compared up to its first failure. The verdicts must be identical, example by
 //! example, and every skipped example of ours must be one pytest did not report.
 
-mod common;
 #[path = "common/cli.rs"]
 mod cli;
+mod common;
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -56,10 +57,15 @@ fn copy_pages(into: &Path) {
         let name = path.file_name().expect("file name");
         std::fs::copy(&path, into.join(name)).expect("copy a fixture page");
     }
-    std::fs::write(into.join("pytest.ini"), "[pytest]\n").expect("pytest.ini");
+    // doctestplus's default doctest_optionflags, written out on both sides.
+    std::fs::write(
+        into.join("pytest.ini"),
+        "[pytest]\ndoctest_optionflags = ELLIPSIS NORMALIZE_WHITESPACE\n",
+    )
+    .expect("pytest.ini");
     std::fs::write(
         into.join("objgraph-doctest.toml"),
-        "profile = \"doctestplus\"\n",
+        "profile = \"doctestplus\"\noptionflags = [\"ELLIPSIS\", \"NORMALIZE_WHITESPACE\"]\n",
     )
     .expect("objgraph-doctest.toml");
 }
@@ -81,7 +87,10 @@ fn pytest_verdicts(python: &str, project: &Path) -> Verdicts {
             "-q",
         ])
         .current_dir(project)
-        .env("PYTHONPATH", common::repo_root().join("tests").join("oracle"))
+        .env(
+            "PYTHONPATH",
+            common::repo_root().join("tests").join("oracle"),
+        )
         .env("DOCTESTPLUS_RECORD", &record)
         .output()
         .expect("pytest runs");
@@ -166,6 +175,10 @@ fn verdicts_are_doctestplus_verdicts() {
         .flatten()
         .filter(|(_, outcome)| outcome == "failed")
         .count();
+    eprintln!(
+        "{ran} examples ran ({failed} failed), {} skipped",
+        skipped.len()
+    );
     assert!(
         ran >= 30 && failed >= 2 && skipped.len() >= 15,
         "the fixtures exercise little: {ran} ran, {failed} failed, {} skipped",

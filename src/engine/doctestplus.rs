@@ -23,7 +23,7 @@ pub mod numbers;
 use std::borrow::Cow;
 
 use super::check::{self, ELLIPSIS_MARKER, PassRule};
-use super::flags::{Flag, FlagBehavior, FlagRegistry, FlagSet};
+use super::flags::{Flag, FlagSet};
 use super::pystr;
 use super::pytest_flags::remove_prefixes;
 use numbers::Pattern;
@@ -97,19 +97,17 @@ pub const DEFAULT_OPTIONFLAGS: [&str; 2] = ["ELLIPSIS", "NORMALIZE_WHITESPACE"];
 
 /// The flags doctestplus runs a text file's examples with, before their directives: the
 /// `doctest_optionflags` (`optionflags`) and FIX, which its text-file collector always adds.
-pub fn text_file_flags(registry: &FlagRegistry, optionflags: FlagSet) -> FlagSet {
-    registry
-        .iter()
-        .find(|(_, info)| info.behavior == FlagBehavior::DoctestplusFix)
-        .map_or(optionflags, |(fix, _)| optionflags.with(fix))
+pub fn text_file_flags(optionflags: FlagSet) -> FlagSet {
+    optionflags.with(Flag::DOCTESTPLUS_FIX)
 }
 
 /// [`text_file_flags`] with doctestplus's default `doctest_optionflags`.
-pub fn default_flags(registry: &FlagRegistry) -> FlagSet {
-    let defaults = FlagSet::EMPTY
-        .with(Flag::ELLIPSIS)
-        .with(Flag::NORMALIZE_WHITESPACE);
-    text_file_flags(registry, defaults)
+pub fn default_flags() -> FlagSet {
+    text_file_flags(
+        FlagSet::EMPTY
+            .with(Flag::ELLIPSIS)
+            .with(Flag::NORMALIZE_WHITESPACE),
+    )
 }
 
 /// doctestplus's `OutputChecker.check_output`: the rule that made it pass, or `None`.

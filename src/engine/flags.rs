@@ -87,6 +87,9 @@ impl Flag {
     pub const FAIL_FAST: Flag = Flag(10);
     pub const NODES_VARY: Flag = Flag(11);
     pub const RANDOM_OUTPUT: Flag = Flag(12);
+    /// pytest-doctestplus's `FIX`: its bit is fixed, as every registry registers CPython's,
+    /// objgraph's, pytest's and then doctestplus's flags before any user flag.
+    pub const DOCTESTPLUS_FIX: Flag = Flag(16);
 
     /// The integer CPython would give this flag (`1 << position`).
     pub fn bit(self) -> u128 {
@@ -541,6 +544,18 @@ mod tests {
         assert_eq!(number.index(), 15);
         let on = registry.pytest_flags(FlagSet::EMPTY.with(number));
         assert!(on.number && !on.allow_unicode && !on.allow_bytes);
+    }
+
+    #[test]
+    fn doctestplus_flags_follow_pytest_flags() {
+        let registry = FlagRegistry::new().accepting(&[FlagFamily::Doctestplus]);
+        assert_eq!(registry.lookup("FIX"), Some(Flag::DOCTESTPLUS_FIX));
+        assert_eq!(
+            registry.info(Flag::DOCTESTPLUS_FIX).behavior,
+            FlagBehavior::DoctestplusFix
+        );
+        assert!(registry.lookup("NUMBER").is_none());
+        assert!(registry.lookup("ALLOW_BYTES").is_some());
     }
 
     #[test]
