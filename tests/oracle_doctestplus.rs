@@ -12,7 +12,9 @@
 //! others; two batches, the default tolerance and a configured one. Every triple is judged by
 //! our checker in the doctestplus profile's registry and by doctestplus in one Python process
 //! (`tests/oracle/doctestplus_checker_oracle.py`). Verdicts must be identical (doctestplus
-//! raising counts as not passing); the smallest disagreement is printed.
+//! raising counts as not passing); the smallest disagreement is printed. Hostile pages and
+//! outputs (directives, numbers, separators in random order) never make parsing or
+//! checking panic.
 
 mod common;
 
@@ -421,4 +423,40 @@ fn doctestplus_names_are_its_own() {
     ours.sort();
     ours.dedup();
     assert_eq!(ours, theirs, "option names under doctestplus");
+}
+
+/// Pieces of hostile pages and outputs: directives, numbers and their separators.
+#[rustfmt::skip]
+const HOSTILE: &[&str] = &[
+    ">>> ", ">>>", "... ", "\n", "\r\n", "\t", " ", "    ", ".. ", "# ", "<!-- ", "-->", "::",
+    "doctest-skip", "doctest-skip-all", "doctest-requires", "doctest-requires-all",
+    "doctest-remote-data", "doctest-remote-data-all", ", ", "win32", "# doctest: +FLOAT_CMP",
+    " +REMOTE_DATA", " +SHOW_WARNINGS", " +IGNORE_WARNINGS", "1.5", "-.5e-3", "e", "nan", "inf",
+    "...", "<BLANKLINE>", "'<f8'", "u'", "10L", "\u{663}", "é", "\u{2028}", "\u{1c}", "\u{a0}",
+];
+
+#[test]
+fn hostile_input_never_panics() {
+    use objgraph_doctest::engine::{PageFormat, Reading, parse_page_as};
+    let registry = doctestplus_registry();
+    let mut rng = Rng::seed_from_u64(SEED ^ 0x5eed);
+    let reading = Reading::of(Profile::Doctestplus);
+    for round in 0..3_000 {
+        let text: String = (0..rng.random_range(1..60))
+            .map(|_| pick(&mut rng, HOSTILE))
+            .collect();
+        for name in ["a.rst", "a.md", "a.txt", ".md", "a.tex"] {
+            let format = PageFormat::from_path(name).unwrap_or(PageFormat::Text);
+            let page = parse_page_as(name, format, text.as_bytes(), &registry, &reading);
+            for example in &page.examples {
+                assert!(example.span.line >= 1, "round {round}: {text:?}");
+            }
+        }
+        let other: String = (0..rng.random_range(0..30))
+            .map(|_| pick(&mut rng, HOSTILE))
+            .collect();
+        let flags = random_flags(&mut rng, &registry);
+        check_output(&text, &other, flags, &registry);
+        check_output(&other, &text, flags, &registry);
+    }
 }
