@@ -11,7 +11,10 @@
 //! failed; skipped examples are not reported), and by our binary with `--format json` using
 //! the same interpreter. pytest stops a file at its first failure (doctestplus's default), so
 //! each file is compared up to its first failure. The verdicts must be identical, example by
-//! example, and every skipped example of ours must be one pytest did not report.
+//! example, and every skipped example of ours must be one pytest did not report. The same
+//! comparison runs on generated pages (seeded): directives with right and wrong comment
+//! characters, spacing, `::` or not, arguments (`win32`, modules present and missing), before
+//! examples alone, one after the other, indented, comment-only or marked REMOTE_DATA.
 
 #[path = "common/cli.rs"]
 mod cli;
@@ -21,6 +24,8 @@ use std::collections::BTreeMap;
 use std::path::Path;
 use std::process::Command;
 
+use rand::seq::IndexedRandom;
+use rand::{RngExt, SeedableRng};
 use serde_json::Value;
 
 const PYTEST: &str = "8.3.5";
@@ -57,6 +62,10 @@ fn copy_pages(into: &Path) {
         let name = path.file_name().expect("file name");
         std::fs::copy(&path, into.join(name)).expect("copy a fixture page");
     }
+    write_project_config(into);
+}
+
+fn write_project_config(into: &Path) {
     // doctestplus's default doctest_optionflags, written out on both sides.
     std::fs::write(
         into.join("pytest.ini"),
@@ -152,13 +161,16 @@ fn our_verdicts(python: &str, project: &Path) -> (Verdicts, Vec<(String, u64)>) 
     (verdicts, skipped)
 }
 
-#[test]
-fn verdicts_are_doctestplus_verdicts() {
-    let python = python_with_doctestplus();
-    let project = tempfile::tempdir().expect("project dir");
-    copy_pages(project.path());
-    let theirs = pytest_verdicts(&python, project.path());
-    let (ours, skipped) = our_verdicts(&python, project.path());
+/// Runs both and compares; returns (examples run, failed, skipped).
+fn compare_runs(python: &str, project: &Path) -> (usize, usize, usize) {
+    let started = std::time::Instant::now();
+    let theirs = pytest_verdicts(python, project);
+    let pytest_done = started.elapsed();
+    let (ours, skipped) = our_verdicts(python, project);
+    eprintln!(
+        "pytest-doctestplus took {pytest_done:.1?}, objgraph-doctest {:.1?}",
+        started.elapsed() - pytest_done
+    );
     for (file, line) in &skipped {
         let reported = theirs
             .get(file)
@@ -168,20 +180,142 @@ fn verdicts_are_doctestplus_verdicts() {
             "{file}:{line}: we skipped it, pytest-doctestplus ran it"
         );
     }
-    assert_eq!(ours, theirs, "verdicts per file: (line, outcome)");
+    for (file, examples) in &theirs {
+        assert_eq!(
+            ours.get(file),
+            Some(examples),
+            "{file}: (line, outcome) of the examples run, ours then pytest-doctestplus's"
+        );
+    }
+    assert_eq!(ours.len(), theirs.len(), "the same files ran examples");
     let ran: usize = theirs.values().map(Vec::len).sum();
     let failed = theirs
         .values()
         .flatten()
         .filter(|(_, outcome)| outcome == "failed")
         .count();
-    eprintln!(
-        "{ran} examples ran ({failed} failed), {} skipped",
-        skipped.len()
-    );
+    (ran, failed, skipped.len())
+}
+
+#[test]
+fn verdicts_are_doctestplus_verdicts() {
+    let python = python_with_doctestplus();
+    let project = tempfile::tempdir().expect("project dir");
+    copy_pages(project.path());
+    let (ran, failed, skipped) = compare_runs(&python, project.path());
+    eprintln!("{ran} examples ran ({failed} failed), {skipped} skipped");
     assert!(
-        ran >= 30 && failed >= 2 && skipped.len() >= 15,
-        "the fixtures exercise little: {ran} ran, {failed} failed, {} skipped",
-        skipped.len()
+        ran >= 30 && failed >= 2 && skipped >= 15,
+        "the fixtures exercise little: {ran} ran, {failed} failed, {skipped} skipped"
     );
+}
+
+// ---------------------------------------------------------------------------------------------
+// Generated pages: directives in every spelling, against doctestplus's skips.
+
+const SEED: u64 = 0xd1_5c1e;
+const GENERATED_PAGES: usize = 120;
+
+fn pick(rng: &mut rand_chacha::ChaCha8Rng, pool: &[&'static str]) -> &'static str {
+    pool.choose(rng).copied().unwrap_or("")
+}
+
+/// One page of prose, blank lines, directives (right and wrong comment characters, spacing,
+/// arguments) and passing examples (alone or one after the other, indented, comment-only,
+/// REMOTE_DATA), each example's output followed by a blank line so that none fails.
+fn generated_page(rng: &mut rand_chacha::ChaCha8Rng, extension: &str) -> String {
+    let own = match extension {
+        "txt" => "#",
+        "md" => "<!--",
+        _ => "..",
+    };
+    let mut page = String::new();
+    let mut value = 0;
+    for _ in 0..rng.random_range(4..16) {
+        match rng.random_range(0..10) {
+            0 => page.push_str(pick(rng, &["Some prose.\n", "\n", "```python\n", "```\n"])),
+            1..=4 => {
+                let comment = if rng.random_bool(0.85) {
+                    own
+                } else {
+                    pick(rng, &["..", "#", "<!--", "%"])
+                };
+                let space = pick(rng, &[" ", " ", " ", "  ", "\t", ""]);
+                let name = pick(
+                    rng,
+                    &[
+                        "doctest-skip",
+                        "doctest-skip",
+                        "doctest-skip-all",
+                        "doctest-requires",
+                        "doctest-requires",
+                        "doctest-requires-all",
+                        "doctest-remote-data",
+                        "doctest-remote-data-all",
+                    ],
+                );
+                let colons = pick(rng, &["::", "::", "::", " ::", ""]);
+                let argument = match name {
+                    "doctest-requires" | "doctest-requires-all" => pick(
+                        rng,
+                        &[
+                            " os",
+                            " os, sys",
+                            " no_such_module_x",
+                            " sys no_such_module_x",
+                            "os",
+                        ],
+                    ),
+                    _ => pick(rng, &["", "", " win32", " foo", "foo"]),
+                };
+                let close = if comment == "<!--" && rng.random_bool(0.7) {
+                    pick(rng, &[" -->", "-->"])
+                } else {
+                    ""
+                };
+                let indent = pick(rng, &["", "", "", "   "]);
+                page.push_str(&format!(
+                    "{indent}{comment}{space}{name}{colons}{argument}{close}\n"
+                ));
+                if rng.random_bool(0.6) {
+                    page.push('\n');
+                }
+            }
+            _ => {
+                let indent = pick(rng, &["", "", "    "]);
+                for _ in 0..rng.random_range(1..4) {
+                    value += 1;
+                    match rng.random_range(0..8) {
+                        0 => page.push_str(&format!("{indent}>>> # a comment only\n")),
+                        1 => page.push_str(&format!(
+                            "{indent}>>> {value}  # doctest: +REMOTE_DATA\n{indent}{value}\n"
+                        )),
+                        _ => page.push_str(&format!("{indent}>>> {value}\n{indent}{value}\n")),
+                    }
+                }
+                page.push('\n');
+            }
+        }
+    }
+    page
+}
+
+#[test]
+fn generated_directives_skip_what_doctestplus_skips() {
+    let python = python_with_doctestplus();
+    let project = tempfile::tempdir().expect("project dir");
+    write_project_config(project.path());
+    let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(SEED);
+    for index in 0..GENERATED_PAGES {
+        let extension = pick(&mut rng, &["rst", "md", "txt"]);
+        let page = generated_page(&mut rng, extension);
+        std::fs::write(
+            project.path().join(format!("g{index:03}.{extension}")),
+            page,
+        )
+        .expect("write a generated page");
+    }
+    let (ran, failed, skipped) = compare_runs(&python, project.path());
+    eprintln!("{ran} examples ran ({failed} failed), {skipped} skipped");
+    assert!(ran > 250 && skipped > 250, "{ran} ran, {skipped} skipped");
 }
