@@ -216,6 +216,7 @@ pub fn apply(
     let mut required_by_all: Vec<String> = Vec::new();
     let mut skip_next: Option<String> = None;
     let mut skip_all: Option<String> = None;
+    let mut next_example = 0;
     for entry in entries(text) {
         match entry {
             Entry::Text(chunk) if !chunk.is_empty() => {
@@ -280,7 +281,14 @@ pub fn apply(
             }
             Entry::Text(_) => {}
             Entry::Example(line) => {
-                let Some(example) = examples.iter_mut().find(|e| e.span.line == line) else {
+                // Both are in page order: the examples CPython kept are found in one pass.
+                while next_example < examples.len() && examples[next_example].span.line < line {
+                    next_example += 1;
+                }
+                let Some(example) = examples
+                    .get_mut(next_example)
+                    .filter(|example| example.span.line == line)
+                else {
                     continue;
                 };
                 let option = |behavior: FlagBehavior| {
