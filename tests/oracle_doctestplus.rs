@@ -9,7 +9,9 @@
 //! numbers inside words and brackets, Unicode digits, values moved by about the tolerance),
 //! numpy-style `array([...])` text, `u''` literals, dtype strings and `10L`, `...` and
 //! `<BLANKLINE>`, with FLOAT_CMP alone and with ELLIPSIS, NORMALIZE_WHITESPACE, FIX and the
-//! others; two batches, the default tolerance and a configured one. Every triple is judged by
+//! others; three batches: the default tolerance, a configured one, and exception messages
+//! matched as `DocTestRunner.__run` matches them (again without details under
+//! IGNORE_EXCEPTION_DETAIL). Every triple is judged by
 //! our checker in the doctestplus profile's registry and by doctestplus in one Python process
 //! (`tests/oracle/doctestplus_checker_oracle.py`). Verdicts must be identical (doctestplus
 //! raising counts as not passing); the smallest disagreement is printed. Hostile pages and
@@ -22,7 +24,7 @@ use std::path::PathBuf;
 use std::process::Command;
 
 use objgraph_doctest::engine::Profile;
-use objgraph_doctest::engine::check::check_output;
+use objgraph_doctest::engine::check::{check_exception, check_output};
 use objgraph_doctest::engine::doctestplus::FloatTolerance;
 use objgraph_doctest::engine::flags::{Flag, FlagRegistry, FlagSet};
 use rand::seq::IndexedRandom;
@@ -35,6 +37,7 @@ const DOCTESTPLUS: &str = "1.7.1";
 const SEED: u64 = 0xd0c7_e575;
 const TRIPLES: usize = 100_000;
 const CONFIGURED_TRIPLES: usize = 20_000;
+const EXCEPTION_TRIPLES: usize = 10_000;
 
 /// A Python with pytest and pytest-doctestplus installed, in a venv cached under target/.
 pub fn python_with_doctestplus() -> String {
@@ -311,6 +314,38 @@ fn corpus(rng: &mut Rng, registry: &FlagRegistry, count: usize) -> Vec<Triple> {
         .collect()
 }
 
+/// Exception messages (`module.Error: detail` lines) around the generated texts.
+fn exception_corpus(rng: &mut Rng, registry: &FlagRegistry, count: usize) -> Vec<Triple> {
+    let kinds = [
+        "ValueError",
+        "numpy.linalg.LinAlgError",
+        "a.b.Error",
+        "Warning",
+    ];
+    corpus(rng, registry, count)
+        .into_iter()
+        .map(|triple| {
+            let want_kind = pick(rng, &kinds);
+            let got_kind = if rng.random_bool(0.8) {
+                want_kind
+            } else {
+                pick(rng, &kinds)
+            };
+            let flags = triple
+                .flags
+                .set(Flag::IGNORE_EXCEPTION_DETAIL, rng.random_bool(0.4));
+            Triple {
+                want: format!("{want_kind}: {}", triple.want),
+                got: format!("{got_kind}: {}", triple.got),
+                flags,
+            }
+        })
+        .collect()
+}
+
+/// How one side judges a triple: [`check_output`] or [`check_exception`].
+type Check = fn(&str, &str, FlagSet, &FlagRegistry) -> objgraph_doctest::engine::check::Verdict;
+
 /// Compares one batch's verdicts with ours; returns the number of passes.
 fn compare_batch(
     triples: &[Triple],
@@ -318,13 +353,23 @@ fn compare_batch(
     registry: &FlagRegistry,
     label: &str,
 ) -> usize {
+    compare_batch_with(triples, verdicts, registry, label, check_output)
+}
+
+fn compare_batch_with(
+    triples: &[Triple],
+    verdicts: &str,
+    registry: &FlagRegistry,
+    label: &str,
+    check: Check,
+) -> usize {
     assert_eq!(verdicts.len(), triples.len(), "one verdict per triple");
     let mut mismatches: Vec<(&Triple, bool)> = triples
         .iter()
         .zip(verdicts.bytes())
         .filter_map(|(triple, verdict)| {
             let theirs = verdict == b'1';
-            let ours = check_output(&triple.want, &triple.got, triple.flags, registry).passed;
+            let ours = check(&triple.want, &triple.got, triple.flags, registry).passed;
             (ours != theirs).then_some((triple, theirs))
         })
         .collect();
@@ -356,6 +401,7 @@ fn checker_agrees_with_doctestplus_on_generated_triples() {
     let started = std::time::Instant::now();
     let defaults = corpus(&mut rng, &registry, TRIPLES);
     let relaxed = corpus(&mut rng, &registry, CONFIGURED_TRIPLES);
+    let exceptions = exception_corpus(&mut rng, &registry, EXCEPTION_TRIPLES);
     let checks = |triples: &[Triple]| -> Vec<Value> {
         triples
             .iter()
@@ -367,6 +413,7 @@ fn checker_agrees_with_doctestplus_on_generated_triples() {
         "batches": [
             {"rtol": 1e-05, "atol": 1e-08, "checks": checks(&defaults)},
             {"rtol": tolerance.rtol, "atol": tolerance.atol, "checks": checks(&relaxed)},
+            {"rtol": 1e-05, "atol": 1e-08, "checks": checks(&exceptions), "exceptions": true},
         ],
     }));
     let oracle_done = started.elapsed();
@@ -378,9 +425,20 @@ fn checker_agrees_with_doctestplus_on_generated_triples() {
     };
     let passes = compare_batch(&defaults, &verdicts(0), &registry, "default tolerance");
     compare_batch(&relaxed, &verdicts(1), &configured, "rtol=1e-3, atol=1e-6");
+    let exception_passes = compare_batch_with(
+        &exceptions,
+        &verdicts(2),
+        &registry,
+        "exception messages",
+        check_exception,
+    );
+    assert!(
+        exception_passes > EXCEPTION_TRIPLES / 20,
+        "{exception_passes} exceptions match"
+    );
     eprintln!(
         "{} triples: generated and judged by doctestplus in {oracle_done:.1?}, by us in {:.1?}",
-        TRIPLES + CONFIGURED_TRIPLES,
+        TRIPLES + CONFIGURED_TRIPLES + EXCEPTION_TRIPLES,
         started.elapsed() - oracle_done
     );
     // Not one-sided: both verdicts occur often, and many passes need FLOAT_CMP.

@@ -5,7 +5,10 @@ numpy (doctestplus then compares floats with its pure-Python `isclose`).
 
 Input (stdin, JSON):
   {"flag_bits": {"FLOAT_CMP": 65536, ...},   # objgraph-doctest's bits, translated by name
-   "batches": [{"rtol": 1e-05, "atol": 1e-08, "checks": [[want, got, optionflags], ...]}, ...]}
+   "batches": [{"rtol": 1e-05, "atol": 1e-08, "checks": [[want, got, optionflags], ...],
+                "exceptions": false}, ...]}
+  A batch with "exceptions" compares exception messages as DocTestRunner.__run does (again
+  without module names and details under IGNORE_EXCEPTION_DETAIL).
 Output (stdout, JSON):
   {"doctestplus": "1.7.1", "names": [every option name doctest knows, sorted],
    "batches": ["01E0...", ...]}       # per check: 1 pass, 0 fail, E the checker raised
@@ -40,9 +43,20 @@ def main():
         OutputChecker.atol = batch["atol"]
         checker = OutputChecker()
         verdicts = []
+
+        def exception_matches(want, got, flags):
+            if checker.check_output(want, got, flags):
+                return True
+            return bool(flags & doctest.IGNORE_EXCEPTION_DETAIL) and checker.check_output(
+                doctest._strip_exception_details(want),
+                doctest._strip_exception_details(got),
+                flags,
+            )
+
+        check = exception_matches if batch.get("exceptions") else checker.check_output
         for want, got, flags in batch["checks"]:
             try:
-                verdicts.append("1" if checker.check_output(want, got, their_bits(flags)) else "0")
+                verdicts.append("1" if check(want, got, their_bits(flags)) else "0")
             except ValueError:
                 # float() of a number of got followed by "...": the example errors out.
                 verdicts.append("E")
