@@ -524,7 +524,7 @@ fn is_project_root(directory: &Path) -> bool {
 }
 
 /// Why a configuration file must not be used, if another user could have written it.
-fn untrusted(path: &Path, metadata: &std::fs::Metadata) -> Option<String> {
+pub(crate) fn untrusted(path: &Path, metadata: &std::fs::Metadata) -> Option<String> {
     if !metadata.is_file() {
         let kind = crate::runner::read::irregular_kind(metadata).unwrap_or("not a file");
         return Some(format!("it is {kind}, not a regular file"));
