@@ -94,6 +94,19 @@ pub struct ExampleResult {
     pub truncated: bool,
     pub exception: Option<RaisedException>,
     pub duration_ns: u64,
+    /// In a pytest-profile page, what pytest does with the exception raised (one of
+    /// pytest's outcome exceptions: `pytest.skip()`, `pytest.fail()`, `pytest.xfail()`).
+    #[serde(default)]
+    pub pytest_outcome: Option<PytestOutcome>,
+}
+
+/// A pytest outcome exception raised by an example: it ends the page's doctest item.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+pub struct PytestOutcome {
+    /// The exception class's name in lower case: `skipped`, `failed`, `xfailed`.
+    pub kind: String,
+    /// Its message (`pytest.skip("why")`).
+    pub reason: String,
 }
 
 /// An exception an example raised, formatted as doctest formats it.
