@@ -7,6 +7,7 @@ pub mod checkpoint_policy;
 pub mod config;
 pub mod discover;
 pub mod options;
+pub mod profile;
 pub mod pytest_config;
 pub mod read;
 pub mod run;

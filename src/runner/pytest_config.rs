@@ -521,6 +521,9 @@ pub struct PytestSetup {
     pub rootdir: PathBuf,
     pub inifile: Option<PathBuf>,
     pub values: IniValues,
+    /// True when the inifile is a pytest configuration (not pytest's fallbacks: a
+    /// pyproject.toml without `[tool.pytest.ini_options]`, a setup.py, the args' directory).
+    pub configured: bool,
     /// Files not used, and why (full sentences).
     pub warnings: Vec<String>,
 }
@@ -553,10 +556,11 @@ impl PytestSetup {
             .collect();
         let ancestor = common_ancestor(invocation_dir, &dirs);
         let mut warnings = Vec::new();
-        if let Some((rootdir, inifile, values)) =
+        if let Some((rootdir, inifile, values, configured)) =
             locate_config(std::slice::from_ref(&ancestor), &mut warnings)?
         {
             return Ok(PytestSetup {
+                configured,
                 rootdir,
                 inifile,
                 values,
@@ -571,13 +575,16 @@ impl PytestSetup {
                 rootdir: rootdir.to_path_buf(),
                 inifile: None,
                 values: IniValues::new(),
+                configured: false,
                 warnings,
             });
         }
         if dirs != [ancestor.clone()]
-            && let Some((rootdir, inifile, values)) = locate_config(&dirs, &mut warnings)?
+            && let Some((rootdir, inifile, values, configured)) =
+                locate_config(&dirs, &mut warnings)?
         {
             return Ok(PytestSetup {
+                configured,
                 rootdir,
                 inifile,
                 values,
@@ -595,12 +602,15 @@ impl PytestSetup {
             rootdir,
             inifile: None,
             values: IniValues::new(),
+            configured: false,
             warnings,
         })
     }
 }
 
-type Located = (PathBuf, Option<PathBuf>, IniValues);
+/// rootdir, inifile, its values, and whether it is a pytest configuration (false for the
+/// bare pyproject.toml pytest falls back to).
+type Located = (PathBuf, Option<PathBuf>, IniValues, bool);
 
 /// pytest's `locate_config` over `dirs`: the first configuration upwards of each in turn.
 fn locate_config(
@@ -630,14 +640,14 @@ fn locate_config(
                 }
                 let text = read_text(&path)?;
                 if let Some(values) = load_config_dict(&path, &text)? {
-                    return Ok(Some((base.to_path_buf(), Some(path), values)));
+                    return Ok(Some((base.to_path_buf(), Some(path), values, true)));
                 }
             }
         }
     }
     Ok(first_pyproject.map(|path| {
         let base = path.parent().map(Path::to_path_buf).unwrap_or_default();
-        (base, Some(path), IniValues::new())
+        (base, Some(path), IniValues::new(), false)
     }))
 }
 
@@ -746,6 +756,14 @@ pub enum Collector {
 }
 
 impl PytestSettings {
+    /// The inifile as shown in messages (`pytest's defaults` when there is none).
+    pub fn inifile_display(&self) -> String {
+        self.inifile.as_ref().map_or_else(
+            || "pytest's defaults".to_owned(),
+            |path| super::display_path(path),
+        )
+    }
+
     /// Reads the settings of `setup`; `env_addopts` is `$PYTEST_ADDOPTS` (applied after the
     /// ini's `addopts`, as pytest does).
     pub fn from_setup(
@@ -1121,6 +1139,7 @@ mod tests {
             rootdir: PathBuf::from("/p"),
             inifile: Some(PathBuf::from("/p/pytest.ini")),
             values,
+            configured: true,
             warnings: vec![],
         };
         PytestSettings::from_setup(&setup, None).unwrap()
