@@ -109,6 +109,23 @@ pub struct PytestOutcome {
     pub reason: String,
 }
 
+impl PytestOutcome {
+    /// pytest reports the item skipped (`pytest.skip`) or expectedly failed (`pytest.xfail`):
+    /// not a failure.
+    pub fn ends_as_skip(&self) -> bool {
+        matches!(self.kind.as_str(), "skipped" | "xfailed")
+    }
+
+    /// The reason shown for the skipped examples (`xfail: why` for `pytest.xfail`).
+    pub fn skip_reason(&self) -> String {
+        if self.kind == "xfailed" {
+            format!("xfail: {}", self.reason)
+        } else {
+            self.reason.clone()
+        }
+    }
+}
+
 /// An exception an example raised, formatted as doctest formats it.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 pub struct RaisedException {

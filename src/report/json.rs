@@ -3,7 +3,7 @@
 
 use serde::Serialize;
 
-use crate::engine::{FlagRegistry, PageFormat};
+use crate::engine::{FlagRegistry, PageFormat, Profile};
 use crate::runner::artifacts::Artifact;
 use crate::runner::run::{ExampleRun, Outcome, PageRun, Summary};
 
@@ -23,6 +23,8 @@ struct RunReport<'a> {
 struct PageReport<'a> {
     path: &'a str,
     format: PageFormat,
+    /// Whose rules the page was read and run by.
+    profile: Profile,
     errors: Vec<ErrorReport<'a>>,
     /// A problem that stopped the whole page (setup code failed, Python lost).
     error: Option<&'a str>,
@@ -41,6 +43,8 @@ struct ExampleRunReport<'a> {
     fault: Option<&'a str>,
     duration_ms: f64,
     artifacts: &'a [Artifact],
+    /// Why it was skipped, when `pytest.skip()` (not SKIP) skipped it.
+    skip_reason: Option<&'a str>,
 }
 
 #[derive(Serialize)]
@@ -90,6 +94,7 @@ fn page_report<'a>(run: &'a PageRun, registry: &'a FlagRegistry) -> PageReport<'
     PageReport {
         path: &run.page.path,
         format: run.page.format,
+        profile: run.page.profile,
         errors: run.page.errors.iter().map(ErrorReport::new).collect(),
         error: run.error.as_deref(),
         duration_ms: run.duration.as_millis(),
@@ -116,5 +121,6 @@ fn example_report<'a>(example: ExampleReport<'a>, result: &'a ExampleRun) -> Exa
         fault: result.fault.as_deref(),
         duration_ms: result.duration.as_secs_f64() * 1000.0,
         artifacts: &result.artifacts,
+        skip_reason: result.skip_reason.as_deref(),
     }
 }

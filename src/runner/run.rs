@@ -14,6 +14,7 @@ use std::sync::Mutex;
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
+use crate::backend::protocol::PytestOutcome;
 use crate::backend::{Backend, Fault, PageProcess, PageSetup, RaisedException};
 use crate::engine::judge::{Judgement, judge};
 use crate::engine::{Example, Flag, FlagRegistry, FlagSet, Page};
@@ -71,6 +72,9 @@ pub struct ExampleRun {
     pub fault: Option<String>,
     pub duration: Duration,
     pub artifacts: Vec<Artifact>,
+    /// Why it was skipped, when something other than SKIP skipped it (`pytest.skip("why")`
+    /// raised by it or by an earlier example of the page).
+    pub skip_reason: Option<String>,
 }
 
 impl ExampleRun {
@@ -97,6 +101,7 @@ impl ExampleRun {
             fault: None,
             duration: Duration::ZERO,
             artifacts: Vec::new(),
+            skip_reason: None,
         }
     }
 }
@@ -355,6 +360,8 @@ pub struct Executed {
     pub fault: Option<(Outcome, String)>,
     pub duration: Duration,
     pub artifacts: Vec<Artifact>,
+    /// In a pytest-profile page: the pytest outcome exception it raised (`pytest.skip()`).
+    pub pytest_outcome: Option<PytestOutcome>,
 }
 
 /// What a front end does around the page loop.
@@ -445,7 +452,26 @@ impl PageLoop<'_> {
             }
             let run = judge_executed(example, flags, &executed, self.registry);
             let stop = stops_page(&run);
+            let skip_rest = skips_rest(&run, &executed);
             hooks.on_example(index, executed, run);
+            if let Some(reason) = skip_rest {
+                // pytest.skip() ends the doctest item: the rest of the page is skipped.
+                for (later, example) in self.page.examples.iter().enumerate().skip(index + 1) {
+                    let executed = Executed {
+                        source: example.source.clone(),
+                        skipped: true,
+                        got: None,
+                        truncated: false,
+                        exception: None,
+                        fault: None,
+                        duration: Duration::ZERO,
+                        artifacts: Vec::new(),
+                        pytest_outcome: None,
+                    };
+                    hooks.on_example(later, executed, skipped_after(self.flags(later), &reason));
+                }
+                return LoopEnd::Finished;
+            }
             if stop {
                 return LoopEnd::Stopped { at: index };
             }
@@ -471,6 +497,7 @@ impl PageLoop<'_> {
             fault: None,
             duration: Duration::ZERO,
             artifacts: Vec::new(),
+            pytest_outcome: None,
         };
         if executed.skipped {
             return Some(executed);
@@ -491,6 +518,7 @@ impl PageLoop<'_> {
                 executed.truncated = result.truncated;
                 executed.exception = result.exception;
                 executed.duration = Duration::from_nanos(result.duration_ns);
+                executed.pytest_outcome = result.pytest_outcome;
             }
             Err(fault) => {
                 executed.fault = Some(fault_outcome(&fault, self.options.timeout));
@@ -532,12 +560,17 @@ pub fn judge_executed(
         flags,
         registry,
     );
+    // pytest re-raises its outcome exceptions: whatever the expected output, a skip (or an
+    // expected failure) skips the example and a `pytest.fail()` fails it.
+    let (outcome, skip_reason) = match done.pytest_outcome.as_ref() {
+        Some(raised) if raised.ends_as_skip() => (Outcome::Skipped, Some(raised.skip_reason())),
+        Some(_) => (Outcome::Failed, None),
+        None if judgement.passed => (Outcome::Passed, None),
+        None => (Outcome::Failed, None),
+    };
     ExampleRun {
-        outcome: if judgement.passed {
-            Outcome::Passed
-        } else {
-            Outcome::Failed
-        },
+        outcome,
+        skip_reason,
         flags,
         got: Some(got),
         truncated: done.truncated,
@@ -547,6 +580,22 @@ pub fn judge_executed(
         duration: done.duration,
         artifacts: done.artifacts.clone(),
     }
+}
+
+/// The run of an example after one that raised `pytest.skip()`: skipped with its reason.
+pub fn skipped_after(flags: FlagSet, reason: &str) -> ExampleRun {
+    ExampleRun {
+        skip_reason: Some(reason.to_owned()),
+        ..ExampleRun::without_running(Outcome::Skipped, flags)
+    }
+}
+
+/// The reason the rest of a page is skipped, when this example raised `pytest.skip()`.
+pub fn skips_rest(run: &ExampleRun, done: &Executed) -> Option<String> {
+    done.pytest_outcome
+        .as_ref()
+        .filter(|raised| raised.ends_as_skip())
+        .and(run.skip_reason.clone())
 }
 
 /// True when no example after this one runs: a timeout or crash, or a failure under
@@ -565,6 +614,7 @@ pub fn judge_page(
     registry: &FlagRegistry,
 ) -> Vec<Option<ExampleRun>> {
     let mut stopped = false;
+    let mut skipping: Option<String> = None;
     page.examples
         .iter()
         .enumerate()
@@ -573,11 +623,15 @@ pub fn judge_page(
             if stopped {
                 return Some(ExampleRun::without_running(Outcome::NotRun, flags));
             }
+            if let Some(reason) = &skipping {
+                return Some(skipped_after(flags, reason));
+            }
             let done = executed
                 .get(index)
                 .filter(|done| done.source == example.source)?;
             let run = judge_executed(example, flags, done, registry);
             stopped = stops_page(&run);
+            skipping = skips_rest(&run, done);
             Some(run)
         })
         .collect()
