@@ -207,7 +207,8 @@ pub fn render_profiles(
     profiles: &crate::runner::profile::Profiles,
 ) -> String {
     // (profile, what decided it) -> pages, in page order of first appearance.
-    let mut groups: Vec<((crate::engine::Profile, Option<String>), Vec<&str>)> = Vec::new();
+    type Decided = (crate::engine::Profile, Option<String>);
+    let mut groups: Vec<(Decided, Vec<&str>)> = Vec::new();
     for page in pages {
         let profile = profiles.for_page(std::path::Path::new(&page.path));
         let decided_by = profile.sources.first().map(|source| {
