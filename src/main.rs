@@ -180,20 +180,22 @@ fn run(mut cli: Cli) -> anyhow::Result<u8> {
     let mut warnings = config.warnings.clone();
     warnings.extend(discovery.warnings.iter().cloned());
     remove_stale_temporaries(&discovery.pages);
-    let (pages, sources): (Vec<Page>, Vec<Option<ReadFile>>) = discovery
-        .pages
-        .iter()
-        .map(|file| runner::load_page(file, &registry))
-        .unzip();
     // One thread per page at most: `-j 1000000` must not start a million threads.
-    let most_jobs = pages.len().max(1);
+    let most_jobs = discovery.pages.len().max(1);
     cli.jobs = cli.jobs.map(|jobs| jobs.min(most_jobs));
     let config = Config {
         jobs: config.jobs.map(|jobs| jobs.min(most_jobs)),
         ..config
     };
     // Options are built (and checked) before anything runs: a bad value is reported at once.
-    let settings = RunSettings::build(&config, &registry, &overrides(&cli))?;
+    let overrides = overrides(&cli, &paths, &cwd);
+    let settings = RunSettings::build(&config, &registry, &overrides)?;
+    warnings.extend(settings.run.profiles.warnings.iter().cloned());
+    let (pages, sources): (Vec<Page>, Vec<Option<ReadFile>>) = discovery
+        .pages
+        .iter()
+        .map(|file| runner::load_page(file, &registry, &settings.run.profiles))
+        .unzip();
 
     let structure = runner::structure::structure_warnings(&pages, &config.root);
     if cli.collect_only {
@@ -250,13 +252,14 @@ fn load_config(cli: &Cli, cwd: &Path) -> anyhow::Result<Config> {
 }
 
 /// What the command line sets over the configuration.
-fn overrides(cli: &Cli) -> Overrides {
+fn overrides(cli: &Cli, paths: &[PathBuf], cwd: &Path) -> Overrides {
     Overrides {
         timeout_seconds: cli.timeout,
         jobs: cli.jobs,
         memory_limit_mib: cli.memory_limit,
         artifacts_dir: cli.artifacts_dir.clone(),
         flags: cli.options.clone(),
+        run: Some((paths.to_vec(), cwd.to_path_buf())),
     }
 }
 

@@ -32,6 +32,8 @@ fn page(backend: &Backend, workdir: &Path) -> PageProcess {
             name: "page.txt",
             workdir,
             setup_code: None,
+            sys_path: &[],
+            pytest_globals: false,
             output_cap: 10_000,
             memory_limit: None,
         })
@@ -297,6 +299,8 @@ fn a_stopped_or_killed_zygote_is_replaced_at_once() {
         name: "page.txt",
         workdir: dir.path(),
         setup_code: None,
+        sys_path: &[],
+        pytest_globals: false,
         output_cap: 100,
         memory_limit: None,
     };
@@ -380,6 +384,8 @@ fn errors_of_the_python_side_show_their_traceback() {
             name: "page.txt",
             workdir: &missing,
             setup_code: None,
+            sys_path: &[],
+            pytest_globals: false,
             output_cap: 100,
             memory_limit: None,
         })

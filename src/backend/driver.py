@@ -416,6 +416,8 @@ def run_page(sock, reader, setup, socket_path):
         limit = setup["memory_limit"]
         resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
     CappedOutput.cap = setup.get("output_cap") or CappedOutput.cap
+    # In order, first: the profile's `pythonpath` and conftest directories, as pytest inserts them.
+    sys.path[:0] = [entry for entry in setup.get("sys_path") or () if entry not in sys.path]
     if setup.get("pytest"):
         # pytest's DoctestTextfile: `__name__` and `getfixture`, no `__file__`.
         PYTEST_PAGE[0] = True

@@ -16,6 +16,9 @@ pub enum Request<'a> {
         name: &'a str,
         workdir: &'a str,
         setup_code: Option<&'a str>,
+        sys_path: &'a [String],
+        /// pytest's globals (`getfixture`, no `__file__`) and its outcome exceptions.
+        pytest: bool,
         output_cap: usize,
         memory_limit: Option<u64>,
     },

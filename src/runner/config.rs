@@ -21,7 +21,7 @@ use serde::de::{self, MapAccess, Visitor};
 use toml::Spanned;
 
 use crate::engine::Profile;
-use crate::engine::flags::{FlagBehavior, FlagRegistry, FlagSet, Substitution};
+use crate::engine::flags::{FlagBehavior, FlagFamily, FlagRegistry, FlagSet, Substitution};
 
 use super::profile::ProfileRule;
 
@@ -85,6 +85,7 @@ struct RawConfig {
     paths: Option<Vec<String>>,
     exclude: Option<Vec<String>>,
     optionflags: Option<Vec<Spanned<String>>>,
+    profile: Option<Spanned<String>>,
     python: Option<String>,
     timeout: Option<Spanned<f64>>,
     preload: Option<Vec<String>>,
@@ -93,7 +94,6 @@ struct RawConfig {
     memory_limit: Option<Spanned<u64>>,
     artifacts_dir: Option<String>,
     flags: Option<OrderedTable<RawFlag>>,
-    profile: Option<Spanned<String>>,
     profiles: Option<Vec<Spanned<RawProfileRule>>>,
 }
 
@@ -134,6 +134,8 @@ pub struct Config {
     pub paths: Vec<String>,
     pub exclude: Vec<String>,
     pub optionflags: Vec<String>,
+    /// The runner whose rules every page follows (`profile = "pytest"`), when set.
+    pub profile: Option<Profile>,
     pub python: Option<String>,
     pub timeout_seconds: Option<f64>,
     pub preload: Option<Vec<String>>,
@@ -144,8 +146,6 @@ pub struct Config {
     /// Where files that examples write are copied (relative to `root`).
     pub artifacts_dir: Option<String>,
     pub flags: Vec<UserFlag>,
-    /// `profile = "NAME"`: every page follows this runner (detection is off).
-    pub profile: Option<Profile>,
     /// `[[profiles]]`: pages matching an entry's globs follow its profile (the first match).
     pub profile_rules: Vec<ProfileRule>,
     /// Configuration files found but not used, and why (full sentences).
@@ -252,6 +252,7 @@ impl Config {
 
     /// The configured default flags as a set.
     pub fn default_flags(&self, registry: &FlagRegistry) -> Result<FlagSet, String> {
+        let registry = registry.accepting(&[FlagFamily::Pytest, FlagFamily::Doctestplus]);
         self.optionflags
             .iter()
             .try_fold(FlagSet::EMPTY, |set, name| {
@@ -276,17 +277,28 @@ impl RawConfig {
                 .map_err(|error| locate(Some(name.span()), error.to_string()))?;
             flags.push(flag);
         }
+        // Any family's flag may be a default: which ones mean something depends on the
+        // profile each page is read by.
+        let every_name = registry.accepting(&[FlagFamily::Pytest, FlagFamily::Doctestplus]);
         let optionflags = self
             .optionflags
             .unwrap_or_default()
             .into_iter()
             .map(|name| {
-                registry
+                every_name
                     .parse_name(name.get_ref())
                     .map(|_| name.get_ref().clone())
                     .map_err(|message| locate(Some(name.span()), message))
             })
             .collect::<Result<Vec<_>, _>>()?;
+        let profile = self
+            .profile
+            .map(|name| {
+                name.get_ref()
+                    .parse::<Profile>()
+                    .map_err(|message| locate(Some(name.span()), message))
+            })
+            .transpose()?;
         if let Some(timeout) = &self.timeout
             && let Err(message) = super::options::validate_timeout(*timeout.get_ref())
         {
@@ -315,14 +327,6 @@ impl RawConfig {
                 ),
             ));
         }
-        let profile = self
-            .profile
-            .map(|name| {
-                name.get_ref()
-                    .parse::<Profile>()
-                    .map_err(|message| locate(Some(name.span()), format!("profile: {message}")))
-            })
-            .transpose()?;
         let profile_rules = self
             .profiles
             .unwrap_or_default()
@@ -335,6 +339,7 @@ impl RawConfig {
             paths: self.paths.unwrap_or_default(),
             exclude: self.exclude.unwrap_or_default(),
             optionflags,
+            profile,
             python: self.python,
             timeout_seconds: self.timeout.map(Spanned::into_inner),
             preload: self.preload,
@@ -343,7 +348,6 @@ impl RawConfig {
             memory_limit_mib: self.memory_limit.map(Spanned::into_inner),
             artifacts_dir: self.artifacts_dir,
             flags,
-            profile,
             profile_rules,
             warnings: Vec::new(),
         })
@@ -723,6 +727,25 @@ mod tests {
         assert_eq!(names, ["ADDRESSES", "TIMING"]);
         let registry = config.flag_registry();
         assert!(registry.lookup("TIMING").is_some());
+    }
+
+    #[test]
+    fn profile_is_read_and_checked() {
+        let config = parse(
+            "objgraph-doctest.toml",
+            "profile = 'pytest'\noptionflags = ['NUMBER']\n",
+        )
+        .unwrap()
+        .unwrap();
+        assert_eq!(config.profile, Some(Profile::Pytest));
+        assert!(config.default_flags(&config.flag_registry()).is_ok());
+        let error = parse("objgraph-doctest.toml", "jobs = 1\nprofile = 'nose'\n").unwrap_err();
+        assert_eq!((error.line, error.column), (2, 11));
+        assert!(
+            error.message.contains("use one of doctest, pytest"),
+            "{}",
+            error.message
+        );
     }
 
     #[test]

@@ -5,13 +5,16 @@
 //! [`RunSettings::build`], so a page runs the same way in both.
 
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::Duration;
 
 use crate::backend::worker::InterpreterInfo;
+use crate::engine::flags::FlagFamily;
 use crate::engine::{FlagRegistry, FlagSet};
 
 use super::artifacts::graphviz_available;
 use super::config::Config;
+use super::profile::Profiles;
 use super::run::RunOptions;
 
 /// Output kept per example, in characters.
@@ -38,6 +41,9 @@ pub struct Overrides {
     pub artifacts_dir: Option<PathBuf>,
     /// Flags set for every example, on top of `optionflags` (`-o FLAG`).
     pub flags: Vec<String>,
+    /// The paths a run was given and where it started, for finding pytest's configuration
+    /// as `pytest PATHS...` would there; `None`: the project root, with no paths.
+    pub run: Option<(Vec<PathBuf>, PathBuf)>,
 }
 
 /// Options that cannot be used, with where they came from and how to fix them.
@@ -99,6 +105,14 @@ impl RunSettings {
             (None, None) => None,
         };
         let default_flags = default_flags(config, registry, &overrides.flags)?;
+        let profiles = match &overrides.run {
+            Some((arguments, invocation_dir)) => {
+                Profiles::for_run(config, default_flags, arguments, invocation_dir)
+            }
+            None => Profiles::new(config, default_flags),
+        }
+        .map(Arc::new)
+        .map_err(|error| OptionsError(error.to_string()))?;
         let artifacts_dir = overrides.artifacts_dir.clone().unwrap_or_else(|| {
             config.root.join(
                 config
@@ -113,7 +127,7 @@ impl RunSettings {
             run: RunOptions {
                 jobs,
                 timeout,
-                default_flags,
+                profiles,
                 output_cap: OUTPUT_CAP,
                 memory_limit,
                 setup_code: config.setup.clone(),
@@ -199,8 +213,9 @@ fn default_flags(
             "{config_file}: optionflags: {message} (fix or remove that entry)"
         ))
     })?;
+    let every_name = registry.accepting(&[FlagFamily::Pytest, FlagFamily::Doctestplus]);
     for name in extra {
-        let flag = registry
+        let flag = every_name
             .parse_name(name)
             .map_err(|message| OptionsError(format!("-o {name}: {message}")))?;
         flags = flags.with(flag);

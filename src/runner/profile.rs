@@ -8,7 +8,8 @@
 //! `pytest` or `doctestplus` for a file the project's pytest configuration collects as a
 //! doctest file (`--doctest-glob`, `--doctest-rst`, `doctest_plus = enabled`, pytest's
 //! rootdir rules); else `doctest`, CPython's `DocFileSuite`. [`Profiles`] resolves and
-//! caches them, once per page, for the CLI and the editor alike.
+//! caches them, once per page; both front ends ask it, for parsing and for running, so a
+//! page is read and judged the same way in the CLI and in the editor.
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -21,9 +22,10 @@ use super::config::Config;
 use super::pytest_config::{Collector, PytestConfigError, PytestSettings, PytestSetup};
 
 /// A file that took part in deciding a page's profile, and what it said.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct ProfileSource {
     pub path: PathBuf,
+    /// What it decided, for people: `profile = "pytest"`, `line 2: addopts = ...`.
     pub what: String,
 }
 
@@ -42,6 +44,22 @@ pub struct PageProfile {
 }
 
 impl PageProfile {
+    /// `DocFileSuite`'s reading with `default_flags`, decided by nothing but defaults.
+    pub fn doctest(default_flags: FlagSet) -> PageProfile {
+        PageProfile::of(Profile::Doctest, default_flags)
+    }
+
+    /// `profile`'s reading on top of `base_flags`, with no configuration of its runner.
+    pub fn of(profile: Profile, base_flags: FlagSet) -> PageProfile {
+        PageProfile {
+            reading: Reading::of(profile),
+            sources: Vec::new(),
+            default_flags: base_flags,
+            sys_path: Vec::new(),
+            stop_at_first_failure: false,
+        }
+    }
+
     pub fn profile(&self) -> Profile {
         self.reading.profile
     }
@@ -86,16 +104,23 @@ pub struct Profiles {
 }
 
 impl Profiles {
+    /// The profiles of the project at `config.root`, as `pytest` run there with no
+    /// arguments sees it; `base_flags` are our `optionflags` and `-o`.
+    pub fn new(config: &Config, base_flags: FlagSet) -> Result<Profiles, ProfileError> {
+        let root = std::slice::from_ref(&config.root);
+        Profiles::for_run(config, base_flags, root, &config.root)
+    }
+
     /// Profiles for a run over `arguments` (the paths given; the directory searched when
     /// none), started in `invocation_dir`: pytest's configuration is the one `pytest
-    /// ARGUMENTS...` would use from there. `base_flags` are our `optionflags` and `-o`.
-    pub fn new(
+    /// ARGUMENTS...` would use from there.
+    pub fn for_run(
         config: &Config,
-        registry: &FlagRegistry,
         base_flags: FlagSet,
         arguments: &[PathBuf],
         invocation_dir: &Path,
     ) -> Result<Profiles, ProfileError> {
+        let registry = &config.flag_registry();
         let arguments: Vec<PathBuf> = arguments
             .iter()
             .map(|path| absolute(path, invocation_dir))
@@ -134,20 +159,25 @@ impl Profiles {
         })
     }
 
-    /// Every page follows `profile` (tests, and callers that decide for themselves).
-    pub fn fixed(profile: Profile, registry: &FlagRegistry, base_flags: FlagSet) -> Profiles {
+    /// Every page read as `DocFileSuite` reads it, with `base_flags`.
+    pub fn doctest(base_flags: FlagSet) -> Profiles {
         Profiles {
             config_source: None,
             config_root: PathBuf::new(),
             rules: Vec::new(),
-            configured: Some(profile),
+            configured: Some(Profile::Doctest),
             base_flags,
-            registry: registry.clone(),
+            registry: FlagRegistry::new(),
             pytest: None,
             arguments: Vec::new(),
             warnings: Vec::new(),
             cache: Mutex::new(HashMap::new()),
         }
+    }
+
+    /// The flags every page starts with before its profile's own.
+    pub fn base_flags(&self) -> FlagSet {
+        self.base_flags
     }
 
     /// The project's pytest configuration, if it has one.
@@ -175,7 +205,7 @@ impl Profiles {
         let config_path = self.config_source.clone().unwrap_or_default();
         if let Some(rule) = self.matching_rule(path) {
             let source = ProfileSource {
-                path: config_path.clone(),
+                path: config_path,
                 what: format!(
                     "line {}: [[profiles]] paths = {:?} sets profile = \"{}\"",
                     rule.line, rule.patterns, rule.profile
@@ -184,11 +214,15 @@ impl Profiles {
             return self.settle(rule.profile, path, vec![source]);
         }
         if let Some(profile) = self.configured {
-            let source = ProfileSource {
-                path: config_path,
-                what: format!("profile = \"{profile}\""),
-            };
-            return self.settle(profile, path, vec![source]);
+            let sources = self
+                .config_source
+                .iter()
+                .map(|path| ProfileSource {
+                    path: path.clone(),
+                    what: format!("profile = \"{profile}\""),
+                })
+                .collect();
+            return self.settle(profile, path, sources);
         }
         if let Some(conf) = sphinx_conf_enabling_doctest(path, &self.config_root) {
             let source = ProfileSource {
@@ -402,9 +436,17 @@ mod tests {
 
     fn profiles(dir: &Path) -> Profiles {
         let config = Config::discover(dir).unwrap();
-        let registry = config.flag_registry();
-        let base = config.default_flags(&registry).unwrap();
-        Profiles::new(&config, &registry, base, &[dir.to_path_buf()], dir).unwrap()
+        let base = config.default_flags(&config.flag_registry()).unwrap();
+        Profiles::new(&config, base).unwrap()
+    }
+
+    #[test]
+    fn doctest_unless_configured() {
+        let flags = FlagSet::EMPTY.with(Flag::ELLIPSIS);
+        let page = Profiles::doctest(flags).for_page(Path::new("docs/a.txt"));
+        assert_eq!(page.profile(), Profile::Doctest);
+        assert_eq!(page.default_flags, flags);
+        assert!(page.sources.is_empty());
     }
 
     #[test]

@@ -10,8 +10,8 @@
 
 use std::collections::VecDeque;
 use std::path::{Path, PathBuf};
-use std::sync::Mutex;
 use std::sync::mpsc;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use crate::backend::protocol::PytestOutcome;
@@ -21,6 +21,7 @@ use crate::engine::{Example, Flag, FlagRegistry, FlagSet, Page};
 
 use super::artifacts::{Artifact, ArtifactCollector};
 pub use super::cancel::Cancel;
+use super::profile::{PageProfile, Profiles};
 
 /// How a run is done.
 #[derive(Debug, Clone)]
@@ -29,8 +30,9 @@ pub struct RunOptions {
     pub jobs: usize,
     /// Longest an example may run.
     pub timeout: Duration,
-    /// Flags in effect for every example before its own directives (`-o`, `optionflags`).
-    pub default_flags: FlagSet,
+    /// Each page's profile: how it is read, its default flags (`optionflags`, `-o` and the
+    /// profile's own), `sys.path`, whether it stops at its first failure.
+    pub profiles: Arc<Profiles>,
     /// Output kept per example, in characters.
     pub output_cap: usize,
     /// Address-space limit per page process, in bytes.
@@ -226,15 +228,23 @@ pub fn run_pages(
     });
 }
 
+impl RunOptions {
+    /// The profile of `page` (as resolved for its path).
+    pub fn profile(&self, page: &Page) -> Arc<PageProfile> {
+        self.profiles.for_page(Path::new(&page.path))
+    }
+}
+
 /// A page none of whose examples ran, with no error of its own.
 fn not_run_page(page: Page, options: &RunOptions) -> PageRun {
-    let examples = (0..page.examples.len())
-        .map(|index| {
+    let default_flags = options.profile(&page).default_flags;
+    let examples = page
+        .examples
+        .iter()
+        .map(|example| {
             ExampleRun::without_running(
                 Outcome::NotRun,
-                options
-                    .default_flags
-                    .merged_with(&page.examples[index].options),
+                default_flags.merged_with(&example.options),
             )
         })
         .collect();
@@ -269,8 +279,10 @@ pub fn run_page(
     mut on_example: impl FnMut(usize, Outcome),
 ) -> PageRun {
     let started = Instant::now();
+    let profile = options.profile(&page);
     let page_loop = PageLoop {
         page: &page,
+        profile: &profile,
         registry,
         options,
         cancel: None,
@@ -332,11 +344,22 @@ pub fn open_page_process(
         .tempdir()
         .map_err(|error| format!("cannot create a working directory: {error}"))?;
     let (absolute, name) = page_identity(page);
+    let sys_path: Vec<String> = options
+        .profile(page)
+        .sys_path
+        .iter()
+        .map(|entry| entry.to_string_lossy().into_owned())
+        .collect();
     let setup = PageSetup {
         path: &absolute,
         name: &name,
         workdir: workdir.path(),
         setup_code: options.setup_code.as_deref(),
+        sys_path: &sys_path,
+        pytest_globals: matches!(
+            options.profile(page).profile(),
+            crate::engine::Profile::Pytest | crate::engine::Profile::Doctestplus
+        ),
         output_cap: options.output_cap,
         memory_limit: options.memory_limit,
     };
@@ -390,6 +413,8 @@ pub enum LoopEnd {
 /// it from a checkpoint, with hooks that take checkpoints and a cancellation handle.
 pub struct PageLoop<'a> {
     pub page: &'a Page,
+    /// The page's profile (`options.profile(page)`).
+    pub profile: &'a PageProfile,
     pub registry: &'a FlagRegistry,
     pub options: &'a RunOptions,
     pub cancel: Option<&'a Cancel>,
@@ -398,7 +423,7 @@ pub struct PageLoop<'a> {
 impl PageLoop<'_> {
     /// The flags in effect for example `index`.
     pub fn flags(&self, index: usize) -> FlagSet {
-        self.options
+        self.profile
             .default_flags
             .merged_with(&self.page.examples[index].options)
     }
@@ -451,7 +476,7 @@ impl PageLoop<'_> {
                 return LoopEnd::Cancelled;
             }
             let run = judge_executed(example, flags, &executed, self.registry);
-            let stop = stops_page(&run);
+            let stop = stops_page(&run, self.profile);
             let skip_rest = skips_rest(&run, &executed);
             hooks.on_example(index, executed, run);
             if let Some(reason) = skip_rest {
@@ -599,9 +624,11 @@ pub fn skips_rest(run: &ExampleRun, done: &Executed) -> Option<String> {
 }
 
 /// True when no example after this one runs: a timeout or crash, or a failure under
-/// FAIL_FAST.
-pub fn stops_page(run: &ExampleRun) -> bool {
-    run.fault.is_some() || (run.outcome == Outcome::Failed && run.flags.contains(Flag::FAIL_FAST))
+/// FAIL_FAST or in a profile that stops at the first failure (pytest's).
+pub fn stops_page(run: &ExampleRun, profile: &PageProfile) -> bool {
+    run.fault.is_some()
+        || (run.outcome == Outcome::Failed
+            && (run.flags.contains(Flag::FAIL_FAST) || profile.stop_at_first_failure))
 }
 
 /// The page's results judged now from what its examples did (`executed[i]` for example i,
@@ -610,7 +637,7 @@ pub fn stops_page(run: &ExampleRun) -> bool {
 pub fn judge_page(
     page: &Page,
     executed: &[Executed],
-    default_flags: FlagSet,
+    profile: &PageProfile,
     registry: &FlagRegistry,
 ) -> Vec<Option<ExampleRun>> {
     let mut stopped = false;
@@ -619,7 +646,7 @@ pub fn judge_page(
         .iter()
         .enumerate()
         .map(|(index, example)| {
-            let flags = default_flags.merged_with(&example.options);
+            let flags = profile.default_flags.merged_with(&example.options);
             if stopped {
                 return Some(ExampleRun::without_running(Outcome::NotRun, flags));
             }
@@ -630,7 +657,7 @@ pub fn judge_page(
                 .get(index)
                 .filter(|done| done.source == example.source)?;
             let run = judge_executed(example, flags, done, registry);
-            stopped = stops_page(&run);
+            stopped = stops_page(&run, profile);
             skipping = skips_rest(&run, done);
             Some(run)
         })
