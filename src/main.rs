@@ -88,6 +88,11 @@ struct Cli {
     /// Start a fresh interpreter for each page instead of forking a warm one.
     #[arg(long)]
     no_fork: bool,
+
+    /// Print the settings PAGE runs with (profile, reading, default flags, timeout, Python,
+    /// setup, sys.path, preload, ...) and where each came from; run nothing.
+    #[arg(long, value_name = "PAGE", conflicts_with_all = ["collect_only", "update"])]
+    show_config: Option<PathBuf>,
 }
 
 #[derive(Debug, clap::Subcommand)]
@@ -176,6 +181,9 @@ fn run(mut cli: Cli) -> anyhow::Result<u8> {
     } else {
         vec![PathBuf::from("docs")]
     };
+    if let Some(page) = &cli.show_config {
+        return show_config(&cli, &config, &registry, page, &paths, &cwd);
+    }
     let discovery = runner::discover(&paths, &config.exclude, &config.root)?;
     let mut warnings = config.warnings.clone();
     warnings.extend(discovery.warnings.iter().cloned());
@@ -220,6 +228,50 @@ fn run(mut cli: Cli) -> anyhow::Result<u8> {
         warnings,
         &cwd,
     )
+}
+
+/// `--show-config PAGE`: the page's effective settings as a run over `paths` would have
+/// them, and where each came from.
+fn show_config(
+    cli: &Cli,
+    config: &Config,
+    registry: &FlagRegistry,
+    page: &Path,
+    paths: &[PathBuf],
+    cwd: &Path,
+) -> anyhow::Result<u8> {
+    let overrides = overrides(cli, paths, cwd);
+    let settings = RunSettings::build(config, registry, &overrides)?;
+    let profile = settings.run.profiles.for_page(page);
+    let python = interpreter::resolve(
+        cli.python.as_deref(),
+        config.python.as_deref(),
+        &config.root,
+        cwd,
+    );
+    let input = report::show_config::ShowConfigInput {
+        page,
+        profile: &profile,
+        profiles: &settings.run.profiles,
+        config,
+        overrides: &overrides,
+        settings: &settings,
+        registry,
+        python: python.as_ref().map_err(ToString::to_string),
+    };
+    let mut text = report::show_config::render(
+        &runner::display_path(page),
+        &report::show_config::effective_settings(&input),
+    );
+    for warning in config
+        .warnings
+        .iter()
+        .chain(&settings.run.profiles.warnings)
+    {
+        text.push_str(&format!("warning: {warning}\n"));
+    }
+    write_stdout(&text)?;
+    Ok(0)
 }
 
 /// Removes what a killed `--update` left beside these pages (or their symlinks' targets).
@@ -302,6 +354,7 @@ fn run_and_report(
     let config_file = config.source.as_deref().map(runner::display_path);
     if human {
         let mut top = report::human::render_header(config_file.as_deref());
+        top.push_str(&report::human::render_profiles(&pages, &options.profiles));
         for warning in &warnings {
             top.push_str(&report::human::render_warning(warning, &palette));
         }
@@ -356,6 +409,7 @@ fn run_and_report(
             config_file.as_deref(),
             duration,
             registry,
+            &options.profiles,
         ),
         OutputFormat::Junit => report::junit::render(&runs, duration),
         OutputFormat::Github => report::github::render(&runs, &summary, &warnings),

@@ -5,6 +5,7 @@ use serde::Serialize;
 
 use crate::engine::{FlagRegistry, PageFormat, Profile};
 use crate::runner::artifacts::Artifact;
+use crate::runner::profile::Profiles;
 use crate::runner::run::{ExampleRun, Outcome, PageRun, Summary};
 
 use super::collect::{ErrorReport, ExampleReport, SCHEMA_VERSION};
@@ -25,6 +26,8 @@ struct PageReport<'a> {
     format: PageFormat,
     /// Whose rules the page was read and run by.
     profile: Profile,
+    /// The files that decided its profile and settings, and what they said.
+    profile_sources: Vec<SourceReport>,
     errors: Vec<ErrorReport<'a>>,
     /// A problem that stopped the whole page (setup code failed, Python lost).
     error: Option<&'a str>,
@@ -45,6 +48,13 @@ struct ExampleRunReport<'a> {
     artifacts: &'a [Artifact],
     /// Why it was skipped, when `pytest.skip()` (not SKIP) skipped it.
     skip_reason: Option<&'a str>,
+}
+
+#[derive(Serialize)]
+struct SourceReport {
+    /// Relative to the current directory when under it.
+    path: String,
+    what: String,
 }
 
 #[derive(Serialize)]
@@ -70,12 +80,16 @@ pub fn render(
     config_file: Option<&str>,
     duration: std::time::Duration,
     registry: &FlagRegistry,
+    profiles: &Profiles,
 ) -> String {
     let report = RunReport {
         version: SCHEMA_VERSION,
         configfile: config_file,
         warnings,
-        pages: runs.iter().map(|run| page_report(run, registry)).collect(),
+        pages: runs
+            .iter()
+            .map(|run| page_report(run, registry, profiles))
+            .collect(),
         summary: SummaryReport {
             counts: *summary,
             duration_ms: duration.as_millis(),
@@ -90,8 +104,21 @@ pub fn render(
     json
 }
 
-fn page_report<'a>(run: &'a PageRun, registry: &'a FlagRegistry) -> PageReport<'a> {
+fn page_report<'a>(
+    run: &'a PageRun,
+    registry: &'a FlagRegistry,
+    profiles: &Profiles,
+) -> PageReport<'a> {
+    let profile = profiles.for_page(std::path::Path::new(&run.page.path));
     PageReport {
+        profile_sources: profile
+            .sources
+            .iter()
+            .map(|source| SourceReport {
+                path: crate::runner::display_path(&source.path),
+                what: source.what.clone(),
+            })
+            .collect(),
         path: &run.page.path,
         format: run.page.format,
         profile: run.page.profile,

@@ -7,7 +7,7 @@ use std::path::Path;
 use crate::backend::interpreter::Candidate;
 use crate::engine::{FlagRegistry, Profile};
 use crate::runner::config::Config;
-use crate::runner::options::{DEFAULT_PRELOAD, DEFAULT_TIMEOUT_SECONDS, Overrides, RunSettings};
+use crate::runner::options::{DEFAULT_PRELOAD, Overrides, RunSettings};
 use crate::runner::profile::{PageProfile, Profiles};
 use crate::runner::run::format_duration;
 
@@ -55,8 +55,8 @@ pub fn effective_settings(input: &ShowConfigInput<'_>) -> Vec<Setting> {
         .map(|source| {
             format!(
                 "{}: {}",
-                crate::runner::display_path(&source.path),
-                source.what
+                shown(&source.path),
+                source.what.replace('\n', " ")
             )
         })
         .collect();
@@ -67,7 +67,7 @@ pub fn effective_settings(input: &ShowConfigInput<'_>) -> Vec<Setting> {
         origins: sources.first().cloned().map_or_else(
             || {
                 vec![
-                    "default: no configuration of ours, of pytest or of Sphinx says otherwise"
+                    "the default: no configuration of ours, of pytest or of Sphinx says otherwise"
                         .to_owned(),
                 ]
             },
@@ -124,7 +124,7 @@ pub fn effective_settings(input: &ShowConfigInput<'_>) -> Vec<Setting> {
         ));
     }
     if flag_origins.is_empty() {
-        flag_origins.push("default: none".to_owned());
+        flag_origins.push("the default: none".to_owned());
     }
     out.push(Setting {
         name: "default flags",
@@ -137,7 +137,8 @@ pub fn effective_settings(input: &ShowConfigInput<'_>) -> Vec<Setting> {
     });
     let stop_origin = match profile.profile() {
         Profile::Pytest | Profile::Doctestplus if profile.stop_at_first_failure => {
-            "pytest's runner stops at the first failure (--doctest-continue-on-failure goes on)"
+            "pytest's default: its runner stops at the first failure \
+             (--doctest-continue-on-failure goes on)"
                 .to_owned()
         }
         Profile::Pytest | Profile::Doctestplus => sources
@@ -145,7 +146,7 @@ pub fn effective_settings(input: &ShowConfigInput<'_>) -> Vec<Setting> {
             .find(|line| line.contains("--doctest-continue-on-failure"))
             .cloned()
             .unwrap_or_else(|| "--doctest-continue-on-failure".to_owned()),
-        _ => "doctest runs every example (FAIL_FAST stops at a failure)".to_owned(),
+        _ => "doctest's default: every example runs (FAIL_FAST stops at a failure)".to_owned(),
     };
     out.push(Setting {
         name: "stop at first failure",
@@ -160,7 +161,7 @@ pub fn effective_settings(input: &ShowConfigInput<'_>) -> Vec<Setting> {
     let timeout_origin = match (overrides.timeout_seconds, config.timeout_seconds) {
         (Some(_), _) => "command line: --timeout".to_owned(),
         (None, Some(_)) => format!("{config_file}: timeout"),
-        (None, None) => format!("default ({DEFAULT_TIMEOUT_SECONDS} s)"),
+        (None, None) => "the default".to_owned(),
     };
     out.push(Setting {
         name: "timeout",
@@ -187,7 +188,7 @@ pub fn effective_settings(input: &ShowConfigInput<'_>) -> Vec<Setting> {
         },
         origins: vec![match &config.setup {
             Some(_) => format!("{config_file}: setup"),
-            None => "default: none".to_owned(),
+            None => "the default".to_owned(),
         }],
     });
     let sys_path = if profile.sys_path.is_empty() {
@@ -196,7 +197,7 @@ pub fn effective_settings(input: &ShowConfigInput<'_>) -> Vec<Setting> {
         profile
             .sys_path
             .iter()
-            .map(|path| crate::runner::display_path(path))
+            .map(|path| shown(path))
             .collect::<Vec<_>>()
             .join(", ")
     };
@@ -213,10 +214,8 @@ pub fn effective_settings(input: &ShowConfigInput<'_>) -> Vec<Setting> {
         path_origins.push("pytest's prepend import mode: each conftest.py's directory".to_owned());
     }
     if path_origins.is_empty() {
-        path_origins.push(
-            "the page's working directory is first on sys.path (python -c), as for doctest"
-                .to_owned(),
-        );
+        path_origins
+            .push("the default: the page's working directory is first on sys.path".to_owned());
     }
     out.push(Setting {
         name: "sys.path",
@@ -233,15 +232,16 @@ pub fn effective_settings(input: &ShowConfigInput<'_>) -> Vec<Setting> {
         origins: vec![if config.preload.is_some() {
             format!("{config_file}: preload")
         } else {
-            format!("default ({DEFAULT_PRELOAD}, when importable)")
+            format!("the default ({DEFAULT_PRELOAD}, when importable)")
         }],
     });
     let workdir_origin = match (profile.profile(), profiles.pytest()) {
         (Profile::Pytest | Profile::Doctestplus, Some(pytest)) => format!(
-            "pytest would run it in its invocation directory (usually the rootdir, {})",
-            crate::runner::display_path(&pytest.rootdir)
+            "objgraph-doctest's default; pytest would run it where pytest starts \
+             (usually its rootdir, {})",
+            shown(&pytest.rootdir)
         ),
-        _ => "objgraph-doctest: each page runs in its own directory".to_owned(),
+        _ => "objgraph-doctest's default".to_owned(),
     };
     out.push(Setting {
         name: "working directory",
@@ -256,6 +256,16 @@ pub fn effective_settings(input: &ShowConfigInput<'_>) -> Vec<Setting> {
         }
     }
     out
+}
+
+/// A path as shown: relative to the current directory when under it (`.` for itself).
+fn shown(path: &Path) -> String {
+    let text = crate::runner::display_path(path);
+    if text.is_empty() {
+        ".".to_owned()
+    } else {
+        text
+    }
 }
 
 /// How a page of `profile` is read, in words.

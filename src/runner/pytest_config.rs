@@ -792,7 +792,8 @@ impl PytestSettings {
             settings.sources.push(SettingSource {
                 origin: origin.clone(),
                 line: value.line,
-                said: format!("{key} = {}", value.value.text()),
+                // Continuation lines joined, so that a source is one line.
+                said: format!("{key} = {}", value.value.text().replace('\n', " ")),
             });
         };
         if let Some(addopts) = values.get("addopts") {
