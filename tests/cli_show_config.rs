@@ -24,7 +24,10 @@ fn show_config(dir: &Path, page: &str) -> String {
         &String::from_utf8_lossy(&output.stdout),
         dir,
         // Which Python is found depends on the machine.
-        &[(r"(?m)^python: .*\n  from .*$", "python: [PYTHON]\n  from [WHERE]")],
+        &[(
+            r"(?m)^python: .*\n  from .*$",
+            "python: [PYTHON]\n  from [WHERE]",
+        )],
     )
 }
 
@@ -44,6 +47,12 @@ fn show_config_says_where_each_setting_came_from() {
     std::fs::write(root.join("docs/conftest.py"), "").expect("conftest.py");
     std::fs::write(root.join("docs/guide.txt"), ">>> 1\n1\n").expect("page");
     std::fs::write(root.join("docs/notes.md"), "```pycon\n>>> 1\n1\n```\n").expect("page");
-    insta::assert_snapshot!("show_config_pytest_page", show_config(root, "docs/guide.txt"));
-    insta::assert_snapshot!("show_config_doctest_page", show_config(root, "docs/notes.md"));
+    insta::assert_snapshot!(
+        "show_config_pytest_page",
+        show_config(root, "docs/guide.txt")
+    );
+    insta::assert_snapshot!(
+        "show_config_doctest_page",
+        show_config(root, "docs/notes.md")
+    );
 }
