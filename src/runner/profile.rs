@@ -129,10 +129,9 @@ impl Profiles {
         let mut warnings = setup.warnings.clone();
         let pytest = if setup.configured {
             let env = std::env::var("PYTEST_ADDOPTS").ok();
-            Some(Arc::new(PytestSettings::from_setup(
-                &setup,
-                env.as_deref(),
-            )?))
+            let settings = PytestSettings::from_setup(&setup, env.as_deref())?;
+            check_optionflags(&settings, registry)?;
+            Some(Arc::new(settings))
         } else {
             None
         };
@@ -308,10 +307,10 @@ impl Profiles {
                 let names: Vec<String> = settings
                     .and_then(|settings| settings.optionflags.clone())
                     .unwrap_or_else(|| default.iter().map(|name| (*name).to_owned()).collect());
-                for name in &names {
-                    if let Some(flag) = registry.lookup(name) {
-                        page.default_flags = page.default_flags.with(flag);
-                    }
+                // Checked when the configuration was read (`check_optionflags`).
+                if let Ok(flags) = optionflags(profile, &registry, &names) {
+                    page.default_flags =
+                        FlagSet::from_bits(page.default_flags.bits() | flags.bits());
                 }
                 if let Some(settings) = settings {
                     page.stop_at_first_failure = !settings.continue_on_failure;
@@ -331,6 +330,88 @@ impl Profiles {
         page.sources = sources;
         page
     }
+}
+
+/// pytest's `doctest_optionflags` as a set: pytest's own lookup table (CPython's comparison
+/// flags, `COMPARISON_FLAGS`, `NUMBER`, `ALLOW_UNICODE`, `ALLOW_BYTES`; not `SKIP` or the
+/// `REPORT_*` flags); with pytest-doctestplus, any registered doctest option name.
+fn optionflags(
+    profile: Profile,
+    registry: &FlagRegistry,
+    names: &[String],
+) -> Result<FlagSet, String> {
+    const PYTEST_NAMES: [&str; 8] = [
+        "DONT_ACCEPT_TRUE_FOR_1",
+        "DONT_ACCEPT_BLANKLINE",
+        "NORMALIZE_WHITESPACE",
+        "ELLIPSIS",
+        "IGNORE_EXCEPTION_DETAIL",
+        "ALLOW_UNICODE",
+        "ALLOW_BYTES",
+        "NUMBER",
+    ];
+    const COMPARISON_FLAGS: [&str; 5] = [
+        "DONT_ACCEPT_TRUE_FOR_1",
+        "DONT_ACCEPT_BLANKLINE",
+        "NORMALIZE_WHITESPACE",
+        "ELLIPSIS",
+        "IGNORE_EXCEPTION_DETAIL",
+    ];
+    let mut set = FlagSet::EMPTY;
+    for name in names {
+        let expanded: Vec<&str> = if name == "COMPARISON_FLAGS" {
+            COMPARISON_FLAGS.to_vec()
+        } else {
+            vec![name.as_str()]
+        };
+        for one in expanded {
+            let allowed = profile == Profile::Doctestplus || PYTEST_NAMES.contains(&one);
+            match registry.lookup(one).filter(|_| allowed) {
+                Some(flag) => set = set.with(flag),
+                None => {
+                    return Err(if profile == Profile::Doctestplus {
+                        format!(
+                            "doctest_optionflags: {name:?} is not a doctest option flag \
+                             (pytest-doctestplus fails with KeyError: '{name}')"
+                        )
+                    } else {
+                        format!(
+                            "doctest_optionflags: pytest does not know {name:?} (it fails every \
+                             doctest with KeyError: '{name}'); use {} or COMPARISON_FLAGS",
+                            PYTEST_NAMES.join(", ")
+                        )
+                    });
+                }
+            }
+        }
+    }
+    Ok(set)
+}
+
+/// An unknown `doctest_optionflags` name fails every doctest in pytest: an error here, at
+/// its line.
+fn check_optionflags(
+    settings: &PytestSettings,
+    registry: &FlagRegistry,
+) -> Result<(), ProfileError> {
+    let Some(names) = &settings.optionflags else {
+        return Ok(());
+    };
+    let profile = if settings.doctestplus_active() {
+        Profile::Doctestplus
+    } else {
+        Profile::Pytest
+    };
+    optionflags(profile, &profile.registry(registry), names)
+        .map(|_| ())
+        .map_err(|message| {
+            ProfileError::Pytest(PytestConfigError {
+                path: settings.inifile.clone().unwrap_or_default(),
+                line: settings.optionflags_line,
+                column: 1,
+                message,
+            })
+        })
 }
 
 /// What pytest puts before `sys.path` for a text file: its `pythonpath` entries, and (in
@@ -536,6 +617,31 @@ mod tests {
         let top = profiles.for_page(&dir.path().join("a.md"));
         assert_eq!(top.profile(), Profile::Sphinx);
         assert_eq!(top.sources[0].what, "profile = \"sphinx\"");
+    }
+
+    #[test]
+    fn unknown_pytest_optionflags_are_errors_at_their_line() {
+        let dir = project(&[(
+            "pytest.ini",
+            "[pytest]\naddopts = -p no:cacheprovider\ndoctest_optionflags = ELLIPSIS\n    FAIL_FAST\n",
+        )]);
+        let config = Config::discover(dir.path()).unwrap();
+        let error = Profiles::new(&config, FlagSet::EMPTY)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            error.contains(
+                "pytest.ini:3:1: doctest_optionflags: pytest does not know \"FAIL_FAST\""
+            ),
+            "{error}"
+        );
+        let dir = project(&[(
+            "pytest.ini",
+            "[pytest]\ndoctest_optionflags = COMPARISON_FLAGS\naddopts = --doctest-glob=*.md\n",
+        )]);
+        let page = profiles(dir.path()).for_page(&dir.path().join("a.md"));
+        assert!(page.default_flags.contains(Flag::DONT_ACCEPT_BLANKLINE));
+        assert!(page.default_flags.contains(Flag::IGNORE_EXCEPTION_DETAIL));
     }
 
     #[test]

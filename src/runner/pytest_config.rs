@@ -737,6 +737,8 @@ pub struct PytestSettings {
     pub text_file_format: Option<String>,
     /// `doctest_optionflags` as written; `None` when unset (pytest's default `ELLIPSIS`).
     pub optionflags: Option<Vec<String>>,
+    /// The line `doctest_optionflags` is written on (for messages).
+    pub optionflags_line: usize,
     /// `doctest_encoding` (default utf-8).
     pub encoding: String,
     /// `pythonpath` entries, resolved against the inifile's directory.
@@ -826,6 +828,7 @@ impl PytestSettings {
                 .args()
                 .map_err(|message| error(flags.line, format!("doctest_optionflags: {message}")))?;
             settings.optionflags = Some(names);
+            settings.optionflags_line = flags.line;
             note(&mut settings, "doctest_optionflags", flags);
         }
         if let Some(encoding) = values.get("doctest_encoding") {
