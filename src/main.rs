@@ -90,7 +90,8 @@ struct Cli {
     no_fork: bool,
 
     /// Print the settings PAGE runs with (profile, reading, default flags, timeout, Python,
-    /// setup, sys.path, preload, ...) and where each came from; run nothing.
+    /// setup, sys.path, preload, ...) and where each came from; run no example (Sphinx's
+    /// conf.py is executed, as for a run, to read its settings).
     #[arg(long, value_name = "PAGE", conflicts_with_all = ["collect_only", "update"])]
     show_config: Option<PathBuf>,
 }
@@ -198,6 +199,7 @@ fn run(mut cli: Cli) -> anyhow::Result<u8> {
     // Options are built (and checked) before anything runs: a bad value is reported at once.
     let overrides = overrides(&cli, &paths, &cwd);
     let settings = RunSettings::build(&config, &registry, &overrides)?;
+    allow_sphinx_conf(&cli, &config, &settings, &cwd);
     warnings.extend(settings.run.profiles.warnings.iter().cloned());
     let (pages, sources): (Vec<Page>, Vec<Option<ReadFile>>) = discovery
         .pages
@@ -230,6 +232,19 @@ fn run(mut cli: Cli) -> anyhow::Result<u8> {
     )
 }
 
+/// The CLI runs the project's code anyway: Sphinx's conf.py may be executed (with the
+/// interpreter the run uses) to read its doctest settings as Sphinx does.
+fn allow_sphinx_conf(cli: &Cli, config: &Config, settings: &RunSettings, cwd: &Path) {
+    if let Ok(python) = interpreter::resolve(
+        cli.python.as_deref(),
+        config.python.as_deref(),
+        &config.root,
+        cwd,
+    ) {
+        settings.run.profiles.execute_sphinx_conf_with(&python.path);
+    }
+}
+
 /// `--show-config PAGE`: the page's effective settings as a run over `paths` would have
 /// them, and where each came from.
 fn show_config(
@@ -242,6 +257,7 @@ fn show_config(
 ) -> anyhow::Result<u8> {
     let overrides = overrides(cli, paths, cwd);
     let settings = RunSettings::build(config, registry, &overrides)?;
+    allow_sphinx_conf(cli, config, &settings, cwd);
     let profile = settings.run.profiles.for_page(page);
     let python = interpreter::resolve(
         cli.python.as_deref(),

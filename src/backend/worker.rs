@@ -185,13 +185,15 @@ pub(super) fn spawned_lock() -> Result<std::sync::MutexGuard<'static, Vec<i32>>,
     SPAWNED.lock().map_err(|_| ())
 }
 
-/// A process we started, killed with its tree and process group when dropped.
+/// A process we started, killed with its tree and process group when dropped. Whatever
+/// the binary starts goes through here: a child it does not know of is taken for an
+/// orphan (we are a subreaper) and killed (backend/shutdown.rs).
 #[derive(Debug)]
-pub(super) struct OwnedChild(Child);
+pub struct OwnedChild(Child);
 
 impl OwnedChild {
     /// Spawns `command`, recording the pid before anyone can look for orphans.
-    fn spawn(command: &mut Command) -> std::io::Result<OwnedChild> {
+    pub fn spawn(command: &mut Command) -> std::io::Result<OwnedChild> {
         let mut pids = SPAWNED
             .lock()
             .map_err(|_| std::io::Error::other("poisoned"))?;
@@ -202,6 +204,11 @@ impl OwnedChild {
 
     fn pid(&self) -> i32 {
         self.0.id() as i32
+    }
+
+    /// The process, to talk to and wait for (dropping `self` still kills and reaps it).
+    pub fn child(&mut self) -> &mut Child {
+        &mut self.0
     }
 }
 

@@ -20,6 +20,7 @@ use crate::engine::{Profile, Reading};
 
 use super::config::Config;
 use super::pytest_config::{Collector, PytestConfigError, PytestSettings, PytestSetup};
+use super::sphinx_conf::{SphinxConf, read_sphinx_conf, sphinx_default_flags};
 
 /// A file that took part in deciding a page's profile, and what it said.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
@@ -101,7 +102,15 @@ pub struct Profiles {
     /// Configuration files not used, and why.
     pub warnings: Vec<String>,
     cache: Mutex<HashMap<PathBuf, Arc<PageProfile>>>,
+    /// The interpreter that may execute Sphinx's conf.py, once a front end allows it
+    /// (the CLI; the editor never does): then conf.py is read as Sphinx reads it.
+    conf_python: std::sync::OnceLock<PathBuf>,
+    /// Each conf.py read, once.
+    sphinx_confs: Mutex<HashMap<PathBuf, Result<Arc<SphinxConf>, String>>>,
 }
+
+/// Longest Sphinx's conf.py may take to execute.
+const SPHINX_CONF_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(30);
 
 impl Profiles {
     /// The profiles of the project at `config.root`, as `pytest` run there with no
@@ -155,6 +164,8 @@ impl Profiles {
             arguments,
             warnings,
             cache: Mutex::new(HashMap::new()),
+            conf_python: std::sync::OnceLock::new(),
+            sphinx_confs: Mutex::new(HashMap::new()),
         })
     }
 
@@ -171,7 +182,33 @@ impl Profiles {
             arguments: Vec::new(),
             warnings: Vec::new(),
             cache: Mutex::new(HashMap::new()),
+            conf_python: std::sync::OnceLock::new(),
+            sphinx_confs: Mutex::new(HashMap::new()),
         }
+    }
+
+    /// Lets pages' Sphinx conf.py be executed with `python` (as Sphinx does, in a separate
+    /// process with a timeout) to read its doctest settings; until then, and if that
+    /// fails, conf.py is only read as text. Call before the first `for_page`.
+    pub fn execute_sphinx_conf_with(&self, python: &Path) {
+        let _ = self.conf_python.set(python.to_path_buf());
+    }
+
+    /// conf.py as Sphinx reads it, when executing it is allowed (cached per file).
+    fn sphinx_conf(&self, conf: &Path) -> Option<Result<Arc<SphinxConf>, String>> {
+        let python = self.conf_python.get()?;
+        let mut confs = self
+            .sphinx_confs
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        Some(
+            confs
+                .entry(conf.to_path_buf())
+                .or_insert_with(|| {
+                    read_sphinx_conf(conf, python, SPHINX_CONF_TIMEOUT).map(Arc::new)
+                })
+                .clone(),
+        )
     }
 
     /// The flags every page starts with before its profile's own.
@@ -224,12 +261,43 @@ impl Profiles {
             return self.settle(profile, path, sources);
         }
         if let Some(conf) = sphinx_conf_enabling_doctest(path, &self.config_root) {
-            let source = ProfileSource {
-                path: conf,
-                what: "a Sphinx source directory whose extensions include sphinx.ext.doctest"
-                    .to_owned(),
-            };
-            return self.settle(Profile::Sphinx, path, vec![source]);
+            match self.sphinx_conf(&conf) {
+                Some(Ok(read)) if read.has_doctest_extension() => {
+                    let source = ProfileSource {
+                        path: conf,
+                        what: "a Sphinx source directory whose extensions include \
+                               sphinx.ext.doctest (conf.py executed as Sphinx does)"
+                            .to_owned(),
+                    };
+                    let mut page = self.settle(Profile::Sphinx, path, vec![source]);
+                    read.apply(&mut page.reading);
+                    page.default_flags =
+                        FlagSet::from_bits(self.base_flags.bits() | read.default_flags.bits());
+                    page.sys_path = read.sys_path.clone();
+                    return page;
+                }
+                // Named in the text, not among the extensions once executed.
+                Some(Ok(_)) => {}
+                Some(Err(error)) => {
+                    let source = ProfileSource {
+                        path: conf,
+                        what: format!(
+                            "a Sphinx source directory whose conf.py names sphinx.ext.doctest \
+                             (read as text: executing it failed: {error})"
+                        ),
+                    };
+                    return self.settle(Profile::Sphinx, path, vec![source]);
+                }
+                None => {
+                    let source = ProfileSource {
+                        path: conf,
+                        what: "a Sphinx source directory whose conf.py names sphinx.ext.doctest \
+                               (read as text, not executed)"
+                            .to_owned(),
+                    };
+                    return self.settle(Profile::Sphinx, path, vec![source]);
+                }
+            }
         }
         if let Some(settings) = &self.pytest {
             let is_argument = self.arguments.iter().any(|argument| argument == path);
@@ -285,16 +353,10 @@ impl Profiles {
         match profile {
             Profile::Doctest => {}
             Profile::Sphinx => {
-                // sphinx.ext.doctest's `doctest_default_flags` default.
-                for name in [
-                    "ELLIPSIS",
-                    "IGNORE_EXCEPTION_DETAIL",
-                    "DONT_ACCEPT_TRUE_FOR_1",
-                ] {
-                    if let Some(flag) = registry.lookup(name) {
-                        page.default_flags = page.default_flags.with(flag);
-                    }
-                }
+                // sphinx.ext.doctest's `doctest_default_flags` default (conf.py's own, when
+                // it is executed, replaces it: see `resolve`).
+                page.default_flags =
+                    FlagSet::from_bits(page.default_flags.bits() | sphinx_default_flags().bits());
             }
             Profile::Pytest | Profile::Doctestplus => {
                 let settings = self.pytest.as_deref();
