@@ -350,6 +350,25 @@ def run_example(request, globs, fakeout, name):
     return result
 
 
+def evaluate_condition(request, fakeout):
+    """A Sphinx :skipif: condition, as DocTestBuilder.skipped evaluates it: in a fresh
+    namespace where the global setup ran, the global cleanup run after. What it prints is
+    nobody's output."""
+    context = {}
+    try:
+        if request.get("setup"):
+            exec(request["setup"], context)
+        value = bool(eval(request["expression"], context))
+        if request.get("cleanup"):
+            exec(request["cleanup"], context)
+        answer = {"event": "evaluated", "value": value}
+    except BaseException:
+        answer = {"event": "evaluated", "error": _format_exc()}
+    context = None
+    fakeout.truncate(0)
+    return answer
+
+
 # pytest-doctestplus's IGNORE_WARNINGS and SHOW_WARNINGS: it runs such an example inside a
 # `with` block of a context manager it defines in the page's globals under these names (its
 # first example); so do we, the first time one is needed.
@@ -442,25 +461,6 @@ def missing_requirement(request):
                 "satisfying it)" % module
             )
     return None
-
-
-def evaluate_condition(request, fakeout):
-    """A Sphinx :skipif: condition, as DocTestBuilder.skipped evaluates it: in a fresh
-    namespace where the global setup ran, the global cleanup run after. What it prints is
-    nobody's output."""
-    context = {}
-    try:
-        if request.get("setup"):
-            exec(request["setup"], context)
-        value = bool(eval(request["expression"], context))
-        if request.get("cleanup"):
-            exec(request["cleanup"], context)
-        answer = {"event": "evaluated", "value": value}
-    except BaseException:
-        answer = {"event": "evaluated", "error": _format_exc()}
-    context = None
-    fakeout.truncate(0)
-    return answer
 
 
 PAGE_TMPDIR = ".tmp"

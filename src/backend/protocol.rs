@@ -20,9 +20,11 @@ pub enum Request<'a> {
         output_cap: usize,
         memory_limit: Option<u64>,
     },
-    /// To a page process: run one example (in a Sphinx group's namespace, compiled as
-    /// `exec`, when those are given; absent, the page's namespace and `single`, so the
-    /// default profile's requests are unchanged).
+    /// To a page process: run one example. Each field after `source` is left out when it
+    /// has its default, so the default profile's requests are unchanged: in a Sphinx group's
+    /// namespace (`group`), compiled as `exec` (`mode`), skipped unless the `requires`
+    /// modules import (pytest-doctestplus's `doctest-requires`), with its warnings caught
+    /// (`ignore` or `show`, doctestplus's IGNORE_WARNINGS and SHOW_WARNINGS).
     Run {
         index: usize,
         source: &'a str,
@@ -30,12 +32,8 @@ pub enum Request<'a> {
         group: Option<&'a str>,
         #[serde(skip_serializing_if = "Option::is_none")]
         mode: Option<&'a str>,
-        /// Modules that must be importable for it to run (pytest-doctestplus's
-        /// `doctest-requires`); left out when none.
         #[serde(skip_serializing_if = "<[String]>::is_empty")]
         requires: &'a [String],
-        /// `ignore` or `show`: its warnings caught as pytest-doctestplus's IGNORE_WARNINGS and
-        /// SHOW_WARNINGS do; left out otherwise.
         #[serde(skip_serializing_if = "Option::is_none")]
         warnings: Option<&'static str>,
     },

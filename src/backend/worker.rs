@@ -30,7 +30,7 @@ use nix::unistd::Pid;
 use super::acceptor::{Acceptor, Arrival, Expected, accept_connections};
 use super::procs;
 use super::protocol::{Event, ExampleResult, Hello, Request};
-use crate::engine::page::{CompileMode, RunSpec, WarningCapture};
+use crate::engine::page::WarningCapture;
 
 /// The Python side, embedded in the binary.
 pub const DRIVER: &str = include_str!("driver.py");
@@ -716,6 +716,22 @@ pub struct PageSetup<'a> {
     pub memory_limit: Option<u64>,
 }
 
+/// How an example runs beyond its source, for profiles other than `DocFileSuite`'s; the
+/// default is its: the page's namespace, compiled as `single`, nothing required, warnings
+/// as the interpreter's filters say.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct RunExtras<'a> {
+    /// A Sphinx group's own namespace.
+    pub group: Option<&'a str>,
+    /// `"exec"` (Sphinx's `testcode`, setup and cleanup) or `"single"`.
+    pub mode: Option<&'a str>,
+    /// Modules that must be importable, or the driver skips it (pytest-doctestplus's
+    /// `doctest-requires`).
+    pub requires: &'a [String],
+    /// pytest-doctestplus's IGNORE_WARNINGS / SHOW_WARNINGS.
+    pub warnings: WarningCapture,
+}
+
 /// Why an example did not produce a result.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum Fault {
@@ -774,60 +790,29 @@ impl PageProcess {
         &self.python_version
     }
 
-    /// Runs one example in a Sphinx group's own namespace (`group`), compiled in `mode`
-    /// (`"exec"` or `"single"`); `run` is this with the page's namespace and `single`.
-    pub fn run_in(
+    /// Runs one example as its profile says (see [`RunExtras`]); `run` is this with none.
+    pub fn run_with(
         &mut self,
         index: usize,
         source: &str,
-        group: Option<&str>,
-        mode: Option<&str>,
-        timeout: Duration,
-    ) -> Result<ExampleResult, Fault> {
-        let request = Request::Run {
-            index,
-            source,
-            group,
-            mode,
-            requires: &[],
-            warnings: None,
-        };
-        self.run_request(index, &request, timeout)
-    }
-
-    /// Runs one example as its [`RunSpec`] says: in its Sphinx group and compile mode,
-    /// skipped by the driver unless every module it requires (pytest-doctestplus's
-    /// `doctest-requires`) is importable, its warnings caught as its `warnings` says.
-    pub fn run_as(
-        &mut self,
-        index: usize,
-        source: &str,
-        spec: &RunSpec,
-        timeout: Duration,
-    ) -> Result<ExampleResult, Fault> {
-        let request = Request::Run {
-            index,
-            source,
-            group: spec.group.as_deref(),
-            mode: (spec.mode == CompileMode::Exec).then_some("exec"),
-            requires: &spec.requires,
-            warnings: match spec.warnings {
-                WarningCapture::Default => None,
-                WarningCapture::Ignore => Some("ignore"),
-                WarningCapture::Show => Some("show"),
-            },
-        };
-        self.run_request(index, &request, timeout)
-    }
-
-    fn run_request(
-        &mut self,
-        index: usize,
-        request: &Request<'_>,
+        extras: RunExtras<'_>,
         timeout: Duration,
     ) -> Result<ExampleResult, Fault> {
         let deadline = Instant::now() + timeout;
-        if self.send(request).is_err() {
+        let warnings = match extras.warnings {
+            WarningCapture::Default => None,
+            WarningCapture::Ignore => Some("ignore"),
+            WarningCapture::Show => Some("show"),
+        };
+        let request = Request::Run {
+            index,
+            source,
+            group: extras.group,
+            mode: extras.mode,
+            requires: extras.requires,
+            warnings,
+        };
+        if self.send(&request).is_err() {
             return Err(self.death());
         }
         match self.read_event(deadline)? {
@@ -872,7 +857,7 @@ impl PageProcess {
         source: &str,
         timeout: Duration,
     ) -> Result<ExampleResult, Fault> {
-        self.run_in(index, source, None, None, timeout)
+        self.run_with(index, source, RunExtras::default(), timeout)
     }
 
     pub(super) fn send(&mut self, request: &Request<'_>) -> std::io::Result<()> {

@@ -14,9 +14,10 @@ use std::sync::mpsc;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use crate::backend::worker::RunExtras;
 use crate::backend::{Backend, Fault, PageProcess, PageSetup, RaisedException};
 use crate::engine::judge::{Judgement, judge};
-use crate::engine::page::ExampleRole;
+use crate::engine::page::{CompileMode, ExampleRole};
 use crate::engine::sphinx::VersionSpec;
 use crate::engine::{Example, Flag, FlagRegistry, FlagSet, Page};
 
@@ -373,11 +374,11 @@ pub struct Executed {
     /// The source it ran (an example whose source changed must run again).
     pub source: String,
     pub skipped: bool,
+    /// Held back by the page's rules: its Sphinx group's setup failed.
+    pub not_run: bool,
     /// Why it was skipped, beyond SKIP: the page said so where it was read, or the
     /// interpreter cannot import a module it requires.
     pub skip_reason: Option<String>,
-    /// Held back by the page's rules: its Sphinx group's setup failed.
-    pub not_run: bool,
     pub got: Option<String>,
     pub truncated: bool,
     pub exception: Option<RaisedException>,
@@ -513,8 +514,8 @@ impl PageLoop<'_> {
             skipped: flags.contains(Flag::SKIP)
                 || example.run.skip_reason.is_some()
                 || !python_version_allowed(example, process),
-            skip_reason: example.run.skip_reason.clone(),
             not_run: false,
+            skip_reason: example.run.skip_reason.clone(),
             got: None,
             truncated: false,
             exception: None,
@@ -534,9 +535,17 @@ impl PageLoop<'_> {
         // `None`: a Sphinx `:skipif:` condition held, so it does not run.
         let result = match self.skip_condition_holds(process, example) {
             Ok(true) => None,
-            Ok(false) => {
-                Some(process.run_as(index, &example.source, &example.run, self.options.timeout))
-            }
+            Ok(false) => Some(process.run_with(
+                index,
+                &example.source,
+                RunExtras {
+                    group: example.run.group.as_deref(),
+                    mode: (example.run.mode == CompileMode::Exec).then_some("exec"),
+                    requires: &example.run.requires,
+                    warnings: example.run.warnings,
+                },
+                self.options.timeout,
+            )),
             Err(fault) => Some(Err(fault)),
         };
         if let Some(cancel) = self.cancel {
@@ -610,8 +619,8 @@ impl Executed {
         Executed {
             source: example.source.clone(),
             skipped: false,
-            skip_reason: None,
             not_run: true,
+            skip_reason: None,
             got: None,
             truncated: false,
             exception: None,
