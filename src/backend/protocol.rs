@@ -17,11 +17,35 @@ pub enum Request<'a> {
         workdir: &'a str,
         setup_code: Option<&'a str>,
         sys_path: &'a [String],
+        /// pytest's globals (`getfixture`, no `__file__`) and its outcome exceptions.
+        pytest: bool,
         output_cap: usize,
         memory_limit: Option<u64>,
     },
-    /// To a page process: run one example.
-    Run { index: usize, source: &'a str },
+    /// To a page process: run one example. Each field after `source` is left out when it
+    /// has its default, so the default profile's requests are unchanged: in a Sphinx group's
+    /// namespace (`group`), compiled as `exec` (`mode`), skipped unless the `requires`
+    /// modules import (pytest-doctestplus's `doctest-requires`), with its warnings caught
+    /// (`ignore` or `show`, doctestplus's IGNORE_WARNINGS and SHOW_WARNINGS).
+    Run {
+        index: usize,
+        source: &'a str,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        group: Option<&'a str>,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        mode: Option<&'a str>,
+        #[serde(skip_serializing_if = "<[String]>::is_empty")]
+        requires: &'a [String],
+        #[serde(skip_serializing_if = "Option::is_none")]
+        warnings: Option<&'static str>,
+    },
+    /// To a page process: evaluate a Sphinx `:skipif:` condition in a fresh namespace where
+    /// `setup` ran (and `cleanup` runs after), as the doctest builder does.
+    Evaluate {
+        expression: &'a str,
+        setup: &'a str,
+        cleanup: &'a str,
+    },
     /// To a page process: fork; stay as a paused checkpoint, the child runs on (and says
     /// hello with `token`).
     Checkpoint { token: &'a str },
@@ -53,6 +77,13 @@ pub enum Event {
         traceback: String,
     },
     Result(ExampleResult),
+    /// The answer to `Evaluate`: the condition's truth, or the traceback it raised.
+    Evaluated {
+        #[serde(default)]
+        value: Option<bool>,
+        #[serde(default)]
+        error: Option<String>,
+    },
     /// The example did something after which CPython's doctest stops the run.
     Aborted {
         message: String,
@@ -82,6 +113,9 @@ pub struct Hello {
     pub preload_errors: std::collections::BTreeMap<String, String>,
     #[serde(default)]
     pub fork: bool,
+    /// numpy can be found (pytest-doctestplus's FLOAT_CMP then uses `numpy.isclose`).
+    #[serde(default)]
+    pub numpy: bool,
 }
 
 /// What one example did.
@@ -95,6 +129,39 @@ pub struct ExampleResult {
     pub truncated: bool,
     pub exception: Option<RaisedException>,
     pub duration_ns: u64,
+    /// Why it did not run (a module it requires is not importable); then nothing else is set.
+    #[serde(default)]
+    pub skipped: Option<String>,
+    /// In a pytest-profile page, what pytest does with the exception raised (one of
+    /// pytest's outcome exceptions: `pytest.skip()`, `pytest.fail()`, `pytest.xfail()`).
+    #[serde(default)]
+    pub pytest_outcome: Option<PytestOutcome>,
+}
+
+/// A pytest outcome exception raised by an example: it ends the page's doctest item.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+pub struct PytestOutcome {
+    /// The exception class's name in lower case: `skipped`, `failed`, `xfailed`.
+    pub kind: String,
+    /// Its message (`pytest.skip("why")`).
+    pub reason: String,
+}
+
+impl PytestOutcome {
+    /// pytest reports the item skipped (`pytest.skip`) or expectedly failed (`pytest.xfail`):
+    /// not a failure.
+    pub fn ends_as_skip(&self) -> bool {
+        matches!(self.kind.as_str(), "skipped" | "xfailed")
+    }
+
+    /// The reason shown for the skipped examples (`xfail: why` for `pytest.xfail`).
+    pub fn skip_reason(&self) -> String {
+        if self.kind == "xfailed" {
+            format!("xfail: {}", self.reason)
+        } else {
+            self.reason.clone()
+        }
+    }
 }
 
 /// An exception an example raised, formatted as doctest formats it.

@@ -14,8 +14,12 @@ use std::sync::mpsc;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use crate::backend::protocol::PytestOutcome;
+use crate::backend::worker::RunExtras;
 use crate::backend::{Backend, Fault, PageProcess, PageSetup, RaisedException};
 use crate::engine::judge::{Judgement, judge};
+use crate::engine::page::{CompileMode, ExampleRole};
+use crate::engine::sphinx::VersionSpec;
 use crate::engine::{Example, Flag, FlagRegistry, FlagSet, Page};
 
 use super::artifacts::{Artifact, ArtifactCollector};
@@ -73,6 +77,10 @@ pub struct ExampleRun {
     pub fault: Option<String>,
     pub duration: Duration,
     pub artifacts: Vec<Artifact>,
+    /// Why it was skipped, when something other than SKIP skipped it: a pytest-doctestplus
+    /// directive, a required module that is not importable, `pytest.skip("why")` raised by
+    /// it or by an earlier example of the page.
+    pub skip_reason: Option<String>,
 }
 
 impl ExampleRun {
@@ -99,6 +107,7 @@ impl ExampleRun {
             fault: None,
             duration: Duration::ZERO,
             artifacts: Vec::new(),
+            skip_reason: None,
         }
     }
 }
@@ -351,6 +360,10 @@ pub fn open_page_process(
         workdir: workdir.path(),
         setup_code: options.setup_code.as_deref(),
         sys_path: &sys_path,
+        pytest_globals: matches!(
+            options.profile(page).profile(),
+            crate::engine::Profile::Pytest | crate::engine::Profile::Doctestplus
+        ),
         output_cap: options.output_cap,
         memory_limit: options.memory_limit,
     };
@@ -367,6 +380,11 @@ pub struct Executed {
     /// The source it ran (an example whose source changed must run again).
     pub source: String,
     pub skipped: bool,
+    /// Held back by the page's rules: its Sphinx group's setup failed.
+    pub not_run: bool,
+    /// Why it was skipped, beyond SKIP: the page said so where it was read, or the
+    /// interpreter cannot import a module it requires.
+    pub skip_reason: Option<String>,
     pub got: Option<String>,
     pub truncated: bool,
     pub exception: Option<RaisedException>,
@@ -374,6 +392,8 @@ pub struct Executed {
     pub fault: Option<(Outcome, String)>,
     pub duration: Duration,
     pub artifacts: Vec<Artifact>,
+    /// In a pytest-profile page: the pytest outcome exception it raised (`pytest.skip()`).
+    pub pytest_outcome: Option<PytestOutcome>,
 }
 
 /// What a front end does around the page loop.
@@ -449,15 +469,23 @@ impl PageLoop<'_> {
         mut collector: Option<&mut ArtifactCollector>,
         hooks: &mut dyn LoopHooks,
     ) -> LoopEnd {
+        // Sphinx groups whose setup failed: their tests and cleanup do not run.
+        let mut failed_setups: Vec<&str> = Vec::new();
         for (index, example) in self.page.examples.iter().enumerate().skip(start) {
             if self.cancel.is_some_and(Cancel::is_cancelled) {
                 return LoopEnd::Cancelled;
             }
             hooks.before_example(index, process);
             let flags = self.flags(index);
-            let Some(executed) =
+            let group = example.run.group.as_deref();
+            let held_back = example.run.role != ExampleRole::Setup
+                && group.is_some_and(|group| failed_setups.contains(&group));
+            let executed = if held_back {
+                Some(Executed::held_back(example))
+            } else {
                 self.execute(process, index, example, flags, collector.as_deref_mut())
-            else {
+            };
+            let Some(executed) = executed else {
                 return LoopEnd::Cancelled;
             };
             if self.cancel.is_some_and(Cancel::is_cancelled) {
@@ -466,7 +494,26 @@ impl PageLoop<'_> {
             }
             let run = judge_executed(example, flags, &executed, self.registry);
             let stop = stops_page(&run, self.profile);
+            if example.run.role == ExampleRole::Setup
+                && run.outcome == Outcome::Failed
+                && let Some(group) = group
+            {
+                failed_setups.push(group);
+            }
+            let skip_rest = skips_rest(&run, &executed);
             hooks.on_example(index, executed, run);
+            if let Some(reason) = skip_rest {
+                // pytest.skip() ends the doctest item: the rest of the page is skipped.
+                for (later, example) in self.page.examples.iter().enumerate().skip(index + 1) {
+                    let executed = Executed {
+                        skipped: true,
+                        not_run: false,
+                        ..Executed::held_back(example)
+                    };
+                    hooks.on_example(later, executed, skipped_after(self.flags(later), &reason));
+                }
+                return LoopEnd::Finished;
+            }
             if stop {
                 return LoopEnd::Stopped { at: index };
             }
@@ -485,13 +532,18 @@ impl PageLoop<'_> {
     ) -> Option<Executed> {
         let mut executed = Executed {
             source: example.source.clone(),
-            skipped: flags.contains(Flag::SKIP),
+            skipped: flags.contains(Flag::SKIP)
+                || example.run.skip_reason.is_some()
+                || !python_version_allowed(example, process),
+            not_run: false,
+            skip_reason: example.run.skip_reason.clone(),
             got: None,
             truncated: false,
             exception: None,
             fault: None,
             duration: Duration::ZERO,
             artifacts: Vec::new(),
+            pytest_outcome: None,
         };
         if executed.skipped {
             return Some(executed);
@@ -502,16 +554,40 @@ impl PageLoop<'_> {
             return None;
         }
         let started = Instant::now();
-        let result = process.run(index, &example.source, self.options.timeout);
+        // `None`: a Sphinx `:skipif:` condition held, so it does not run.
+        let result = match self.skip_condition_holds(process, example) {
+            Ok(true) => None,
+            Ok(false) => Some(process.run_with(
+                index,
+                &example.source,
+                RunExtras {
+                    group: example.run.group.as_deref(),
+                    mode: (example.run.mode == CompileMode::Exec).then_some("exec"),
+                    requires: &example.run.requires,
+                    warnings: example.run.warnings,
+                },
+                self.options.timeout,
+            )),
+            Err(fault) => Some(Err(fault)),
+        };
         if let Some(cancel) = self.cancel {
             cancel.stop_running();
         }
+        let Some(result) = result else {
+            executed.skipped = true;
+            return Some(executed);
+        };
         match result {
+            Ok(result) if result.skipped.is_some() => {
+                executed.skipped = true;
+                executed.skip_reason = result.skipped;
+            }
             Ok(result) => {
                 executed.got = Some(result.got);
                 executed.truncated = result.truncated;
                 executed.exception = result.exception;
                 executed.duration = Duration::from_nanos(result.duration_ns);
+                executed.pytest_outcome = result.pytest_outcome;
             }
             Err(fault) => {
                 executed.fault = Some(fault_outcome(&fault, self.options.timeout));
@@ -522,6 +598,60 @@ impl PageLoop<'_> {
             executed.artifacts = collector.collect(example.span.line);
         }
         Some(executed)
+    }
+}
+
+impl PageLoop<'_> {
+    /// Whether the example's Sphinx `:skipif:` condition holds (false without one); a
+    /// condition that raises is a crash of the example, as it stops `sphinx-build`.
+    fn skip_condition_holds(
+        &self,
+        process: &mut PageProcess,
+        example: &Example,
+    ) -> Result<bool, Fault> {
+        let Some(condition) = &example.run.skip_if else {
+            return Ok(false);
+        };
+        match process.evaluate(
+            &condition.expression,
+            &condition.setup,
+            &condition.cleanup,
+            self.options.timeout,
+        )? {
+            Ok(value) => Ok(value),
+            Err(traceback) => Err(Fault::Aborted(format!(
+                "its :skipif: condition {:?} raised (sphinx-build stops with this error):\n{}",
+                condition.expression,
+                traceback.trim_end()
+            ))),
+        }
+    }
+}
+
+/// False when the example's Sphinx `:pyversion:` excludes the page's interpreter (then it
+/// is skipped, as the builder sets SKIP).
+fn python_version_allowed(example: &Example, process: &PageProcess) -> bool {
+    example.run.python_versions.as_deref().is_none_or(|spec| {
+        VersionSpec::parse(spec).map_or(true, |spec| spec.allows(process.python_version()))
+    })
+}
+
+impl Executed {
+    /// An example the page's rules kept from running (its Sphinx group's setup failed).
+    fn held_back(example: &Example) -> Executed {
+        Executed {
+            source: example.source.clone(),
+            skipped: false,
+            not_run: true,
+            skip_reason: None,
+            got: None,
+            truncated: false,
+            exception: None,
+            fault: None,
+            duration: Duration::ZERO,
+            artifacts: Vec::new(),
+            pytest_outcome: None,
+        }
     }
 }
 
@@ -541,7 +671,13 @@ pub fn judge_executed(
         };
     }
     if done.skipped {
-        return ExampleRun::without_running(Outcome::Skipped, flags);
+        return ExampleRun {
+            skip_reason: done.skip_reason.clone(),
+            ..ExampleRun::without_running(Outcome::Skipped, flags)
+        };
+    }
+    if done.not_run {
+        return ExampleRun::without_running(Outcome::NotRun, flags);
     }
     let got = done.got.clone().unwrap_or_default();
     let judgement = judge(
@@ -553,12 +689,17 @@ pub fn judge_executed(
         flags,
         registry,
     );
+    // pytest re-raises its outcome exceptions: whatever the expected output, a skip (or an
+    // expected failure) skips the example and a `pytest.fail()` fails it.
+    let (outcome, skip_reason) = match done.pytest_outcome.as_ref() {
+        Some(raised) if raised.ends_as_skip() => (Outcome::Skipped, Some(raised.skip_reason())),
+        Some(_) => (Outcome::Failed, None),
+        None if judgement.passed => (Outcome::Passed, None),
+        None => (Outcome::Failed, None),
+    };
     ExampleRun {
-        outcome: if judgement.passed {
-            Outcome::Passed
-        } else {
-            Outcome::Failed
-        },
+        outcome,
+        skip_reason,
         flags,
         got: Some(got),
         truncated: done.truncated,
@@ -568,6 +709,22 @@ pub fn judge_executed(
         duration: done.duration,
         artifacts: done.artifacts.clone(),
     }
+}
+
+/// The run of an example after one that raised `pytest.skip()`: skipped with its reason.
+pub fn skipped_after(flags: FlagSet, reason: &str) -> ExampleRun {
+    ExampleRun {
+        skip_reason: Some(reason.to_owned()),
+        ..ExampleRun::without_running(Outcome::Skipped, flags)
+    }
+}
+
+/// The reason the rest of a page is skipped, when this example raised `pytest.skip()`.
+pub fn skips_rest(run: &ExampleRun, done: &Executed) -> Option<String> {
+    done.pytest_outcome
+        .as_ref()
+        .filter(|raised| raised.ends_as_skip())
+        .and(run.skip_reason.clone())
 }
 
 /// True when no example after this one runs: a timeout or crash, or a failure under
@@ -588,6 +745,7 @@ pub fn judge_page(
     registry: &FlagRegistry,
 ) -> Vec<Option<ExampleRun>> {
     let mut stopped = false;
+    let mut skipping: Option<String> = None;
     page.examples
         .iter()
         .enumerate()
@@ -596,11 +754,15 @@ pub fn judge_page(
             if stopped {
                 return Some(ExampleRun::without_running(Outcome::NotRun, flags));
             }
+            if let Some(reason) = &skipping {
+                return Some(skipped_after(flags, reason));
+            }
             let done = executed
                 .get(index)
                 .filter(|done| done.source == example.source)?;
             let run = judge_executed(example, flags, done, registry);
             stopped = stops_page(&run, profile);
+            skipping = skips_rest(&run, done);
             Some(run)
         })
         .collect()
