@@ -434,8 +434,10 @@ fn run_and_report(
             &runs,
             &summary,
             &warnings,
-            config_file.as_deref(),
-            &report::json::PythonReport::new(&python.path, python.origin),
+            &report::json::Header {
+                config_file: config_file.as_deref(),
+                python: report::json::PythonReport::new(&python.path, python.origin),
+            },
             duration,
             registry,
             &options.profiles,

@@ -93,21 +93,27 @@ struct SummaryReport {
     duration_ms: u128,
 }
 
+/// What the report's top says about the run's set-up: the configuration file used, if
+/// any, and the interpreter.
+pub struct Header<'a> {
+    pub config_file: Option<&'a str>,
+    pub python: PythonReport,
+}
+
 /// The whole run as pretty JSON, ending with a newline.
 pub fn render(
     runs: &[PageRun],
     summary: &Summary,
     warnings: &[String],
-    config_file: Option<&str>,
-    python: &PythonReport,
+    header: &Header<'_>,
     duration: std::time::Duration,
     registry: &FlagRegistry,
     profiles: &Profiles,
 ) -> String {
     let report = RunReport {
         version: SCHEMA_VERSION,
-        configfile: config_file,
-        python,
+        configfile: header.config_file,
+        python: &header.python,
         warnings,
         pages: runs
             .iter()
