@@ -41,6 +41,11 @@ struct ExampleRunReport<'a> {
     fault: Option<&'a str>,
     duration_ms: f64,
     artifacts: &'a [Artifact],
+    /// The flags in effect (defaults merged with the directives), by name: what the other
+    /// formats need to re-render this example from the report (`merge`).
+    flags: Vec<&'a str>,
+    /// Whether `got` was cut at the output cap.
+    truncated: bool,
 }
 
 #[derive(Serialize)]
@@ -48,6 +53,8 @@ struct ExceptionReport<'a> {
     #[serde(rename = "type")]
     type_name: &'a str,
     message: &'a str,
+    /// What doctest compares with the expected exception (`format_exception_only`).
+    exc_msg: &'a str,
     traceback: &'a str,
 }
 
@@ -98,12 +105,18 @@ fn page_report<'a>(run: &'a PageRun, registry: &'a FlagRegistry) -> PageReport<'
             .examples
             .iter()
             .zip(&run.examples)
-            .map(|(example, result)| example_report(ExampleReport::new(example, registry), result))
+            .map(|(example, result)| {
+                example_report(ExampleReport::new(example, registry), result, registry)
+            })
             .collect(),
     }
 }
 
-fn example_report<'a>(example: ExampleReport<'a>, result: &'a ExampleRun) -> ExampleRunReport<'a> {
+fn example_report<'a>(
+    example: ExampleReport<'a>,
+    result: &'a ExampleRun,
+    registry: &'a FlagRegistry,
+) -> ExampleRunReport<'a> {
     ExampleRunReport {
         example,
         outcome: result.outcome,
@@ -111,10 +124,17 @@ fn example_report<'a>(example: ExampleReport<'a>, result: &'a ExampleRun) -> Exa
         exception: result.exception.as_ref().map(|exception| ExceptionReport {
             type_name: &exception.type_name,
             message: &exception.message,
+            exc_msg: &exception.exc_msg,
             traceback: &exception.traceback,
         }),
         fault: result.fault.as_deref(),
         duration_ms: result.duration.as_secs_f64() * 1000.0,
         artifacts: &result.artifacts,
+        flags: result
+            .flags
+            .iter()
+            .map(|flag| registry.name(flag))
+            .collect(),
+        truncated: result.truncated,
     }
 }
