@@ -303,13 +303,15 @@ class Aborted(Exception):
 
 
 def run_example(request, globs, fakeout, name):
-    """One example, as DocTestRunner.__run runs it."""
+    """One example, as DocTestRunner.__run runs it (compiled as Sphinx's doctest builder
+    compiles it when the request says "exec")."""
     filename = "<doctest %s[%d]>" % (name, request["index"])
     SOURCES[filename] = request["source"]
+    mode = "exec" if request.get("mode") == "exec" else "single"
     fakeout.truncate(0)
     started = time.perf_counter_ns()
     try:
-        exec(compile(request["source"], filename, "single", 0, True), globs)
+        exec(compile(request["source"], filename, mode, 0, True), globs)
         exception = None
     except KeyboardInterrupt:
         raise Aborted(
@@ -348,6 +350,25 @@ def run_example(request, globs, fakeout, name):
     return result
 
 
+def evaluate_condition(request, fakeout):
+    """A Sphinx :skipif: condition, as DocTestBuilder.skipped evaluates it: in a fresh
+    namespace where the global setup ran, the global cleanup run after. What it prints is
+    nobody's output."""
+    context = {}
+    try:
+        if request.get("setup"):
+            exec(request["setup"], context)
+        value = bool(eval(request["expression"], context))
+        if request.get("cleanup"):
+            exec(request["cleanup"], context)
+        answer = {"event": "evaluated", "value": value}
+    except BaseException:
+        answer = {"event": "evaluated", "error": _format_exc()}
+    context = None
+    fakeout.truncate(0)
+    return answer
+
+
 PAGE_TMPDIR = ".tmp"
 
 
@@ -377,6 +398,7 @@ def run_page(sock, reader, setup, socket_path):
     # In order, first: the profile's rootdir and `pythonpath`, as pytest inserts them.
     sys.path[:0] = [entry for entry in setup.get("sys_path") or () if entry not in sys.path]
     globs = {"__name__": "__main__", "__file__": setup["path"]}
+    group_globs = {}
     name = setup["name"]
     fakeout = CappedOutput()
     real_stdout = sys.stdout
@@ -399,13 +421,25 @@ def run_page(sock, reader, setup, socket_path):
         if request is None or request["op"] == "exit":
             return
         if request["op"] == "run":
+            # A Sphinx group runs in a namespace of its own, fresh and empty as the
+            # builder's `ns = {}` (so `__name__` is builtins').
+            group = request.get("group")
+            if group is None:
+                namespace = globs
+            else:
+                namespace = group_globs.setdefault(group, {})
             try:
-                result = run_example(request, globs, fakeout, name)
+                result = run_example(request, namespace, fakeout, name)
             except Aborted as aborted:
                 result = {"event": "aborted", "message": str(aborted)}
-            request = None
+            request = namespace = None
             send(sock, result)
             result = None
+        elif request["op"] == "evaluate":
+            answer = evaluate_condition(request, fakeout)
+            request = None
+            send(sock, answer)
+            answer = None
         elif request["op"] == "checkpoint":
             token = request["token"]
             request = None

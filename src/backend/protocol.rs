@@ -20,8 +20,24 @@ pub enum Request<'a> {
         output_cap: usize,
         memory_limit: Option<u64>,
     },
-    /// To a page process: run one example.
-    Run { index: usize, source: &'a str },
+    /// To a page process: run one example (in a Sphinx group's namespace, compiled as
+    /// `exec`, when those are given; absent, the page's namespace and `single`, so the
+    /// default profile's requests are unchanged).
+    Run {
+        index: usize,
+        source: &'a str,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        group: Option<&'a str>,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        mode: Option<&'a str>,
+    },
+    /// To a page process: evaluate a Sphinx `:skipif:` condition in a fresh namespace where
+    /// `setup` ran (and `cleanup` runs after), as the doctest builder does.
+    Evaluate {
+        expression: &'a str,
+        setup: &'a str,
+        cleanup: &'a str,
+    },
     /// To a page process: fork; stay as a paused checkpoint, the child runs on (and says
     /// hello with `token`).
     Checkpoint { token: &'a str },
@@ -53,6 +69,13 @@ pub enum Event {
         traceback: String,
     },
     Result(ExampleResult),
+    /// The answer to `Evaluate`: the condition's truth, or the traceback it raised.
+    Evaluated {
+        #[serde(default)]
+        value: Option<bool>,
+        #[serde(default)]
+        error: Option<String>,
+    },
     /// The example did something after which CPython's doctest stops the run.
     Aborted {
         message: String,

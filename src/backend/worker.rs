@@ -436,6 +436,7 @@ impl Backend {
             exits: Arc::clone(&self.exits),
             zygote,
             _spawned: spawned,
+            python_version: self.info.version.clone(),
         };
         page.send(&Request::Setup {
             path: setup.path,
@@ -754,11 +755,73 @@ pub struct PageProcess {
     /// The zygote this page was forked from, kept alive while the page lives.
     pub(super) zygote: Option<Arc<Zygote>>,
     pub(super) _spawned: Option<OwnedChild>,
+    /// The interpreter's version (`3.11.4`), for Sphinx's `:pyversion:`.
+    pub(super) python_version: String,
 }
 
 impl PageProcess {
     pub fn pid(&self) -> i32 {
         self.pid
+    }
+
+    /// The version of the interpreter running the page (`3.11.4`).
+    pub fn python_version(&self) -> &str {
+        &self.python_version
+    }
+
+    /// Runs one example in a Sphinx group's own namespace (`group`), compiled in `mode`
+    /// (`"exec"` or `"single"`); `run` is this with the page's namespace and `single`.
+    pub fn run_in(
+        &mut self,
+        index: usize,
+        source: &str,
+        group: Option<&str>,
+        mode: Option<&str>,
+        timeout: Duration,
+    ) -> Result<ExampleResult, Fault> {
+        let deadline = Instant::now() + timeout;
+        let request = Request::Run {
+            index,
+            source,
+            group,
+            mode,
+        };
+        if self.send(&request).is_err() {
+            return Err(self.death());
+        }
+        match self.read_event(deadline)? {
+            Event::Result(result) if result.index == index => Ok(result),
+            Event::Aborted { message } => Err(Fault::Aborted(message)),
+            other => Err(Fault::Protocol(format!("unexpected {other:?}"))),
+        }
+    }
+
+    /// Evaluates a Sphinx `:skipif:` condition (see `Request::Evaluate`): `Ok(Err(traceback))`
+    /// when the condition (or the setup) raised.
+    pub fn evaluate(
+        &mut self,
+        expression: &str,
+        setup: &str,
+        cleanup: &str,
+        timeout: Duration,
+    ) -> Result<Result<bool, String>, Fault> {
+        let deadline = Instant::now() + timeout;
+        let request = Request::Evaluate {
+            expression,
+            setup,
+            cleanup,
+        };
+        if self.send(&request).is_err() {
+            return Err(self.death());
+        }
+        match self.read_event(deadline)? {
+            Event::Evaluated {
+                value: Some(value), ..
+            } => Ok(Ok(value)),
+            Event::Evaluated { error, .. } => Ok(Err(error.unwrap_or_default())),
+            Event::Aborted { message } => Err(Fault::Aborted(message)),
+            other => Err(Fault::Protocol(format!("unexpected {other:?}"))),
+        }
     }
 
     /// Runs one example; `timeout` bounds it from the moment it is sent.
@@ -768,15 +831,7 @@ impl PageProcess {
         source: &str,
         timeout: Duration,
     ) -> Result<ExampleResult, Fault> {
-        let deadline = Instant::now() + timeout;
-        if self.send(&Request::Run { index, source }).is_err() {
-            return Err(self.death());
-        }
-        match self.read_event(deadline)? {
-            Event::Result(result) if result.index == index => Ok(result),
-            Event::Aborted { message } => Err(Fault::Aborted(message)),
-            other => Err(Fault::Protocol(format!("unexpected {other:?}"))),
-        }
+        self.run_in(index, source, None, None, timeout)
     }
 
     pub(super) fn send(&mut self, request: &Request<'_>) -> std::io::Result<()> {

@@ -15,6 +15,7 @@ pub mod profile;
 pub mod pystr;
 pub mod pytest_flags;
 pub mod rst;
+pub mod sphinx;
 pub mod update;
 
 pub use flags::{Flag, FlagBehavior, FlagRegistry, FlagSet};

@@ -11,7 +11,7 @@ use serde::Serialize;
 use super::doctest::{self, DoctestText};
 use super::flags::{Flag, FlagRegistry};
 use super::profile::{Profile, Reading};
-use super::{markdown, rst};
+use super::{markdown, rst, sphinx};
 
 /// How a page is written; decides where examples may be found.
 #[derive(
@@ -72,6 +72,26 @@ pub struct RunSpec {
     /// Why it is not run, when the page says so where it is read (pytest-doctestplus's
     /// `.. doctest-skip::`, Sphinx's `:pyversion:` and the like): reported as skipped.
     pub skip_reason: Option<String>,
+    /// Sphinx's `:skipif:`: the example is skipped when the condition is true.
+    pub skip_if: Option<SkipCondition>,
+    /// Sphinx's `:pyversion:` (a PEP 440 specifier set, already validated): the example is
+    /// skipped (SKIP) unless the interpreter's version satisfies it.
+    pub python_versions: Option<String>,
+    /// 1-based line of the Sphinx directive (or doctest block) the example comes from.
+    pub block_line: Option<usize>,
+    /// 1-based line of the `testoutput` directive holding the expected output, when it is
+    /// written apart from the source.
+    pub output_line: Option<usize>,
+}
+
+/// A Sphinx `:skipif:` condition: a Python expression evaluated (by the page's process,
+/// before the example) in a fresh namespace where `setup` (conf.py's
+/// `doctest_global_setup`) ran, `cleanup` (`doctest_global_cleanup`) run after.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SkipCondition {
+    pub expression: String,
+    pub setup: String,
+    pub cleanup: String,
 }
 
 /// How an example's source is compiled: as the interactive prompt does (`single`: an
@@ -263,6 +283,25 @@ pub fn parse_page_as(
         }
     };
     let mut warnings = Vec::new();
+    if reading.profile == Profile::Sphinx {
+        let parsed = sphinx::parse(&text, format, name, flags, reading);
+        errors.extend(parsed.errors);
+        errors.sort_by_key(|error| (error.line, error.column));
+        let structure = match format {
+            PageFormat::Markdown => markdown::structure(&text),
+            PageFormat::Rst | PageFormat::Text => rst::structure(&text),
+        };
+        return Page {
+            path: path.to_owned(),
+            format,
+            profile: reading.profile,
+            text,
+            examples: parsed.examples,
+            errors,
+            warnings: parsed.warnings,
+            structure,
+        };
+    }
     let (examples, structure) = match format {
         PageFormat::Text | PageFormat::Rst => {
             let parsed = doctest::parse(&DoctestText::whole(&text), name, flags);

@@ -95,6 +95,10 @@ pub struct Reading {
     pub sphinx_doctest_blocks_group: Option<String>,
     /// pytest-doctestplus's `--remote-data`: examples marked as needing the network run.
     pub remote_data: bool,
+    /// Sphinx's `doctest_global_setup` (conf.py): run first in every group's setup.
+    pub sphinx_global_setup: String,
+    /// Sphinx's `doctest_global_cleanup` (conf.py): run last in every group's cleanup.
+    pub sphinx_global_cleanup: String,
 }
 
 impl Default for Reading {
@@ -110,6 +114,8 @@ impl Reading {
             profile,
             sphinx_doctest_blocks_group: Some("default".to_owned()),
             remote_data: false,
+            sphinx_global_setup: String::new(),
+            sphinx_global_cleanup: String::new(),
         }
     }
 }
