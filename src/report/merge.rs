@@ -294,6 +294,8 @@ struct ExampleView {
     flags: Vec<String>,
     #[serde(default)]
     truncated: bool,
+    #[serde(default)]
+    skip_reason: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -388,6 +390,7 @@ impl ExampleView {
             }),
             judgement: None,
             fault: self.fault,
+            skip_reason: self.skip_reason,
             duration,
             artifacts: self.artifacts,
         };
