@@ -460,6 +460,7 @@ fn run_and_report(
             config_file.as_deref(),
             duration,
             registry,
+            cli.shard,
         ),
         OutputFormat::Junit => report::junit::render(&runs, duration),
         OutputFormat::Github => report::github::render(&runs, &summary, &warnings),

@@ -179,6 +179,16 @@ fn shards_cover_every_page_once_and_merge_to_the_unsharded_run() {
             );
         }
 
+        if count > 1 {
+            let without_last = merge(dir, &reports[..count - 1], "json");
+            assert_eq!(without_last.status.code(), Some(2));
+            let message = format!("shard {count}/{count} is missing");
+            assert!(
+                both(&without_last).contains(&message),
+                "{}",
+                both(&without_last)
+            );
+        }
         let merged_json = merge(dir, &reports, "json");
         assert_eq!(merged_json.status.code(), whole_json.status.code());
         assert_eq!(

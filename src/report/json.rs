@@ -6,6 +6,7 @@ use serde::Serialize;
 use crate::engine::{FlagRegistry, PageFormat};
 use crate::runner::artifacts::Artifact;
 use crate::runner::run::{ExampleRun, Outcome, PageRun, Summary};
+use crate::runner::shard::Shard;
 
 use super::collect::{ErrorReport, ExampleReport, SCHEMA_VERSION};
 
@@ -17,6 +18,10 @@ struct RunReport<'a> {
     warnings: &'a [String],
     pages: Vec<PageReport<'a>>,
     summary: SummaryReport,
+    /// Which shard of a `--shard K/N` run this is (absent when not sharded), so that
+    /// `merge` can tell that a shard is missing.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    shard: Option<Shard>,
 }
 
 #[derive(Serialize)]
@@ -76,6 +81,7 @@ pub fn render(
     config_file: Option<&str>,
     duration: std::time::Duration,
     registry: &FlagRegistry,
+    shard: Option<Shard>,
 ) -> String {
     let report = RunReport {
         version: SCHEMA_VERSION,
@@ -86,6 +92,7 @@ pub fn render(
             counts: *summary,
             duration_ms: duration.as_millis(),
         },
+        shard,
     };
     let mut json = serde_json::to_string_pretty(&report).unwrap_or_else(|error| {
         format!(

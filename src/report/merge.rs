@@ -19,6 +19,7 @@ use crate::engine::page::{ExampleSpan, ParseErrorKind, RunSpec, Structure};
 use crate::engine::{Example, FlagRegistry, FlagSet, Page, PageFormat, ParseError, Profile};
 use crate::runner::artifacts::Artifact;
 use crate::runner::run::{ExampleRun, Outcome, PageRun, Summary};
+use crate::runner::shard::Shard;
 
 use super::collect::SCHEMA_VERSION;
 
@@ -41,6 +42,8 @@ pub enum MergeError {
          run every shard with the same objgraph-doctest as merges them"
     )]
     OtherVersion { path: String, found: String },
+    #[error("{problem}; give the reports of all the shards of one run (`--shard K/N`, K = 1..N)")]
+    Shards { problem: String },
     #[error(
         "{page}: in both {first} and {second}; every page must come from one shard (was a \
          shard's report given twice, or were the shards run with different --shard counts?)"
@@ -89,8 +92,10 @@ pub fn merge_texts(inputs: &[(String, String)]) -> Result<Merged, MergeError> {
     let mut pages: Vec<(Box<RawValue>, PageRun)> = Vec::new();
     let mut origin: BTreeMap<String, String> = BTreeMap::new();
     let mut duration = Duration::ZERO;
+    let mut shards: Vec<(Option<Shard>, &str)> = Vec::new();
     for (name, text) in inputs {
         let report = read_report(name, text)?;
+        shards.push((report.view.shard, name));
         for warning in report.view.warnings {
             if seen_warnings.insert(warning.clone()) {
                 warnings.push(warning);
@@ -117,6 +122,7 @@ pub fn merge_texts(inputs: &[(String, String)]) -> Result<Merged, MergeError> {
             top = Some(report.top.0);
         }
     }
+    check_shards(&shards)?;
     // Discovery sorts pages by path; shards keep that order, so sorting restores it.
     pages.sort_by(|(_, a), (_, b)| Path::new(&a.page.path).cmp(Path::new(&b.page.path)));
     let mut summary = Summary::default();
@@ -171,11 +177,51 @@ impl Serialize for MergedReport<'_> {
                         duration_ms: merged.duration.as_millis(),
                     },
                 )?,
+                // The merged run is not a shard.
+                "shard" => {}
                 _ => map.serialize_entry(key, value)?,
             }
         }
         map.end()
     }
+}
+
+/// The reports of a sharded run must be its N shards, each once; reports of unsharded runs
+/// (of different page sets, say) are merged without this check, but not mixed with shards.
+fn check_shards(shards: &[(Option<Shard>, &str)]) -> Result<(), MergeError> {
+    let problem = |problem: String| Err(MergeError::Shards { problem });
+    let Some(&(Some(first), first_name)) = shards.iter().find(|(shard, _)| shard.is_some()) else {
+        return Ok(());
+    };
+    let mut given: BTreeMap<usize, &str> = BTreeMap::new();
+    for &(shard, name) in shards {
+        let Some(shard) = shard else {
+            return problem(format!(
+                "{name} is not a shard's report but {first_name} is shard {first}"
+            ));
+        };
+        if shard.count != first.count {
+            return problem(format!(
+                "{name} is shard {shard} but {first_name} is shard {first}"
+            ));
+        }
+        if let Some(other) = given.insert(shard.index, name) {
+            return problem(format!("{other} and {name} are both shard {shard}"));
+        }
+    }
+    let missing: Vec<String> = (1..=first.count)
+        .filter(|index| !given.contains_key(index))
+        .map(|index| format!("{index}/{}", first.count))
+        .collect();
+    if !missing.is_empty() {
+        let (noun, verb) = if missing.len() == 1 {
+            ("shard", "is")
+        } else {
+            ("shards", "are")
+        };
+        return problem(format!("{noun} {} {verb} missing", missing.join(", ")));
+    }
+    Ok(())
 }
 
 /// One report: its top level verbatim and in order, and the fields merging reads.
@@ -190,6 +236,8 @@ struct ReportView {
     warnings: Vec<String>,
     pages: Vec<Box<RawValue>>,
     summary: SummaryView,
+    #[serde(default)]
+    shard: Option<Shard>,
 }
 
 #[derive(Deserialize)]
@@ -444,6 +492,22 @@ mod tests {
         let value: serde_json::Value = serde_json::from_str(&json).unwrap();
         assert_eq!(value["summary"]["failed"], 1);
         assert_eq!(value["pages"][0]["path"], "docs/a.txt");
+    }
+
+    #[test]
+    fn the_shards_of_a_run_must_all_be_there_once() {
+        let shard = |index, count| Some(Shard { index, count });
+        let check = |shards: &[(Option<Shard>, &str)]| match check_shards(shards) {
+            Ok(()) => String::new(),
+            Err(error) => error.to_string(),
+        };
+        assert_eq!(check(&[(shard(2, 2), "b"), (shard(1, 2), "a")]), "");
+        assert_eq!(check(&[(None, "a"), (None, "b")]), "");
+        assert!(check(&[(shard(1, 3), "a")]).starts_with("shards 2/3, 3/3 are missing"));
+        assert!(check(&[(shard(1, 2), "a")]).starts_with("shard 2/2 is missing"));
+        assert!(check(&[(shard(1, 2), "a"), (shard(1, 2), "b")]).starts_with("a and b are both"));
+        assert!(check(&[(shard(1, 2), "a"), (shard(2, 3), "b")]).starts_with("b is shard 2/3"));
+        assert!(check(&[(shard(1, 1), "a"), (None, "b")]).starts_with("b is not a shard's"));
     }
 
     #[test]

@@ -21,7 +21,7 @@ use std::path::Path;
 use std::str::FromStr;
 
 /// One shard of a run: `index` counts from 1, `1 <= index <= count`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Shard {
     pub index: usize,
     pub count: usize,
