@@ -6,6 +6,7 @@ pub mod human;
 pub mod json;
 pub mod junit;
 pub mod merge;
+pub mod show_config;
 pub mod style;
 
 /// How results are printed.
