@@ -85,20 +85,27 @@ struct SummaryReport {
     duration_ms: u128,
 }
 
+/// What the report says about the run as a whole, besides its pages and counts.
+pub struct RunFacts<'a> {
+    /// The configuration file used, if any.
+    pub config_file: Option<&'a str>,
+    pub duration: std::time::Duration,
+    /// The shard this run is, with `--shard K/N`.
+    pub shard: Option<Shard>,
+}
+
 /// The whole run as pretty JSON, ending with a newline.
 pub fn render(
     runs: &[PageRun],
     summary: &Summary,
     warnings: &[String],
-    config_file: Option<&str>,
-    duration: std::time::Duration,
+    facts: &RunFacts,
     registry: &FlagRegistry,
-    shard: Option<Shard>,
     profiles: &Profiles,
 ) -> String {
     let report = RunReport {
         version: SCHEMA_VERSION,
-        configfile: config_file,
+        configfile: facts.config_file,
         warnings,
         pages: runs
             .iter()
@@ -106,9 +113,9 @@ pub fn render(
             .collect(),
         summary: SummaryReport {
             counts: *summary,
-            duration_ms: duration.as_millis(),
+            duration_ms: facts.duration.as_millis(),
         },
-        shard,
+        shard: facts.shard,
     };
     let mut json = serde_json::to_string_pretty(&report).unwrap_or_else(|error| {
         format!(
