@@ -8,8 +8,9 @@
 //! `tests/oracle/record/` on `PYTHONPATH`: its `sitecustomize.py` loads
 //! `tests/oracle/record_verdicts.py`, which records every example the `doctest.DocTestRunner`
 //! reports (file, line, source, outcome). Then the built `objgraph-doctest --format json` runs
-//! at the copy's root on the pages the runner collects, with no configuration of ours:
-//! detection picks each page's profile. Verdicts are compared per example as pass, fail, or
+//! at the copy's root on the pages the runner collects, with no configuration of ours
+//! (detection picks each page's profile) except where the project's runner is Python code
+//! (objgraph's `tests.py`: its profile and flags are written into the copy). Verdicts are compared per example as pass, fail, or
 //! not run (skipped or never started); the test prints a table and fails on any difference or
 //! on a page whose profile is not the project's runner.
 //!
@@ -58,9 +59,9 @@ struct Project {
     profile: &'static str,
     /// Settings the project gives its runner outside any configuration file, for both runs.
     env: &'static [(&'static str, &'static str)],
-    /// Arguments for our run saying what the project says in code (none when its
-    /// configuration files say everything).
-    our_args: &'static [&'static str],
+    /// An `objgraph-doctest.toml` written into the copy, saying what the project says only in
+    /// Python code (none when its configuration files say everything).
+    our_config: Option<&'static str>,
 }
 
 const SPHINX_VENV: (&str, &[&str]) = (
@@ -81,8 +82,9 @@ const SPHINX_VENV: (&str, &[&str]) = (
 
 const PROJECTS: [Project; 5] = [
     // tests.py: `DocFileSuite(*find_doctests(), optionflags=ELLIPSIS, checker=...)`, where
-    // find_doctests is docs/*.txt without uncollectable.txt. The flags are Python code, so
-    // our run is told them with `-o`.
+    // find_doctests is docs/*.txt without uncollectable.txt. That runner and its flags are
+    // Python code, and docs/conf.py enables sphinx.ext.doctest (so detection would say
+    // `sphinx`, which is not how objgraph tests these pages): our configuration says both.
     Project {
         requirement: "objgraph==3.7.0",
         venv: ("test-venv", &["objgraph==3.7.0"]),
@@ -94,7 +96,7 @@ const PROJECTS: [Project; 5] = [
         }],
         profile: "doctest",
         env: &[],
-        our_args: &["-o", "ELLIPSIS"],
+        our_config: Some("profile = \"doctest\"\noptionflags = [\"ELLIPSIS\"]\n"),
     },
     // setup.cfg: `[tool:pytest] addopts = --doctest-glob='*.rst'`; the Makefile runs `pytest`.
     Project {
@@ -115,7 +117,7 @@ const PROJECTS: [Project; 5] = [
         ],
         profile: "pytest",
         env: &[],
-        our_args: &[],
+        our_config: None,
     },
     // tox.ini: `pytest tests --doctest-plus --doctest-rst`; its doc pages are tests/docs/.
     // The options are on tox's command line, so both runs get them as $PYTEST_ADDOPTS, which
@@ -134,7 +136,7 @@ const PROJECTS: [Project; 5] = [
         }],
         profile: "doctestplus",
         env: &[("PYTEST_ADDOPTS", "--doctest-plus --doctest-rst")],
-        our_args: &[],
+        our_config: None,
     },
     // tox.ini docs-doctests: `sphinx-build -n -T -W -b doctest docs ...`; MyST and reST pages.
     Project {
@@ -148,7 +150,7 @@ const PROJECTS: [Project; 5] = [
         }],
         profile: "sphinx",
         env: &[],
-        our_args: &[],
+        our_config: None,
     },
     // tox.ini docs-doctests: `sphinx-build -n -T -W -b doctest docs ...`.
     Project {
@@ -162,7 +164,7 @@ const PROJECTS: [Project; 5] = [
         }],
         profile: "sphinx",
         env: &[],
-        our_args: &[],
+        our_config: None,
     },
 ];
 
@@ -339,7 +341,6 @@ fn run_ours(
     std::fs::create_dir_all(&tmpdir).expect("our TMPDIR");
     let output = Command::new(env!("CARGO_BIN_EXE_objgraph-doctest"))
         .args(["--python", python, "--color", "never", "--format", "json"])
-        .args(project.our_args)
         .args(pages)
         .current_dir(root)
         .env("TMPDIR", &tmpdir)
@@ -401,6 +402,9 @@ fn compare(project: &Project) -> Figures {
     let root = scratch.path().join("project");
     common::copy_tree(&unpacked, &root);
     let root = canonical(&root);
+    if let Some(config) = project.our_config {
+        std::fs::write(root.join("objgraph-doctest.toml"), config).expect("our configuration");
+    }
     let pages = list_pages(&root, project.pages);
     assert!(!pages.is_empty(), "{}: no pages", project.requirement);
 
