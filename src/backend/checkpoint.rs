@@ -143,6 +143,7 @@ impl Checkpoint {
             exits: backend.exits(),
             zygote: self.zygote.clone(),
             _spawned: None,
+            python_version: backend.info().version.clone(),
         })
     }
 }

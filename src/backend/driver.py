@@ -303,13 +303,15 @@ class Aborted(Exception):
 
 
 def run_example(request, globs, fakeout, name):
-    """One example, as DocTestRunner.__run runs it."""
+    """One example, as DocTestRunner.__run runs it (compiled as Sphinx's doctest builder
+    compiles it when the request says "exec")."""
     filename = "<doctest %s[%d]>" % (name, request["index"])
     SOURCES[filename] = request["source"]
+    mode = "exec" if request.get("mode") == "exec" else "single"
     fakeout.truncate(0)
     started = time.perf_counter_ns()
     try:
-        exec(compile(request["source"], filename, "single", 0, True), globs)
+        exec(compile(request["source"], filename, mode, 0, True), globs)
         exception = None
     except KeyboardInterrupt:
         raise Aborted(
@@ -348,6 +350,119 @@ def run_example(request, globs, fakeout, name):
     return result
 
 
+def evaluate_condition(request, fakeout):
+    """A Sphinx :skipif: condition, as DocTestBuilder.skipped evaluates it: in a fresh
+    namespace where the global setup ran, the global cleanup run after. What it prints is
+    nobody's output."""
+    context = {}
+    try:
+        if request.get("setup"):
+            exec(request["setup"], context)
+        value = bool(eval(request["expression"], context))
+        if request.get("cleanup"):
+            exec(request["cleanup"], context)
+        answer = {"event": "evaluated", "value": value}
+    except BaseException:
+        answer = {"event": "evaluated", "error": _format_exc()}
+    context = None
+    fakeout.truncate(0)
+    return answer
+
+
+# pytest-doctestplus's IGNORE_WARNINGS and SHOW_WARNINGS: it runs such an example inside a
+# `with` block of a context manager it defines in the page's globals under these names (its
+# first example); so do we, the first time one is needed.
+WARNING_CONTEXTS = {
+    "ignore": (
+        "_doctestplus_ignore_all_warnings",
+        """
+class _doctestplus_ignore_all_warnings:
+    def __init__(self):
+        import warnings
+        self._catcher = warnings.catch_warnings()
+
+    def __enter__(self, *args, **kwargs):
+        import warnings
+        entered = self._catcher.__enter__(*args, **kwargs)
+        warnings.simplefilter("ignore")
+        return entered
+
+    def __exit__(self, *details):
+        return self._catcher.__exit__(*details)
+""",
+    ),
+    "show": (
+        "_doctestplus_show_all_warnings",
+        """
+class _doctestplus_show_all_warnings:
+    def __init__(self):
+        import warnings
+        self._catcher = warnings.catch_warnings(record=True)
+
+    def __enter__(self, *args, **kwargs):
+        import warnings
+        self.result = self._catcher.__enter__(*args, **kwargs)
+        warnings.simplefilter("always")
+        return self.result
+
+    def __exit__(self, *details):
+        self._catcher.__exit__(*details)
+        for caught in self.result:
+            print("%s: %s" % (caught._category_name, caught.message))
+""",
+    ),
+}
+
+
+def with_warnings_caught(request, globs):
+    """The example's source inside the `with` block doctestplus wraps it in."""
+    name, definition = WARNING_CONTEXTS[request["warnings"]]
+    if name not in globs:
+        exec(compile(definition, "<objgraph-doctest warnings>", "exec"), globs)
+    import textwrap
+
+    return "with %s():\n%s" % (name, textwrap.indent(request["source"], "    "))
+
+
+IMPORTABLE = {}
+
+
+def importable(module):
+    """pytest-doctestplus's ModuleChecker.check: a module that can be found, or an installed
+    distribution satisfying a requirement ("numpy>=1.15"); answers are kept per process."""
+    if module not in IMPORTABLE:
+        import importlib.util
+
+        try:
+            found = importlib.util.find_spec(module) is not None
+        except Exception:
+            # ImportError for doctestplus too; others (ValueError for "") stop its collection.
+            found = False
+        if not found:
+            try:
+                from importlib.metadata import distribution
+                from packaging.requirements import Requirement
+
+                requirement = Requirement(module)
+                version = distribution(requirement.name).version
+                found = requirement.specifier.contains(version, prereleases=True)
+            except Exception:
+                found = False
+        IMPORTABLE[module] = found
+    return IMPORTABLE[module]
+
+
+def missing_requirement(request):
+    """Why the example must not run: the first module it requires that is not importable."""
+    for module in request.get("requires") or ():
+        if not importable(module):
+            return (
+                "doctest-requires: %r is not importable (nor an installed distribution "
+                "satisfying it)" % module
+            )
+    return None
+
+
 PAGE_TMPDIR = ".tmp"
 
 
@@ -377,6 +492,7 @@ def run_page(sock, reader, setup, socket_path):
     # In order, first: the profile's rootdir and `pythonpath`, as pytest inserts them.
     sys.path[:0] = [entry for entry in setup.get("sys_path") or () if entry not in sys.path]
     globs = {"__name__": "__main__", "__file__": setup["path"]}
+    group_globs = {}
     name = setup["name"]
     fakeout = CappedOutput()
     real_stdout = sys.stdout
@@ -399,13 +515,39 @@ def run_page(sock, reader, setup, socket_path):
         if request is None or request["op"] == "exit":
             return
         if request["op"] == "run":
+            # A Sphinx group runs in a namespace of its own, fresh and empty as the
+            # builder's `ns = {}` (so `__name__` is builtins').
+            group = request.get("group")
+            if group is None:
+                namespace = globs
+            else:
+                namespace = group_globs.setdefault(group, {})
             try:
-                result = run_example(request, globs, fakeout, name)
+                missing = missing_requirement(request)
+                if missing is not None:
+                    result = {
+                        "event": "result",
+                        "index": request["index"],
+                        "got": "",
+                        "truncated": False,
+                        "exception": None,
+                        "duration_ns": 0,
+                        "skipped": missing,
+                    }
+                else:
+                    if request.get("warnings"):
+                        request["source"] = with_warnings_caught(request, namespace)
+                    result = run_example(request, namespace, fakeout, name)
             except Aborted as aborted:
                 result = {"event": "aborted", "message": str(aborted)}
-            request = None
+            request = namespace = None
             send(sock, result)
             result = None
+        elif request["op"] == "evaluate":
+            answer = evaluate_condition(request, fakeout)
+            request = None
+            send(sock, answer)
+            answer = None
         elif request["op"] == "checkpoint":
             token = request["token"]
             request = None

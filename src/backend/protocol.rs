@@ -20,8 +20,30 @@ pub enum Request<'a> {
         output_cap: usize,
         memory_limit: Option<u64>,
     },
-    /// To a page process: run one example.
-    Run { index: usize, source: &'a str },
+    /// To a page process: run one example. Each field after `source` is left out when it
+    /// has its default, so the default profile's requests are unchanged: in a Sphinx group's
+    /// namespace (`group`), compiled as `exec` (`mode`), skipped unless the `requires`
+    /// modules import (pytest-doctestplus's `doctest-requires`), with its warnings caught
+    /// (`ignore` or `show`, doctestplus's IGNORE_WARNINGS and SHOW_WARNINGS).
+    Run {
+        index: usize,
+        source: &'a str,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        group: Option<&'a str>,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        mode: Option<&'a str>,
+        #[serde(skip_serializing_if = "<[String]>::is_empty")]
+        requires: &'a [String],
+        #[serde(skip_serializing_if = "Option::is_none")]
+        warnings: Option<&'static str>,
+    },
+    /// To a page process: evaluate a Sphinx `:skipif:` condition in a fresh namespace where
+    /// `setup` ran (and `cleanup` runs after), as the doctest builder does.
+    Evaluate {
+        expression: &'a str,
+        setup: &'a str,
+        cleanup: &'a str,
+    },
     /// To a page process: fork; stay as a paused checkpoint, the child runs on (and says
     /// hello with `token`).
     Checkpoint { token: &'a str },
@@ -53,6 +75,13 @@ pub enum Event {
         traceback: String,
     },
     Result(ExampleResult),
+    /// The answer to `Evaluate`: the condition's truth, or the traceback it raised.
+    Evaluated {
+        #[serde(default)]
+        value: Option<bool>,
+        #[serde(default)]
+        error: Option<String>,
+    },
     /// The example did something after which CPython's doctest stops the run.
     Aborted {
         message: String,
@@ -95,6 +124,9 @@ pub struct ExampleResult {
     pub truncated: bool,
     pub exception: Option<RaisedException>,
     pub duration_ns: u64,
+    /// Why it did not run (a module it requires is not importable); then nothing else is set.
+    #[serde(default)]
+    pub skipped: Option<String>,
 }
 
 /// An exception an example raised, formatted as doctest formats it.

@@ -30,6 +30,7 @@ use nix::unistd::Pid;
 use super::acceptor::{Acceptor, Arrival, Expected, accept_connections};
 use super::procs;
 use super::protocol::{Event, ExampleResult, Hello, Request};
+use crate::engine::page::WarningCapture;
 
 /// The Python side, embedded in the binary.
 pub const DRIVER: &str = include_str!("driver.py");
@@ -436,6 +437,7 @@ impl Backend {
             exits: Arc::clone(&self.exits),
             zygote,
             _spawned: spawned,
+            python_version: self.info.version.clone(),
         };
         page.send(&Request::Setup {
             path: setup.path,
@@ -710,6 +712,22 @@ pub struct PageSetup<'a> {
     pub memory_limit: Option<u64>,
 }
 
+/// How an example runs beyond its source, for profiles other than `DocFileSuite`'s; the
+/// default is its: the page's namespace, compiled as `single`, nothing required, warnings
+/// as the interpreter's filters say.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct RunExtras<'a> {
+    /// A Sphinx group's own namespace.
+    pub group: Option<&'a str>,
+    /// `"exec"` (Sphinx's `testcode`, setup and cleanup) or `"single"`.
+    pub mode: Option<&'a str>,
+    /// Modules that must be importable, or the driver skips it (pytest-doctestplus's
+    /// `doctest-requires`).
+    pub requires: &'a [String],
+    /// pytest-doctestplus's IGNORE_WARNINGS / SHOW_WARNINGS.
+    pub warnings: WarningCapture,
+}
+
 /// Why an example did not produce a result.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum Fault {
@@ -754,11 +772,78 @@ pub struct PageProcess {
     /// The zygote this page was forked from, kept alive while the page lives.
     pub(super) zygote: Option<Arc<Zygote>>,
     pub(super) _spawned: Option<OwnedChild>,
+    /// The interpreter's version (`3.11.4`), for Sphinx's `:pyversion:`.
+    pub(super) python_version: String,
 }
 
 impl PageProcess {
     pub fn pid(&self) -> i32 {
         self.pid
+    }
+
+    /// The version of the interpreter running the page (`3.11.4`).
+    pub fn python_version(&self) -> &str {
+        &self.python_version
+    }
+
+    /// Runs one example as its profile says (see [`RunExtras`]); `run` is this with none.
+    pub fn run_with(
+        &mut self,
+        index: usize,
+        source: &str,
+        extras: RunExtras<'_>,
+        timeout: Duration,
+    ) -> Result<ExampleResult, Fault> {
+        let deadline = Instant::now() + timeout;
+        let warnings = match extras.warnings {
+            WarningCapture::Default => None,
+            WarningCapture::Ignore => Some("ignore"),
+            WarningCapture::Show => Some("show"),
+        };
+        let request = Request::Run {
+            index,
+            source,
+            group: extras.group,
+            mode: extras.mode,
+            requires: extras.requires,
+            warnings,
+        };
+        if self.send(&request).is_err() {
+            return Err(self.death());
+        }
+        match self.read_event(deadline)? {
+            Event::Result(result) if result.index == index => Ok(result),
+            Event::Aborted { message } => Err(Fault::Aborted(message)),
+            other => Err(Fault::Protocol(format!("unexpected {other:?}"))),
+        }
+    }
+
+    /// Evaluates a Sphinx `:skipif:` condition (see `Request::Evaluate`): `Ok(Err(traceback))`
+    /// when the condition (or the setup) raised.
+    pub fn evaluate(
+        &mut self,
+        expression: &str,
+        setup: &str,
+        cleanup: &str,
+        timeout: Duration,
+    ) -> Result<Result<bool, String>, Fault> {
+        let deadline = Instant::now() + timeout;
+        let request = Request::Evaluate {
+            expression,
+            setup,
+            cleanup,
+        };
+        if self.send(&request).is_err() {
+            return Err(self.death());
+        }
+        match self.read_event(deadline)? {
+            Event::Evaluated {
+                value: Some(value), ..
+            } => Ok(Ok(value)),
+            Event::Evaluated { error, .. } => Ok(Err(error.unwrap_or_default())),
+            Event::Aborted { message } => Err(Fault::Aborted(message)),
+            other => Err(Fault::Protocol(format!("unexpected {other:?}"))),
+        }
     }
 
     /// Runs one example; `timeout` bounds it from the moment it is sent.
@@ -768,15 +853,7 @@ impl PageProcess {
         source: &str,
         timeout: Duration,
     ) -> Result<ExampleResult, Fault> {
-        let deadline = Instant::now() + timeout;
-        if self.send(&Request::Run { index, source }).is_err() {
-            return Err(self.death());
-        }
-        match self.read_event(deadline)? {
-            Event::Result(result) if result.index == index => Ok(result),
-            Event::Aborted { message } => Err(Fault::Aborted(message)),
-            other => Err(Fault::Protocol(format!("unexpected {other:?}"))),
-        }
+        self.run_with(index, source, RunExtras::default(), timeout)
     }
 
     pub(super) fn send(&mut self, request: &Request<'_>) -> std::io::Result<()> {

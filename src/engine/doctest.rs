@@ -112,6 +112,15 @@ static EXCEPTION_RE: LazyLock<Regex> = LazyLock::new(|| {
     .expect("exception regex compiles")
 });
 
+/// `_EXCEPTION_RE.match(want).group('msg')` with the newline `Example` adds: the exception
+/// message an expected output ending in a traceback expects.
+pub fn exception_message(want: &str) -> Option<String> {
+    want.starts_with("Traceback (")
+        .then(|| EXCEPTION_RE.captures(want))
+        .flatten()
+        .map(|captures| with_newline(captures[1].to_owned()))
+}
+
 /// The line after tab expansion and common-indent removal, with what is needed to map its
 /// columns back to the page.
 struct Line<'t, 'a> {
@@ -284,11 +293,7 @@ impl ExampleLines<'_, '_, '_> {
         let source = self.joined(self.source.clone(), indent + 4);
         let want = self.joined(self.want.clone(), indent);
         // The regex is anchored at the start: most outputs can be ruled out without it.
-        let exc_msg = want
-            .starts_with("Traceback (")
-            .then(|| EXCEPTION_RE.captures(&want))
-            .flatten()
-            .map(|captures| with_newline(captures[1].to_owned()));
+        let exc_msg = exception_message(&want);
         let options = self.find_options(&source, indent, name, flags)?;
         if is_blank_or_comment(&source) {
             return Ok(None);

@@ -84,6 +84,42 @@ pub fn parse(text: &str, name: &str, flags: &FlagRegistry) -> Parsed {
     parsed
 }
 
+/// A MyST directive fence (```` ```{name} argument ```` or `:::{name} argument`), for
+/// readers that interpret the directives themselves (the Sphinx profile).
+#[derive(Debug, Clone)]
+pub(crate) struct DirectiveFence<'t> {
+    pub name: String,
+    pub argument: String,
+    /// 1-based line and column of the opening fence.
+    pub line: usize,
+    pub column: usize,
+    /// The content lines, container prefixes removed, as slices of the page.
+    pub content: Vec<DoctestLine<'t>>,
+}
+
+/// The page's MyST directive fences in page order, and the errors of fences never closed.
+pub(crate) fn directive_fences(text: &str) -> (Vec<DirectiveFence<'_>>, Vec<ParseError>) {
+    let page = PageLines::new(text);
+    let mut fences = Vec::new();
+    let mut errors = Vec::new();
+    for block in Blocks::read(text, &page).all() {
+        if !block.closed {
+            errors.push(unclosed_fence_error(&page, &block));
+        }
+        let info = Info::parse(&block.info);
+        if let Some(name) = info.directive {
+            fences.push(DirectiveFence {
+                name: name.to_owned(),
+                argument: info.argument.to_owned(),
+                line: block.opening_line + 1,
+                column: page.column_of(block.fence_at),
+                content: block.content.clone(),
+            });
+        }
+    }
+    (fences, errors)
+}
+
 /// Warnings for the `>>>` lines of the page that [`parse`] does not read (see
 /// `markdown/untested.rs`).
 pub fn untested_prompts(text: &str) -> Vec<PageWarning> {

@@ -5,6 +5,7 @@
 pub mod check;
 pub mod diff;
 pub mod doctest;
+pub mod doctestplus;
 pub mod dot;
 pub mod flags;
 pub mod graph;
@@ -15,6 +16,7 @@ pub mod profile;
 pub mod pystr;
 pub mod pytest_flags;
 pub mod rst;
+pub mod sphinx;
 pub mod update;
 
 pub use flags::{Flag, FlagBehavior, FlagRegistry, FlagSet};

@@ -11,7 +11,7 @@ use serde::Serialize;
 use super::doctest::{self, DoctestText};
 use super::flags::{Flag, FlagRegistry};
 use super::profile::{Profile, Reading};
-use super::{markdown, rst};
+use super::{doctestplus, markdown, rst, sphinx};
 
 /// How a page is written; decides where examples may be found.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
@@ -70,6 +70,44 @@ pub struct RunSpec {
     /// Why it is not run, when the page says so where it is read (pytest-doctestplus's
     /// `.. doctest-skip::`, Sphinx's `:pyversion:` and the like): reported as skipped.
     pub skip_reason: Option<String>,
+    /// Sphinx's `:skipif:`: the example is skipped when the condition is true.
+    pub skip_if: Option<SkipCondition>,
+    /// Sphinx's `:pyversion:` (a PEP 440 specifier set, already validated): the example is
+    /// skipped (SKIP) unless the interpreter's version satisfies it.
+    pub python_versions: Option<String>,
+    /// 1-based line of the Sphinx directive (or doctest block) the example comes from.
+    pub block_line: Option<usize>,
+    /// 1-based line of the `testoutput` directive holding the expected output, when it is
+    /// written apart from the source.
+    pub output_line: Option<usize>,
+    /// Modules that must be importable for it to run (pytest-doctestplus's
+    /// `.. doctest-requires::`): the run loop asks the interpreter and skips it otherwise.
+    pub requires: Vec<String>,
+    /// How its warnings are caught (pytest-doctestplus's IGNORE_WARNINGS and SHOW_WARNINGS).
+    pub warnings: WarningCapture,
+}
+
+/// A Sphinx `:skipif:` condition: a Python expression evaluated (by the page's process,
+/// before the example) in a fresh namespace where `setup` (conf.py's
+/// `doctest_global_setup`) ran, `cleanup` (`doctest_global_cleanup`) run after.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SkipCondition {
+    pub expression: String,
+    pub setup: String,
+    pub cleanup: String,
+}
+
+/// How the driver catches the warnings an example raises, as pytest-doctestplus does.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum WarningCapture {
+    /// As the interpreter's filters say.
+    #[default]
+    Default,
+    /// All ignored while it runs (`IGNORE_WARNINGS`).
+    Ignore,
+    /// All recorded and printed after its output as `Category: message` (`SHOW_WARNINGS`).
+    Show,
 }
 
 /// How an example's source is compiled: as the interactive prompt does (`single`: an
@@ -261,7 +299,40 @@ pub fn parse_page_as(
         }
     };
     let mut warnings = Vec::new();
+    if reading.profile == Profile::Sphinx {
+        let parsed = sphinx::parse(&text, format, name, flags, reading);
+        errors.extend(parsed.errors);
+        errors.sort_by_key(|error| (error.line, error.column));
+        let structure = match format {
+            PageFormat::Markdown => markdown::structure(&text),
+            PageFormat::Rst | PageFormat::Text => rst::structure(&text),
+        };
+        return Page {
+            path: path.to_owned(),
+            format,
+            profile: reading.profile,
+            text,
+            examples: parsed.examples,
+            errors,
+            warnings: parsed.warnings,
+            structure,
+        };
+    }
     let (examples, structure) = match format {
+        // pytest-doctestplus collects every matching file as one docstring, Markdown too,
+        // and reads its own directives in the texts between examples.
+        _ if reading.profile == Profile::Doctestplus => {
+            let parsed = doctest::parse(&DoctestText::whole(&text), name, flags);
+            errors.extend(parsed.errors);
+            let mut examples = parsed.examples;
+            doctestplus::directives::apply(&text, name, &mut examples, flags, reading.remote_data);
+            let structure = match format {
+                PageFormat::Markdown => markdown::structure(&text),
+                _ if format == PageFormat::Rst || looks_like_rst(&text) => rst::structure(&text),
+                _ => Structure::default(),
+            };
+            (examples, structure)
+        }
         PageFormat::Text | PageFormat::Rst => {
             let parsed = doctest::parse(&DoctestText::whole(&text), name, flags);
             errors.extend(parsed.errors);

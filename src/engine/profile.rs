@@ -52,7 +52,9 @@ impl Profile {
         match self {
             Profile::Doctest | Profile::Sphinx => &[],
             Profile::Pytest => &[FlagFamily::Pytest],
-            Profile::Doctestplus => &[FlagFamily::Pytest, FlagFamily::Doctestplus],
+            // doctestplus unregisters pytest's doctest plugin: `NUMBER` is unknown there, and
+            // `ALLOW_UNICODE`/`ALLOW_BYTES` are doctestplus's own (inert) names.
+            Profile::Doctestplus => &[FlagFamily::Doctestplus],
         }
     }
 
@@ -95,6 +97,10 @@ pub struct Reading {
     pub sphinx_doctest_blocks_group: Option<String>,
     /// pytest-doctestplus's `--remote-data`: examples marked as needing the network run.
     pub remote_data: bool,
+    /// Sphinx's `doctest_global_setup` (conf.py): run first in every group's setup.
+    pub sphinx_global_setup: String,
+    /// Sphinx's `doctest_global_cleanup` (conf.py): run last in every group's cleanup.
+    pub sphinx_global_cleanup: String,
 }
 
 impl Default for Reading {
@@ -110,6 +116,8 @@ impl Reading {
             profile,
             sphinx_doctest_blocks_group: Some("default".to_owned()),
             remote_data: false,
+            sphinx_global_setup: String::new(),
+            sphinx_global_cleanup: String::new(),
         }
     }
 }
@@ -151,10 +159,10 @@ mod tests {
                 .lookup("NUMBER")
                 .is_some()
         );
-        let number = registry.accepting(&[FlagFamily::Pytest]).lookup("NUMBER");
-        assert_eq!(
-            Profile::Doctestplus.registry(&registry).lookup("NUMBER"),
-            number
-        );
+        let doctestplus = Profile::Doctestplus.registry(&registry);
+        assert!(doctestplus.lookup("NUMBER").is_none());
+        assert!(doctestplus.lookup("FLOAT_CMP").is_some());
+        let pytest_allow_bytes = Profile::Pytest.registry(&registry).lookup("ALLOW_BYTES");
+        assert_ne!(doctestplus.lookup("ALLOW_BYTES"), pytest_allow_bytes);
     }
 }

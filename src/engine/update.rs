@@ -85,6 +85,11 @@ pub enum Refusal {
     #[error("each line of its expected output already matches on its own; edit it by hand")]
     NothingToChange,
     #[error(
+        "pages read in the sphinx profile are not edited yet (a testoutput is written apart \
+         from its testcode); edit the expected output by hand"
+    )]
+    SphinxPage,
+    #[error(
         "the page would not read this output back as written (the updated page was parsed \
          again and the example did not expect what it printed)"
     )]
@@ -127,6 +132,9 @@ fn checked_edit(
 ) -> Result<Option<(TextEdit, String)>, Refusal> {
     if is_protected(flags, registry) {
         return Ok(None);
+    }
+    if page.profile == super::profile::Profile::Sphinx {
+        return Err(Refusal::SphinxPage);
     }
     let mut new_want = new_expected_output(example, actual, flags, registry);
     if new_want == example.want {

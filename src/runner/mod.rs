@@ -10,6 +10,7 @@ pub mod options;
 pub mod profile;
 pub mod read;
 pub mod run;
+pub mod sphinx_conf;
 pub mod structure;
 pub mod update;
 pub mod write;

@@ -14,8 +14,11 @@ use std::sync::mpsc;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use crate::backend::worker::RunExtras;
 use crate::backend::{Backend, Fault, PageProcess, PageSetup, RaisedException};
 use crate::engine::judge::{Judgement, judge};
+use crate::engine::page::{CompileMode, ExampleRole};
+use crate::engine::sphinx::VersionSpec;
 use crate::engine::{Example, Flag, FlagRegistry, FlagSet, Page};
 
 use super::artifacts::{Artifact, ArtifactCollector};
@@ -71,6 +74,9 @@ pub struct ExampleRun {
     pub judgement: Option<Judgement>,
     /// What went wrong with the interpreter, for timeouts and crashes.
     pub fault: Option<String>,
+    /// Why it was skipped, when something other than SKIP decided (a pytest-doctestplus
+    /// directive, a required module that is not importable).
+    pub skip_reason: Option<String>,
     pub duration: Duration,
     pub artifacts: Vec<Artifact>,
 }
@@ -97,6 +103,7 @@ impl ExampleRun {
             exception: None,
             judgement: None,
             fault: None,
+            skip_reason: None,
             duration: Duration::ZERO,
             artifacts: Vec::new(),
         }
@@ -367,6 +374,11 @@ pub struct Executed {
     /// The source it ran (an example whose source changed must run again).
     pub source: String,
     pub skipped: bool,
+    /// Held back by the page's rules: its Sphinx group's setup failed.
+    pub not_run: bool,
+    /// Why it was skipped, beyond SKIP: the page said so where it was read, or the
+    /// interpreter cannot import a module it requires.
+    pub skip_reason: Option<String>,
     pub got: Option<String>,
     pub truncated: bool,
     pub exception: Option<RaisedException>,
@@ -449,15 +461,23 @@ impl PageLoop<'_> {
         mut collector: Option<&mut ArtifactCollector>,
         hooks: &mut dyn LoopHooks,
     ) -> LoopEnd {
+        // Sphinx groups whose setup failed: their tests and cleanup do not run.
+        let mut failed_setups: Vec<&str> = Vec::new();
         for (index, example) in self.page.examples.iter().enumerate().skip(start) {
             if self.cancel.is_some_and(Cancel::is_cancelled) {
                 return LoopEnd::Cancelled;
             }
             hooks.before_example(index, process);
             let flags = self.flags(index);
-            let Some(executed) =
+            let group = example.run.group.as_deref();
+            let held_back = example.run.role != ExampleRole::Setup
+                && group.is_some_and(|group| failed_setups.contains(&group));
+            let executed = if held_back {
+                Some(Executed::held_back(example))
+            } else {
                 self.execute(process, index, example, flags, collector.as_deref_mut())
-            else {
+            };
+            let Some(executed) = executed else {
                 return LoopEnd::Cancelled;
             };
             if self.cancel.is_some_and(Cancel::is_cancelled) {
@@ -466,6 +486,12 @@ impl PageLoop<'_> {
             }
             let run = judge_executed(example, flags, &executed, self.registry);
             let stop = stops_page(&run, self.profile);
+            if example.run.role == ExampleRole::Setup
+                && run.outcome == Outcome::Failed
+                && let Some(group) = group
+            {
+                failed_setups.push(group);
+            }
             hooks.on_example(index, executed, run);
             if stop {
                 return LoopEnd::Stopped { at: index };
@@ -485,7 +511,11 @@ impl PageLoop<'_> {
     ) -> Option<Executed> {
         let mut executed = Executed {
             source: example.source.clone(),
-            skipped: flags.contains(Flag::SKIP),
+            skipped: flags.contains(Flag::SKIP)
+                || example.run.skip_reason.is_some()
+                || !python_version_allowed(example, process),
+            not_run: false,
+            skip_reason: example.run.skip_reason.clone(),
             got: None,
             truncated: false,
             exception: None,
@@ -502,11 +532,34 @@ impl PageLoop<'_> {
             return None;
         }
         let started = Instant::now();
-        let result = process.run(index, &example.source, self.options.timeout);
+        // `None`: a Sphinx `:skipif:` condition held, so it does not run.
+        let result = match self.skip_condition_holds(process, example) {
+            Ok(true) => None,
+            Ok(false) => Some(process.run_with(
+                index,
+                &example.source,
+                RunExtras {
+                    group: example.run.group.as_deref(),
+                    mode: (example.run.mode == CompileMode::Exec).then_some("exec"),
+                    requires: &example.run.requires,
+                    warnings: example.run.warnings,
+                },
+                self.options.timeout,
+            )),
+            Err(fault) => Some(Err(fault)),
+        };
         if let Some(cancel) = self.cancel {
             cancel.stop_running();
         }
+        let Some(result) = result else {
+            executed.skipped = true;
+            return Some(executed);
+        };
         match result {
+            Ok(result) if result.skipped.is_some() => {
+                executed.skipped = true;
+                executed.skip_reason = result.skipped;
+            }
             Ok(result) => {
                 executed.got = Some(result.got);
                 executed.truncated = result.truncated;
@@ -522,6 +575,59 @@ impl PageLoop<'_> {
             executed.artifacts = collector.collect(example.span.line);
         }
         Some(executed)
+    }
+}
+
+impl PageLoop<'_> {
+    /// Whether the example's Sphinx `:skipif:` condition holds (false without one); a
+    /// condition that raises is a crash of the example, as it stops `sphinx-build`.
+    fn skip_condition_holds(
+        &self,
+        process: &mut PageProcess,
+        example: &Example,
+    ) -> Result<bool, Fault> {
+        let Some(condition) = &example.run.skip_if else {
+            return Ok(false);
+        };
+        match process.evaluate(
+            &condition.expression,
+            &condition.setup,
+            &condition.cleanup,
+            self.options.timeout,
+        )? {
+            Ok(value) => Ok(value),
+            Err(traceback) => Err(Fault::Aborted(format!(
+                "its :skipif: condition {:?} raised (sphinx-build stops with this error):\n{}",
+                condition.expression,
+                traceback.trim_end()
+            ))),
+        }
+    }
+}
+
+/// False when the example's Sphinx `:pyversion:` excludes the page's interpreter (then it
+/// is skipped, as the builder sets SKIP).
+fn python_version_allowed(example: &Example, process: &PageProcess) -> bool {
+    example.run.python_versions.as_deref().is_none_or(|spec| {
+        VersionSpec::parse(spec).map_or(true, |spec| spec.allows(process.python_version()))
+    })
+}
+
+impl Executed {
+    /// An example the page's rules kept from running (its Sphinx group's setup failed).
+    fn held_back(example: &Example) -> Executed {
+        Executed {
+            source: example.source.clone(),
+            skipped: false,
+            not_run: true,
+            skip_reason: None,
+            got: None,
+            truncated: false,
+            exception: None,
+            fault: None,
+            duration: Duration::ZERO,
+            artifacts: Vec::new(),
+        }
     }
 }
 
@@ -541,7 +647,13 @@ pub fn judge_executed(
         };
     }
     if done.skipped {
-        return ExampleRun::without_running(Outcome::Skipped, flags);
+        return ExampleRun {
+            skip_reason: done.skip_reason.clone(),
+            ..ExampleRun::without_running(Outcome::Skipped, flags)
+        };
+    }
+    if done.not_run {
+        return ExampleRun::without_running(Outcome::NotRun, flags);
     }
     let got = done.got.clone().unwrap_or_default();
     let judgement = judge(
@@ -565,6 +677,7 @@ pub fn judge_executed(
         exception: done.exception.clone(),
         judgement: Some(judgement),
         fault: None,
+        skip_reason: None,
         duration: done.duration,
         artifacts: done.artifacts.clone(),
     }

@@ -1,0 +1,219 @@
+//! Differential test of the sphinx profile against Sphinx's doctest builder.
+//!
+//! Sphinx ([`SPHINX`]) and myst-parser ([`MYST`]) are installed into a venv cached under
+//! `target/`; `tests/oracle/sphinx_verdicts.py` runs `sphinx-build -b doctest` on the
+//! fixture projects under `tests/pages/sphinx/` and records the verdict of every example
+//! the builder runs, in the order it runs them (group, role, source, pass/fail). We read the
+//! same projects as the sphinx profile does (conf.py read by `runner::sphinx_conf` in a
+//! separate interpreter, each page parsed with `parse_page_as`) and run them with the page
+//! loop; the examples we ran (neither skipped nor held back after a failed setup) must be
+//! exactly the builder's, in the same order, with the same verdicts, page by page.
+
+mod common;
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::Arc;
+use std::time::Duration;
+
+use objgraph_doctest::backend::{Backend, BackendOptions};
+use objgraph_doctest::engine::page::ExampleRole;
+use objgraph_doctest::engine::{FlagRegistry, PageFormat, Profile, Reading, parse_page_as};
+use objgraph_doctest::runner::profile::Profiles;
+use objgraph_doctest::runner::run::{Outcome, RunOptions, run_page};
+use objgraph_doctest::runner::sphinx_conf::read_sphinx_conf;
+use serde_json::{Value, json};
+
+const SPHINX: &str = "8.2.3";
+const MYST: &str = "4.0.1";
+
+/// The fixture projects, each a Sphinx source directory with a conf.py.
+const PROJECTS: [&str; 2] = ["project", "plain"];
+
+fn python_with_sphinx() -> String {
+    common::cached_venv(
+        "test-venv-sphinx",
+        &[
+            &format!("sphinx=={SPHINX}"),
+            &format!("myst-parser=={MYST}"),
+        ],
+    )
+}
+
+fn project_dir(name: &str) -> PathBuf {
+    common::repo_root()
+        .join("tests")
+        .join("pages")
+        .join("sphinx")
+        .join(name)
+}
+
+/// One example's verdict: (page, group, role, source, verdict).
+type Record = (String, String, String, String, String);
+
+/// What sphinx-build says, per example it ran.
+fn sphinx_records() -> Vec<Record> {
+    let python = python_with_sphinx();
+    let script = common::repo_root()
+        .join("tests")
+        .join("oracle")
+        .join("sphinx_verdicts.py");
+    let projects: Vec<String> = PROJECTS
+        .iter()
+        .map(|name| project_dir(name).to_string_lossy().into_owned())
+        .collect();
+    let mut child = Command::new(&python)
+        .arg(&script)
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap_or_else(|error| panic!("cannot start {python}: {error}"));
+    let payload = serde_json::to_vec(&json!({ "projects": projects })).expect("request");
+    let mut stdin = child.stdin.take().expect("stdin is piped");
+    let writer = std::thread::spawn(move || std::io::Write::write_all(&mut stdin, &payload));
+    let output = child.wait_with_output().expect("oracle runs");
+    writer.join().expect("writer").expect("request written");
+    let answer: Value = serde_json::from_slice(&output.stdout).unwrap_or_else(|error| {
+        panic!(
+            "the oracle printed no JSON ({error}): {}",
+            String::from_utf8_lossy(&output.stderr)
+        )
+    });
+    assert_eq!(answer["sphinx"], SPHINX, "the venv has the pinned Sphinx");
+    let text = |record: &Value, key: &str| record[key].as_str().unwrap_or_default().to_owned();
+    answer["records"]
+        .as_array()
+        .expect("records")
+        .iter()
+        .map(|record| {
+            let project = Path::new(record["project"].as_str().unwrap_or_default())
+                .file_name()
+                .map(|name| name.to_string_lossy().into_owned())
+                .unwrap_or_default();
+            (
+                format!("{project}/{}", text(record, "doc")),
+                text(record, "group"),
+                text(record, "role"),
+                text(record, "source"),
+                text(record, "verdict"),
+            )
+        })
+        .collect()
+}
+
+fn role_name(role: ExampleRole) -> &'static str {
+    match role {
+        ExampleRole::Setup => "setup",
+        ExampleRole::Test => "test",
+        ExampleRole::Cleanup => "cleanup",
+    }
+}
+
+/// What we say, per example we ran, reading each project as the sphinx profile does.
+fn our_records() -> (Vec<Record>, Vec<String>) {
+    let python = PathBuf::from(common::python());
+    let backend = Backend::start(BackendOptions {
+        python: python.clone(),
+        preload: vec![],
+        fork: true,
+    })
+    .expect("backend starts");
+    let registry = FlagRegistry::new();
+    let mut records = Vec::new();
+    let mut warnings = Vec::new();
+    for project in PROJECTS {
+        let dir = project_dir(project);
+        let conf = read_sphinx_conf(&dir.join("conf.py"), &python, Duration::from_secs(30))
+            .expect("conf.py reads");
+        assert!(conf.has_doctest_extension());
+        let mut reading = Reading::of(Profile::Sphinx);
+        conf.apply(&mut reading);
+        let options = RunOptions {
+            jobs: 1,
+            timeout: Duration::from_secs(30),
+            profiles: Arc::new(Profiles::doctest(conf.default_flags)),
+            output_cap: 1 << 20,
+            memory_limit: None,
+            setup_code: None,
+            artifacts_dir: None,
+            project_root: dir.clone(),
+        };
+        let mut pages: Vec<PathBuf> = std::fs::read_dir(&dir)
+            .expect("project dir")
+            .map(|entry| entry.expect("entry").path())
+            .filter(|path| PageFormat::from_path(&path.to_string_lossy()).is_some())
+            .collect();
+        pages.sort();
+        for path in pages {
+            let shown = path.to_string_lossy().into_owned();
+            let format = PageFormat::from_path(&shown).expect("a page");
+            let bytes = std::fs::read(&path).expect("page reads");
+            let page = parse_page_as(&shown, format, &bytes, &registry, &reading);
+            assert!(page.errors.is_empty(), "{shown}: {:?}", page.errors);
+            let doc = format!(
+                "{project}/{}",
+                path.file_stem().expect("stem").to_string_lossy()
+            );
+            warnings.extend(
+                page.warnings
+                    .iter()
+                    .map(|warning| format!("{doc}:{}: {}", warning.line, warning.message)),
+            );
+            let run = run_page(page, &backend, &registry, &options, |_, _| {});
+            assert!(run.error.is_none(), "{shown}: {:?}", run.error);
+            for (example, result) in run.page.examples.iter().zip(&run.examples) {
+                let verdict = match result.outcome {
+                    Outcome::Passed => "pass",
+                    Outcome::Failed => "fail",
+                    Outcome::Skipped | Outcome::NotRun => continue,
+                    other => panic!("{doc}: {:?} {other:?}: {:?}", example.source, result.fault),
+                };
+                records.push((
+                    doc.clone(),
+                    example.run.group.clone().unwrap_or_default(),
+                    role_name(example.run.role).to_owned(),
+                    example.source.clone(),
+                    verdict.to_owned(),
+                ));
+            }
+        }
+    }
+    (records, warnings)
+}
+
+#[test]
+fn verdicts_are_sphinx_builders() {
+    let theirs = sphinx_records();
+    let (ours, warnings) = our_records();
+    let mut docs: Vec<&String> = theirs.iter().chain(&ours).map(|record| &record.0).collect();
+    docs.sort();
+    docs.dedup();
+    for doc in docs {
+        let of = |records: &[Record]| -> Vec<Record> {
+            records
+                .iter()
+                .filter(|record| &record.0 == doc)
+                .cloned()
+                .collect()
+        };
+        let (theirs, ours) = (of(&theirs), of(&ours));
+        if let Some(at) = (0..theirs.len().max(ours.len())).find(|&i| theirs.get(i) != ours.get(i))
+        {
+            panic!(
+                "{doc}: example {at} differs\n  sphinx: {:?}\n  ours:   {:?}\n\
+                 sphinx's run: {theirs:#?}\nours: {ours:#?}",
+                theirs.get(at),
+                ours.get(at)
+            );
+        }
+    }
+    assert!(theirs.len() > 60, "the fixtures exercise the builder");
+    // What Sphinx warns about and ignores, we say too.
+    for expected in ["'BOGUS' is not a valid option", "lacks blank after >>>"] {
+        assert!(
+            warnings.iter().any(|warning| warning.contains(expected)),
+            "no warning with {expected:?}: {warnings:#?}"
+        );
+    }
+}
