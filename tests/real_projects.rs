@@ -306,7 +306,7 @@ fn run_theirs(project: &Project, python: &str, root: &Path, scratch: &Path) -> (
         output.status
     );
     let records = std::fs::read_to_string(&verdicts).unwrap_or_default();
-    let seen = records
+    let mut seen: Vec<(Option<String>, Seen)> = records
         .lines()
         .map(|line| {
             let record: Value = serde_json::from_str(line)
@@ -317,15 +317,41 @@ fn run_theirs(project: &Project, python: &str, root: &Path, scratch: &Path) -> (
                 Some("failed") => Verdict::Failed,
                 _ => Verdict::NotRun,
             };
-            Seen {
+            let global = file.starts_with("<global_").then(|| file.to_owned());
+            let example = Seen {
                 page: canonical(&base.join(file)),
                 line: record["line"].as_u64().unwrap_or(0),
                 source: record["source"].as_str().unwrap_or_default().to_owned(),
                 verdict,
-            }
+            };
+            (global, example)
         })
         .collect();
-    (seen, transcript)
+    attribute_global_code(&mut seen);
+    (
+        seen.into_iter().map(|(_, example)| example).collect(),
+        transcript,
+    )
+}
+
+/// Sphinx runs `conf.py`'s `doctest_global_setup` before each group of a page (and
+/// `doctest_global_cleanup` after it) under the file name `<global_setup>`
+/// (`<global_cleanup>`); we report it as an example of the page. A group's setup is recorded
+/// just before the group's first test and its cleanup just after its last, so each is the
+/// page of the next (previous) record with a real file.
+fn attribute_global_code(seen: &mut [(Option<String>, Seen)]) {
+    let real_page =
+        |entry: &(Option<String>, Seen)| entry.0.is_none().then(|| entry.1.page.clone());
+    for index in 0..seen.len() {
+        let page = match seen[index].0.as_deref() {
+            Some("<global_setup>") => seen[index + 1..].iter().find_map(real_page),
+            Some(_) => seen[..index].iter().rev().find_map(real_page),
+            None => continue,
+        };
+        if let Some(page) = page {
+            seen[index].1.page = page;
+        }
+    }
 }
 
 /// Runs our binary at `root` on `pages`; returns each example's verdict and each page's
