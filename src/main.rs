@@ -88,6 +88,12 @@ struct Cli {
     /// Start a fresh interpreter for each page instead of forking a warm one.
     #[arg(long)]
     no_fork: bool,
+
+    /// Print the settings PAGE runs with (profile, reading, default flags, timeout, Python,
+    /// setup, sys.path, preload, ...) and where each came from; run no example (Sphinx's
+    /// conf.py is executed, as for a run, to read its settings).
+    #[arg(long, value_name = "PAGE", conflicts_with_all = ["collect_only", "update"])]
+    show_config: Option<PathBuf>,
 }
 
 #[derive(Debug, clap::Subcommand)]
@@ -176,6 +182,9 @@ fn run(mut cli: Cli) -> anyhow::Result<u8> {
     } else {
         vec![PathBuf::from("docs")]
     };
+    if let Some(page) = &cli.show_config {
+        return show_config(&cli, &config, &registry, page, &paths, &cwd);
+    }
     let discovery = runner::discover(&paths, &config.exclude, &config.root)?;
     let mut warnings = config.warnings.clone();
     warnings.extend(discovery.warnings.iter().cloned());
@@ -188,7 +197,10 @@ fn run(mut cli: Cli) -> anyhow::Result<u8> {
         ..config
     };
     // Options are built (and checked) before anything runs: a bad value is reported at once.
-    let settings = RunSettings::build(&config, &registry, &overrides(&cli))?;
+    let overrides = overrides(&cli, &paths, &cwd);
+    let settings = RunSettings::build(&config, &registry, &overrides)?;
+    allow_sphinx_conf(&cli, &config, &settings, &cwd);
+    warnings.extend(settings.run.profiles.warnings.iter().cloned());
     let (pages, sources): (Vec<Page>, Vec<Option<ReadFile>>) = discovery
         .pages
         .iter()
@@ -218,6 +230,64 @@ fn run(mut cli: Cli) -> anyhow::Result<u8> {
         warnings,
         &cwd,
     )
+}
+
+/// The CLI runs the project's code anyway: Sphinx's conf.py may be executed (with the
+/// interpreter the run uses) to read its doctest settings as Sphinx does.
+fn allow_sphinx_conf(cli: &Cli, config: &Config, settings: &RunSettings, cwd: &Path) {
+    if let Ok(python) = interpreter::resolve(
+        cli.python.as_deref(),
+        config.python.as_deref(),
+        &config.root,
+        cwd,
+    ) {
+        settings.run.profiles.execute_sphinx_conf_with(&python.path);
+    }
+}
+
+/// `--show-config PAGE`: the page's effective settings as a run over `paths` would have
+/// them, and where each came from.
+fn show_config(
+    cli: &Cli,
+    config: &Config,
+    registry: &FlagRegistry,
+    page: &Path,
+    paths: &[PathBuf],
+    cwd: &Path,
+) -> anyhow::Result<u8> {
+    let overrides = overrides(cli, paths, cwd);
+    let settings = RunSettings::build(config, registry, &overrides)?;
+    allow_sphinx_conf(cli, config, &settings, cwd);
+    let profile = settings.run.profiles.for_page(page);
+    let python = interpreter::resolve(
+        cli.python.as_deref(),
+        config.python.as_deref(),
+        &config.root,
+        cwd,
+    );
+    let input = report::show_config::ShowConfigInput {
+        page,
+        profile: &profile,
+        profiles: &settings.run.profiles,
+        config,
+        overrides: &overrides,
+        settings: &settings,
+        registry,
+        python: python.as_ref().map_err(ToString::to_string),
+    };
+    let mut text = report::show_config::render(
+        &runner::display_path(page),
+        &report::show_config::effective_settings(&input),
+    );
+    for warning in config
+        .warnings
+        .iter()
+        .chain(&settings.run.profiles.warnings)
+    {
+        text.push_str(&format!("warning: {warning}\n"));
+    }
+    write_stdout(&text)?;
+    Ok(0)
 }
 
 /// Removes what a killed `--update` left beside these pages (or their symlinks' targets).
@@ -250,13 +320,14 @@ fn load_config(cli: &Cli, cwd: &Path) -> anyhow::Result<Config> {
 }
 
 /// What the command line sets over the configuration.
-fn overrides(cli: &Cli) -> Overrides {
+fn overrides(cli: &Cli, paths: &[PathBuf], cwd: &Path) -> Overrides {
     Overrides {
         timeout_seconds: cli.timeout,
         jobs: cli.jobs,
         memory_limit_mib: cli.memory_limit,
         artifacts_dir: cli.artifacts_dir.clone(),
         flags: cli.options.clone(),
+        run: Some((paths.to_vec(), cwd.to_path_buf())),
     }
 }
 
@@ -293,12 +364,15 @@ fn run_and_report(
     warnings.extend(settings.warnings.iter().cloned());
     warnings.extend(settings.preload_warnings(backend.info()));
     let options = settings.run;
+    // pytest-doctestplus compares FLOAT_CMP's numbers with numpy.isclose where numpy is.
+    let registry = &registry.with_numpy_isclose(backend.info().numpy);
 
     let palette = Palette::new(cli.color);
     let human = cli.format == OutputFormat::Human;
     let config_file = config.source.as_deref().map(runner::display_path);
     if human {
         let mut top = report::human::render_header(config_file.as_deref());
+        top.push_str(&report::human::render_profiles(&pages, &options.profiles));
         for warning in &warnings {
             top.push_str(&report::human::render_warning(warning, &palette));
         }
@@ -353,6 +427,7 @@ fn run_and_report(
             config_file.as_deref(),
             duration,
             registry,
+            &options.profiles,
         ),
         OutputFormat::Junit => report::junit::render(&runs, duration),
         OutputFormat::Github => report::github::render(&runs, &summary, &warnings),

@@ -27,6 +27,7 @@ fn page(backend: &Backend, workdir: &std::path::Path) -> PageProcess {
             workdir,
             setup_code: None,
             sys_path: &[],
+            pytest_globals: false,
             output_cap: 1000,
             memory_limit: None,
         })

@@ -561,6 +561,7 @@ fn ending_a_checkpoint_ends_the_later_ones_and_only_those() {
             workdir: dir.path(),
             setup_code: None,
             sys_path: &[],
+            pytest_globals: false,
             output_cap: 1000,
             memory_limit: None,
         })

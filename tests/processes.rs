@@ -33,6 +33,7 @@ fn page(backend: &Backend, workdir: &Path) -> PageProcess {
             workdir,
             setup_code: None,
             sys_path: &[],
+            pytest_globals: false,
             output_cap: 10_000,
             memory_limit: None,
         })
@@ -299,6 +300,7 @@ fn a_stopped_or_killed_zygote_is_replaced_at_once() {
         workdir: dir.path(),
         setup_code: None,
         sys_path: &[],
+        pytest_globals: false,
         output_cap: 100,
         memory_limit: None,
     };
@@ -383,6 +385,7 @@ fn errors_of_the_python_side_show_their_traceback() {
             workdir: &missing,
             setup_code: None,
             sys_path: &[],
+            pytest_globals: false,
             output_cap: 100,
             memory_limit: None,
         })

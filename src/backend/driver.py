@@ -346,8 +346,50 @@ def run_example(request, globs, fakeout, name):
         formatted = format_exception(exception)
         result["exception"] = formatted
         result["got"] = got + formatted["traceback"]
-        exception = formatted = None
+        outcome = pytest_outcome(exception[1]) if PYTEST_PAGE[0] else None
+        if outcome is not None:
+            result["pytest_outcome"] = outcome
+        exception = formatted = outcome = None
     return result
+
+
+# True in a page run by pytest's rules (the pytest profiles): set once by run_page.
+PYTEST_PAGE = [False]
+
+
+def pytest_outcome(value):
+    """What pytest's doctest runner does with an exception an example raised: an
+    `_pytest.outcomes.OutcomeException` (pytest.skip, pytest.fail, pytest.xfail) is re-raised
+    and ends the item with that outcome; anything else (unittest.SkipTest included) is an
+    unexpected exception. pytest is looked up, never imported: a page that raised one has
+    imported it already."""
+    outcomes = sys.modules.get("_pytest.outcomes")
+    kind = getattr(outcomes, "OutcomeException", None)
+    if kind is None or not isinstance(value, kind):
+        return None
+    try:
+        reason = str(getattr(value, "msg", None) or "")
+    except Exception:
+        reason = ""
+    return {"kind": type(value).__name__.lower(), "reason": reason}
+
+
+def pytest_getfixture(workdir):
+    """The `getfixture` pytest puts in a text file's globals. Only `tmp_path` exists here
+    (a fresh directory in the page's working directory); a conftest's fixtures do not."""
+
+    def getfixture(name):
+        if name == "tmp_path":
+            import pathlib
+
+            path = tempfile.mkdtemp(prefix="tmp_path-", dir=workdir)
+            return pathlib.Path(path)
+        raise LookupError(
+            "fixture %r not found: objgraph-doctest provides only 'tmp_path' to getfixture; "
+            "make what the page needs in the configuration's `setup` code" % (name,)
+        )
+
+    return getfixture
 
 
 def evaluate_condition(request, fakeout):
@@ -489,9 +531,14 @@ def run_page(sock, reader, setup, socket_path):
         limit = setup["memory_limit"]
         resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
     CappedOutput.cap = setup.get("output_cap") or CappedOutput.cap
-    # In order, first: the profile's rootdir and `pythonpath`, as pytest inserts them.
+    # In order, first: the profile's `pythonpath` and conftest directories, as pytest inserts them.
     sys.path[:0] = [entry for entry in setup.get("sys_path") or () if entry not in sys.path]
-    globs = {"__name__": "__main__", "__file__": setup["path"]}
+    if setup.get("pytest"):
+        # pytest's DoctestTextfile: `__name__` and `getfixture`, no `__file__`.
+        PYTEST_PAGE[0] = True
+        globs = {"__name__": "__main__", "getfixture": pytest_getfixture(workdir)}
+    else:
+        globs = {"__name__": "__main__", "__file__": setup["path"]}
     group_globs = {}
     name = setup["name"]
     fakeout = CappedOutput()
@@ -650,6 +697,17 @@ def preload_modules(preload):
     return preloaded, failed
 
 
+def numpy_installed():
+    """Whether numpy can be found: pytest-doctestplus then compares FLOAT_CMP's numbers with
+    numpy.isclose (it imports numpy; finding it imports nothing here)."""
+    try:
+        import importlib.util
+
+        return importlib.util.find_spec("numpy") is not None
+    except Exception:
+        return False
+
+
 def interpreter_hello(token, preloaded, failed):
     # Parsed and run by any Python from 2.7 on, so that an old one is told it is too old.
     implementation = getattr(sys, "implementation", None)
@@ -664,6 +722,7 @@ def interpreter_hello(token, preloaded, failed):
         "preloaded": preloaded,
         "preload_errors": failed,
         "fork": hasattr(os, "fork"),
+        "numpy": numpy_installed(),
     }
 
 

@@ -17,6 +17,8 @@ pub enum Request<'a> {
         workdir: &'a str,
         setup_code: Option<&'a str>,
         sys_path: &'a [String],
+        /// pytest's globals (`getfixture`, no `__file__`) and its outcome exceptions.
+        pytest: bool,
         output_cap: usize,
         memory_limit: Option<u64>,
     },
@@ -111,6 +113,9 @@ pub struct Hello {
     pub preload_errors: std::collections::BTreeMap<String, String>,
     #[serde(default)]
     pub fork: bool,
+    /// numpy can be found (pytest-doctestplus's FLOAT_CMP then uses `numpy.isclose`).
+    #[serde(default)]
+    pub numpy: bool,
 }
 
 /// What one example did.
@@ -127,6 +132,36 @@ pub struct ExampleResult {
     /// Why it did not run (a module it requires is not importable); then nothing else is set.
     #[serde(default)]
     pub skipped: Option<String>,
+    /// In a pytest-profile page, what pytest does with the exception raised (one of
+    /// pytest's outcome exceptions: `pytest.skip()`, `pytest.fail()`, `pytest.xfail()`).
+    #[serde(default)]
+    pub pytest_outcome: Option<PytestOutcome>,
+}
+
+/// A pytest outcome exception raised by an example: it ends the page's doctest item.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+pub struct PytestOutcome {
+    /// The exception class's name in lower case: `skipped`, `failed`, `xfailed`.
+    pub kind: String,
+    /// Its message (`pytest.skip("why")`).
+    pub reason: String,
+}
+
+impl PytestOutcome {
+    /// pytest reports the item skipped (`pytest.skip`) or expectedly failed (`pytest.xfail`):
+    /// not a failure.
+    pub fn ends_as_skip(&self) -> bool {
+        matches!(self.kind.as_str(), "skipped" | "xfailed")
+    }
+
+    /// The reason shown for the skipped examples (`xfail: why` for `pytest.xfail`).
+    pub fn skip_reason(&self) -> String {
+        if self.kind == "xfailed" {
+            format!("xfail: {}", self.reason)
+        } else {
+            self.reason.clone()
+        }
+    }
 }
 
 /// An exception an example raised, formatted as doctest formats it.

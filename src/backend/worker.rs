@@ -112,6 +112,9 @@ pub struct InterpreterInfo {
     pub executable: String,
     pub preloaded: Vec<String>,
     pub preload_errors: Vec<(String, String)>,
+    /// numpy can be found: pytest-doctestplus compares FLOAT_CMP's numbers with
+    /// `numpy.isclose` there.
+    pub numpy: bool,
 }
 
 /// How a process ended, as the zygote saw it.
@@ -186,13 +189,15 @@ pub(super) fn spawned_lock() -> Result<std::sync::MutexGuard<'static, Vec<i32>>,
     SPAWNED.lock().map_err(|_| ())
 }
 
-/// A process we started, killed with its tree and process group when dropped.
+/// A process we started, killed with its tree and process group when dropped. Whatever
+/// the binary starts goes through here: a child it does not know of is taken for an
+/// orphan (we are a subreaper) and killed (backend/shutdown.rs).
 #[derive(Debug)]
-pub(super) struct OwnedChild(Child);
+pub struct OwnedChild(Child);
 
 impl OwnedChild {
     /// Spawns `command`, recording the pid before anyone can look for orphans.
-    fn spawn(command: &mut Command) -> std::io::Result<OwnedChild> {
+    pub fn spawn(command: &mut Command) -> std::io::Result<OwnedChild> {
         let mut pids = SPAWNED
             .lock()
             .map_err(|_| std::io::Error::other("poisoned"))?;
@@ -203,6 +208,11 @@ impl OwnedChild {
 
     fn pid(&self) -> i32 {
         self.0.id() as i32
+    }
+
+    /// The process, to talk to and wait for (dropping `self` still kills and reaps it).
+    pub fn child(&mut self) -> &mut Child {
+        &mut self.0
     }
 }
 
@@ -308,6 +318,7 @@ impl Backend {
             executable: hello.executable.clone().unwrap_or_default(),
             preloaded: hello.preloaded.clone(),
             preload_errors: hello.preload_errors.clone().into_iter().collect(),
+            numpy: hello.numpy,
         };
         check_version(&backend.options.python, &backend.info.version)?;
         match zygote {
@@ -445,6 +456,7 @@ impl Backend {
             workdir: &setup.workdir.to_string_lossy(),
             setup_code: setup.setup_code,
             sys_path: setup.sys_path,
+            pytest: setup.pytest_globals,
             output_cap: setup.output_cap,
             memory_limit: setup.memory_limit,
         })?;
@@ -706,6 +718,8 @@ pub struct PageSetup<'a> {
     pub setup_code: Option<&'a str>,
     /// Directories put first on `sys.path`, in order, before the setup code runs.
     pub sys_path: &'a [String],
+    /// The page runs by pytest's rules: pytest's globals, its outcome exceptions reported.
+    pub pytest_globals: bool,
     /// Output kept per example, in characters.
     pub output_cap: usize,
     /// RLIMIT_AS for the page process, in bytes.

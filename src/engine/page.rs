@@ -343,6 +343,13 @@ pub fn parse_page_as(
             };
             (parsed.examples, structure)
         }
+        // pytest's `--doctest-glob` reads any matched file as one docstring: in a Markdown
+        // page every `>>>` is an example, fences or not.
+        PageFormat::Markdown if reading.profile == Profile::Pytest => {
+            let parsed = doctest::parse(&DoctestText::whole(&text), name, flags);
+            errors.extend(parsed.errors);
+            (parsed.examples, markdown::structure(&text))
+        }
         PageFormat::Markdown => {
             let parsed = markdown::parse(&text, name, flags);
             errors.extend(parsed.errors);
@@ -428,6 +435,26 @@ mod tests {
         assert_eq!((error.line, error.column), (2, 3));
         assert!(error.message.contains("byte offset 5"), "{}", error.message);
         assert!(error.message.contains("docs/a.txt"));
+    }
+
+    #[test]
+    fn pytest_reads_a_markdown_page_as_one_docstring() {
+        let text = b"Intro\n>>> 1 + 1\n2\n\n```python\n>>> 'fenced'\n'fenced'\n```\n";
+        let registry = FlagRegistry::new();
+        let markdown = parse_page("a.md", PageFormat::Markdown, text, &registry);
+        assert_eq!(markdown.examples.len(), 1);
+        let pytest = parse_page_as(
+            "a.md",
+            PageFormat::Markdown,
+            text,
+            &registry,
+            &Reading::of(Profile::Pytest),
+        );
+        let sources: Vec<_> = pytest.examples.iter().map(|e| e.source.as_str()).collect();
+        assert_eq!(sources, ["1 + 1\n", "'fenced'\n"]);
+        // The closing fence is the fenced example's expected output, as pytest reads it.
+        assert_eq!(pytest.examples[1].want, "'fenced'\n```\n");
+        assert!(pytest.warnings.is_empty());
     }
 
     #[test]

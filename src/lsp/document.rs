@@ -3,7 +3,8 @@
 
 use tower_lsp_server::ls_types::{TextDocumentContentChangeEvent, Uri};
 
-use crate::engine::{FlagRegistry, Page, PageFormat, parse_page};
+use crate::engine::{FlagRegistry, Page, PageFormat, parse_page_as};
+use crate::runner::profile::Profiles;
 
 use super::line_index::LineIndex;
 
@@ -37,13 +38,14 @@ impl Document {
         version: i32,
         text: String,
         registry: &FlagRegistry,
+        profiles: &Profiles,
     ) -> Document {
         let path = uri
             .to_file_path()
             .map(|path| path.to_string_lossy().into_owned())
             .unwrap_or_else(|| uri.as_str().to_owned());
         let format = format_of(language_id, &path);
-        let page = parse_page(&path, format, text.as_bytes(), registry);
+        let page = parse_as_profiled(&path, format, &text, registry, profiles);
         Document {
             index: LineIndex::new(&text),
             uri,
@@ -61,9 +63,10 @@ impl Document {
         changes: Vec<TextDocumentContentChangeEvent>,
         version: i32,
         registry: &FlagRegistry,
+        profiles: &Profiles,
     ) {
         self.apply_edits(changes, version);
-        self.reparse(registry);
+        self.reparse(registry, profiles);
     }
 
     /// Applies the editor's changes without parsing (the caller parses when it needs the page).
@@ -82,8 +85,8 @@ impl Document {
         self.version = version;
     }
 
-    pub fn reparse(&mut self, registry: &FlagRegistry) {
-        self.page = parse_page(&self.path, self.format, self.text.as_bytes(), registry);
+    pub fn reparse(&mut self, registry: &FlagRegistry, profiles: &Profiles) {
+        self.page = parse_as_profiled(&self.path, self.format, &self.text, registry, profiles);
     }
 
     /// The index of the example whose lines include 0-based `line`.
@@ -96,6 +99,18 @@ impl Document {
     }
 }
 
+/// The document's text read as its profile reads it (the CLI's `load_page` does the same).
+fn parse_as_profiled(
+    path: &str,
+    format: PageFormat,
+    text: &str,
+    registry: &FlagRegistry,
+    profiles: &Profiles,
+) -> Page {
+    let reading = &profiles.for_page(std::path::Path::new(path)).reading;
+    parse_page_as(path, format, text.as_bytes(), registry, reading)
+}
+
 #[cfg(test)]
 mod tests {
     use tower_lsp_server::ls_types::{Position, Range};
@@ -106,7 +121,14 @@ mod tests {
     fn incremental_changes_reparse() {
         let registry = FlagRegistry::new();
         let uri: Uri = "file:///docs/a.txt".parse().unwrap();
-        let mut document = Document::open(uri, "plaintext", 1, ">>> 1 + 1\n3\n".into(), &registry);
+        let mut document = Document::open(
+            uri,
+            "plaintext",
+            1,
+            ">>> 1 + 1\n3\n".into(),
+            &registry,
+            &Profiles::doctest(Default::default()),
+        );
         assert_eq!(document.page.examples[0].want, "3\n");
         document.apply_changes(
             vec![TextDocumentContentChangeEvent {
@@ -116,6 +138,7 @@ mod tests {
             }],
             2,
             &registry,
+            &Profiles::doctest(Default::default()),
         );
         assert_eq!(document.page.examples[0].want, "2\n");
         assert_eq!(document.version, 2);

@@ -25,10 +25,10 @@ use tower_lsp_server::ls_types::*;
 use tower_lsp_server::{Client, LanguageServer};
 
 use crate::backend::Backend;
-use crate::engine::{FlagRegistry, FlagSet};
+use crate::engine::FlagRegistry;
 use crate::runner::Config;
 use crate::runner::options::{OptionsError, Overrides, RunSettings, preload};
-use crate::runner::profile::PageProfile;
+use crate::runner::profile::Profiles;
 
 use super::document::Document;
 use super::guard::{CatchPanic, PanicHook, panic_message};
@@ -63,7 +63,8 @@ struct Workspace {
     /// Why the configuration could not be used, if it could not (then nothing runs).
     problem: Option<String>,
     registry: Arc<FlagRegistry>,
-    default_flags: FlagSet,
+    /// Each document's profile, resolved as the CLI resolves it from the workspace root.
+    profiles: Arc<Profiles>,
 }
 
 impl Workspace {
@@ -80,12 +81,21 @@ impl Workspace {
         };
         let registry = config.flag_registry();
         let default_flags = config.default_flags(&registry).unwrap_or_default();
+        let (profiles, problem) = match Profiles::new(&config, default_flags) {
+            Ok(profiles) => (profiles, problem),
+            // A pytest configuration that cannot be read is a problem like ours: shown,
+            // and nothing runs.
+            Err(error) => (
+                Profiles::doctest(default_flags),
+                problem.or_else(|| Some(error.to_string())),
+            ),
+        };
         let workspace = Workspace {
             root,
             config,
             problem: problem.clone(),
             registry: Arc::new(registry),
-            default_flags,
+            profiles: Arc::new(profiles),
         };
         (workspace, problem)
     }
@@ -236,8 +246,9 @@ impl Server {
             return Some(found);
         }
         let registry = self.shared.registry();
+        let profiles = self.shared.profiles();
         let parsed = tokio::task::spawn_blocking(move || {
-            let (revision, document) = shelf.parse_latest(&registry);
+            let (revision, document) = shelf.parse_latest(&registry, &profiles);
             let snapshot = Snapshot::unrun(revision, document);
             shelf.offer(&snapshot);
             snapshot
@@ -271,6 +282,13 @@ impl Shared {
         match self.workspace.read() {
             Ok(workspace) => Arc::clone(&workspace.registry),
             Err(poisoned) => Arc::clone(&poisoned.into_inner().registry),
+        }
+    }
+
+    fn profiles(&self) -> Arc<Profiles> {
+        match self.workspace.read() {
+            Ok(workspace) => Arc::clone(&workspace.profiles),
+            Err(poisoned) => Arc::clone(&poisoned.into_inner().profiles),
         }
     }
 
@@ -461,6 +479,7 @@ impl LanguageServer for Server {
                 item.version,
                 item.text,
                 &registry,
+                &self.shared.profiles(),
             );
             let shelf = Arc::new(Shelf::open(item.language_id, document));
             let (sender, receiver) = mpsc::unbounded_channel();

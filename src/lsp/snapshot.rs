@@ -13,6 +13,7 @@ use tokio::sync::watch;
 use tower_lsp_server::ls_types::{TextDocumentContentChangeEvent, Uri};
 
 use crate::engine::FlagRegistry;
+use crate::runner::profile::Profiles;
 use crate::runner::run::ExampleRun;
 
 use super::document::Document;
@@ -113,7 +114,7 @@ impl Shelf {
     }
 
     /// The latest text parsed now, as a document (the caller publishes or uses it).
-    pub fn parse_latest(&self, registry: &FlagRegistry) -> (u64, Document) {
+    pub fn parse_latest(&self, registry: &FlagRegistry, profiles: &Profiles) -> (u64, Document) {
         let (revision, version, text) = {
             let latest = self.latest();
             (
@@ -122,7 +123,14 @@ impl Shelf {
                 latest.document.text.clone(),
             )
         };
-        let document = Document::open(self.uri.clone(), &self.language_id, version, text, registry);
+        let document = Document::open(
+            self.uri.clone(),
+            &self.language_id,
+            version,
+            text,
+            registry,
+            profiles,
+        );
         (revision, document)
     }
 
@@ -176,7 +184,14 @@ mod tests {
     fn shelf(text: &str) -> (Shelf, FlagRegistry) {
         let registry = FlagRegistry::new();
         let uri: Uri = "file:///docs/a.txt".parse().unwrap();
-        let document = Document::open(uri, "plaintext", 1, text.into(), &registry);
+        let document = Document::open(
+            uri,
+            "plaintext",
+            1,
+            text.into(),
+            &registry,
+            &Profiles::doctest(Default::default()),
+        );
         (Shelf::open("plaintext".into(), document), registry)
     }
 
@@ -191,7 +206,8 @@ mod tests {
             }],
             2,
         );
-        let (revision, document) = shelf.parse_latest(&registry);
+        let (revision, document) =
+            shelf.parse_latest(&registry, &Profiles::doctest(Default::default()));
         assert_eq!((revision, document.version), (1, 2));
         let snapshot = Snapshot::new(revision, document, vec![None, None, None]);
         assert_eq!(
@@ -211,7 +227,8 @@ mod tests {
             }],
             2,
         );
-        let (revision, document) = shelf.parse_latest(&registry);
+        let (revision, document) =
+            shelf.parse_latest(&registry, &Profiles::doctest(Default::default()));
         let newer = Snapshot::unrun(revision, document);
         shelf.offer(&newer);
         assert_eq!(shelf.current().revision, 1);

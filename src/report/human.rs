@@ -199,6 +199,64 @@ pub fn render_header(config_file: Option<&str>) -> String {
     }
 }
 
+/// The header's profile lines: which pages follow which runner, and the file that decided
+/// it. Nothing when every page is read as `DocFileSuite` reads it with nothing deciding
+/// (today's report, unchanged).
+pub fn render_profiles(
+    pages: &[crate::engine::Page],
+    profiles: &crate::runner::profile::Profiles,
+) -> String {
+    // (profile, what decided it) -> pages, in page order of first appearance.
+    type Decided = (crate::engine::Profile, Option<String>);
+    let mut groups: Vec<(Decided, Vec<&str>)> = Vec::new();
+    for page in pages {
+        let profile = profiles.for_page(std::path::Path::new(&page.path));
+        let decided_by = profile.sources.first().map(|source| {
+            format!(
+                "{}: {}",
+                crate::runner::display_path(&source.path),
+                source.what
+            )
+        });
+        let key = (profile.profile(), decided_by);
+        match groups.iter_mut().find(|(group, _)| *group == key) {
+            Some((_, members)) => members.push(&page.path),
+            None => groups.push((key, vec![&page.path])),
+        }
+    }
+    if groups.iter().all(|((profile, decided_by), _)| {
+        *profile == crate::engine::Profile::Doctest && decided_by.is_none()
+    }) {
+        return String::new();
+    }
+    const SHOWN: usize = 5;
+    let mut out = String::new();
+    for ((profile, decided_by), members) in &groups {
+        let mut listed = members
+            .iter()
+            .take(SHOWN)
+            .copied()
+            .collect::<Vec<_>>()
+            .join(", ");
+        if members.len() > SHOWN {
+            let _ = write!(listed, " and {} more", members.len() - SHOWN);
+        }
+        let _ = writeln!(out, "profile {profile}: {listed}");
+        match decided_by {
+            Some(source) => {
+                let _ = writeln!(out, "  from {source}");
+            }
+            None => {
+                let _ = writeln!(
+                    out,
+                    "  from the defaults (no configuration decides these pages)"
+                );
+            }
+        }
+    }
+    out
+}
+
 /// A warning printed once at the top of the report.
 pub fn render_warning(message: &str, palette: &Palette) -> String {
     format!("{} {message}\n", palette.warning("warning:"))

@@ -3,8 +3,9 @@
 
 use serde::Serialize;
 
-use crate::engine::{FlagRegistry, PageFormat};
+use crate::engine::{FlagRegistry, PageFormat, Profile};
 use crate::runner::artifacts::Artifact;
+use crate::runner::profile::Profiles;
 use crate::runner::run::{ExampleRun, Outcome, PageRun, Summary};
 
 use super::collect::{ErrorReport, ExampleReport, SCHEMA_VERSION};
@@ -23,6 +24,10 @@ struct RunReport<'a> {
 struct PageReport<'a> {
     path: &'a str,
     format: PageFormat,
+    /// Whose rules the page was read and run by.
+    profile: Profile,
+    /// The files that decided its profile and settings, and what they said.
+    profile_sources: Vec<SourceReport>,
     errors: Vec<ErrorReport<'a>>,
     /// A problem that stopped the whole page (setup code failed, Python lost).
     error: Option<&'a str>,
@@ -39,11 +44,18 @@ struct ExampleRunReport<'a> {
     exception: Option<ExceptionReport<'a>>,
     /// Why the interpreter stopped, for timeouts and crashes.
     fault: Option<&'a str>,
-    /// Why it was skipped, when a directive or a missing module (not SKIP) decided.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    skip_reason: Option<&'a str>,
     duration_ms: f64,
     artifacts: &'a [Artifact],
+    /// Why it was skipped, when something other than SKIP skipped it (a doctestplus
+    /// directive, a missing module, `pytest.skip()`).
+    skip_reason: Option<&'a str>,
+}
+
+#[derive(Serialize)]
+struct SourceReport {
+    /// Relative to the current directory when under it.
+    path: String,
+    what: String,
 }
 
 #[derive(Serialize)]
@@ -69,12 +81,16 @@ pub fn render(
     config_file: Option<&str>,
     duration: std::time::Duration,
     registry: &FlagRegistry,
+    profiles: &Profiles,
 ) -> String {
     let report = RunReport {
         version: SCHEMA_VERSION,
         configfile: config_file,
         warnings,
-        pages: runs.iter().map(|run| page_report(run, registry)).collect(),
+        pages: runs
+            .iter()
+            .map(|run| page_report(run, registry, profiles))
+            .collect(),
         summary: SummaryReport {
             counts: *summary,
             duration_ms: duration.as_millis(),
@@ -89,10 +105,24 @@ pub fn render(
     json
 }
 
-fn page_report<'a>(run: &'a PageRun, registry: &'a FlagRegistry) -> PageReport<'a> {
+fn page_report<'a>(
+    run: &'a PageRun,
+    registry: &'a FlagRegistry,
+    profiles: &Profiles,
+) -> PageReport<'a> {
+    let profile = profiles.for_page(std::path::Path::new(&run.page.path));
     PageReport {
+        profile_sources: profile
+            .sources
+            .iter()
+            .map(|source| SourceReport {
+                path: crate::runner::display_path(&source.path),
+                what: source.what.clone(),
+            })
+            .collect(),
         path: &run.page.path,
         format: run.page.format,
+        profile: run.page.profile,
         errors: run.page.errors.iter().map(ErrorReport::new).collect(),
         error: run.error.as_deref(),
         duration_ms: run.duration.as_millis(),
@@ -117,8 +147,8 @@ fn example_report<'a>(example: ExampleReport<'a>, result: &'a ExampleRun) -> Exa
             traceback: &exception.traceback,
         }),
         fault: result.fault.as_deref(),
-        skip_reason: result.skip_reason.as_deref(),
         duration_ms: result.duration.as_secs_f64() * 1000.0,
         artifacts: &result.artifacts,
+        skip_reason: result.skip_reason.as_deref(),
     }
 }

@@ -23,6 +23,8 @@ use toml::Spanned;
 use crate::engine::Profile;
 use crate::engine::flags::{FlagBehavior, FlagFamily, FlagRegistry, FlagSet, Substitution};
 
+use super::profile::ProfileRule;
+
 /// A configuration error, located in its file.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{}:{line}:{column}: {message}", path.display())]
@@ -92,6 +94,15 @@ struct RawConfig {
     memory_limit: Option<Spanned<u64>>,
     artifacts_dir: Option<String>,
     flags: Option<OrderedTable<RawFlag>>,
+    profiles: Option<Vec<Spanned<RawProfileRule>>>,
+}
+
+/// One `[[profiles]]` entry as written.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawProfileRule {
+    paths: Vec<Spanned<String>>,
+    profile: Spanned<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -135,6 +146,8 @@ pub struct Config {
     /// Where files that examples write are copied (relative to `root`).
     pub artifacts_dir: Option<String>,
     pub flags: Vec<UserFlag>,
+    /// `[[profiles]]`: pages matching an entry's globs follow its profile (the first match).
+    pub profile_rules: Vec<ProfileRule>,
     /// Configuration files found but not used, and why (full sentences).
     pub warnings: Vec<String>,
 }
@@ -314,6 +327,12 @@ impl RawConfig {
                 ),
             ));
         }
+        let profile_rules = self
+            .profiles
+            .unwrap_or_default()
+            .into_iter()
+            .map(|rule| profile_rule(rule, locate))
+            .collect::<Result<Vec<_>, _>>()?;
         Ok(Config {
             source: Some(source),
             root,
@@ -329,9 +348,62 @@ impl RawConfig {
             memory_limit_mib: self.memory_limit.map(Spanned::into_inner),
             artifacts_dir: self.artifacts_dir,
             flags,
+            profile_rules,
             warnings: Vec::new(),
         })
     }
+}
+
+/// A `[[profiles]]` entry, validated: a known profile and at least one valid glob.
+fn profile_rule(
+    rule: Spanned<RawProfileRule>,
+    locate: &dyn Fn(Option<std::ops::Range<usize>>, String) -> ConfigError,
+) -> Result<ProfileRule, ConfigError> {
+    let span = rule.span();
+    let raw = rule.into_inner();
+    let profile = raw
+        .profile
+        .get_ref()
+        .parse::<Profile>()
+        .map_err(|message| locate(Some(raw.profile.span()), format!("profiles: {message}")))?;
+    if raw.paths.is_empty() {
+        return Err(locate(
+            Some(span),
+            "this [[profiles]] entry matches no page: give paths = [\"docs/**/*.md\"] \
+             (globs relative to this file's directory)"
+                .to_owned(),
+        ));
+    }
+    let mut builder = globset::GlobSetBuilder::new();
+    let mut patterns = Vec::new();
+    for pattern in &raw.paths {
+        let written = pattern.get_ref();
+        let relative = written.strip_prefix("./").unwrap_or(written);
+        let glob = globset::GlobBuilder::new(relative)
+            .literal_separator(true)
+            .build()
+            .map_err(|error| {
+                locate(
+                    Some(pattern.span()),
+                    format!("profiles: invalid glob {written:?}: {}", error.kind()),
+                )
+            })?;
+        builder.add(glob);
+        patterns.push(written.clone());
+    }
+    let (line, _) = locate(Some(span.clone()), String::new()).position();
+    let globs = builder.build().map_err(|error| {
+        locate(
+            Some(span),
+            format!("profiles: cannot use these globs: {error}"),
+        )
+    })?;
+    Ok(ProfileRule {
+        patterns,
+        globs,
+        profile,
+        line,
+    })
 }
 
 fn user_flag(
@@ -534,14 +606,14 @@ fn template_groups(template: &str) -> Vec<String> {
 /// The first directory upwards with one of these is the project root; discovery stops there.
 const PROJECT_MARKERS: [&str; 3] = ["pyproject.toml", "objgraph-doctest.toml", ".git"];
 
-fn is_project_root(directory: &Path) -> bool {
+pub(crate) fn is_project_root(directory: &Path) -> bool {
     PROJECT_MARKERS
         .iter()
         .any(|marker| std::fs::symlink_metadata(directory.join(marker)).is_ok())
 }
 
 /// Why a configuration file must not be used, if another user could have written it.
-fn untrusted(path: &Path, metadata: &std::fs::Metadata) -> Option<String> {
+pub(crate) fn untrusted(path: &Path, metadata: &std::fs::Metadata) -> Option<String> {
     if !metadata.is_file() {
         let kind = crate::runner::read::irregular_kind(metadata).unwrap_or("not a file");
         return Some(format!("it is {kind}, not a regular file"));
@@ -604,6 +676,12 @@ fn private_group(gid: u32) -> bool {
     user.gid.as_raw() == gid
         && group.name == user.name
         && group.mem.iter().all(|member| *member == user.name)
+}
+
+impl ConfigError {
+    fn position(&self) -> (usize, usize) {
+        (self.line, self.column)
+    }
 }
 
 /// 1-based line and column (in characters) of byte `offset` in `text`.
@@ -700,6 +778,48 @@ mod tests {
         )
         .unwrap_err();
         assert!(error.message.contains("already defined"), "{error}");
+    }
+
+    #[test]
+    fn profiles_are_validated_with_positions() {
+        let config = parse(
+            "pyproject.toml",
+            "[tool.objgraph-doctest]\nprofile = 'pytest'\n\n[[tool.objgraph-doctest.profiles]]\n\
+             paths = ['docs/**/*.md', './README.md']\nprofile = 'doctest'\n",
+        )
+        .unwrap()
+        .unwrap();
+        assert_eq!(config.profile, Some(Profile::Pytest));
+        let rule = &config.profile_rules[0];
+        assert_eq!(rule.profile, Profile::Doctest);
+        assert!(rule.globs.is_match("docs/a/b.md") && rule.globs.is_match("README.md"));
+        assert!(!rule.globs.is_match("docs/a/b.txt"));
+        let error = parse("objgraph-doctest.toml", "profile = 'nose'\n").unwrap_err();
+        assert_eq!((error.line, error.column), (1, 11), "{error}");
+        assert!(
+            error
+                .message
+                .contains("doctest, pytest, doctestplus, sphinx")
+        );
+        let error = parse(
+            "objgraph-doctest.toml",
+            "[[profiles]]\npaths = ['docs/[x']\nprofile = 'pytest'\n",
+        )
+        .unwrap_err();
+        assert_eq!((error.line, error.column), (2, 10), "{error}");
+        assert!(error.message.contains("invalid glob"), "{error}");
+        let error = parse(
+            "objgraph-doctest.toml",
+            "[[profiles]]\npaths = []\nprofile = 'pytest'\n",
+        )
+        .unwrap_err();
+        assert!(error.message.contains("matches no page"), "{error}");
+        let error = parse(
+            "objgraph-doctest.toml",
+            "[[profiles]]\npaths = ['a']\nprofil = 'pytest'\n",
+        )
+        .unwrap_err();
+        assert_eq!(error.line, 3, "{error}");
     }
 
     #[test]

@@ -8,6 +8,7 @@ pub mod config;
 pub mod discover;
 pub mod options;
 pub mod profile;
+pub mod pytest_config;
 pub mod read;
 pub mod run;
 pub mod sphinx_conf;

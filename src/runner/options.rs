@@ -41,6 +41,9 @@ pub struct Overrides {
     pub artifacts_dir: Option<PathBuf>,
     /// Flags set for every example, on top of `optionflags` (`-o FLAG`).
     pub flags: Vec<String>,
+    /// The paths a run was given and where it started, for finding pytest's configuration
+    /// as `pytest PATHS...` would there; `None`: the project root, with no paths.
+    pub run: Option<(Vec<PathBuf>, PathBuf)>,
 }
 
 /// Options that cannot be used, with where they came from and how to fix them.
@@ -102,7 +105,14 @@ impl RunSettings {
             (None, None) => None,
         };
         let default_flags = default_flags(config, registry, &overrides.flags)?;
-        let profiles = Arc::new(Profiles::new(config, default_flags));
+        let profiles = match &overrides.run {
+            Some((arguments, invocation_dir)) => {
+                Profiles::for_run(config, default_flags, arguments, invocation_dir)
+            }
+            None => Profiles::new(config, default_flags),
+        }
+        .map(Arc::new)
+        .map_err(|error| OptionsError(error.to_string()))?;
         let artifacts_dir = overrides.artifacts_dir.clone().unwrap_or_else(|| {
             config.root.join(
                 config

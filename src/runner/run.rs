@@ -14,6 +14,7 @@ use std::sync::mpsc;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use crate::backend::protocol::PytestOutcome;
 use crate::backend::worker::RunExtras;
 use crate::backend::{Backend, Fault, PageProcess, PageSetup, RaisedException};
 use crate::engine::judge::{Judgement, judge};
@@ -74,11 +75,12 @@ pub struct ExampleRun {
     pub judgement: Option<Judgement>,
     /// What went wrong with the interpreter, for timeouts and crashes.
     pub fault: Option<String>,
-    /// Why it was skipped, when something other than SKIP decided (a pytest-doctestplus
-    /// directive, a required module that is not importable).
-    pub skip_reason: Option<String>,
     pub duration: Duration,
     pub artifacts: Vec<Artifact>,
+    /// Why it was skipped, when something other than SKIP skipped it: a pytest-doctestplus
+    /// directive, a required module that is not importable, `pytest.skip("why")` raised by
+    /// it or by an earlier example of the page.
+    pub skip_reason: Option<String>,
 }
 
 impl ExampleRun {
@@ -103,9 +105,9 @@ impl ExampleRun {
             exception: None,
             judgement: None,
             fault: None,
-            skip_reason: None,
             duration: Duration::ZERO,
             artifacts: Vec::new(),
+            skip_reason: None,
         }
     }
 }
@@ -358,6 +360,10 @@ pub fn open_page_process(
         workdir: workdir.path(),
         setup_code: options.setup_code.as_deref(),
         sys_path: &sys_path,
+        pytest_globals: matches!(
+            options.profile(page).profile(),
+            crate::engine::Profile::Pytest | crate::engine::Profile::Doctestplus
+        ),
         output_cap: options.output_cap,
         memory_limit: options.memory_limit,
     };
@@ -386,6 +392,8 @@ pub struct Executed {
     pub fault: Option<(Outcome, String)>,
     pub duration: Duration,
     pub artifacts: Vec<Artifact>,
+    /// In a pytest-profile page: the pytest outcome exception it raised (`pytest.skip()`).
+    pub pytest_outcome: Option<PytestOutcome>,
 }
 
 /// What a front end does around the page loop.
@@ -492,7 +500,20 @@ impl PageLoop<'_> {
             {
                 failed_setups.push(group);
             }
+            let skip_rest = skips_rest(&run, &executed);
             hooks.on_example(index, executed, run);
+            if let Some(reason) = skip_rest {
+                // pytest.skip() ends the doctest item: the rest of the page is skipped.
+                for (later, example) in self.page.examples.iter().enumerate().skip(index + 1) {
+                    let executed = Executed {
+                        skipped: true,
+                        not_run: false,
+                        ..Executed::held_back(example)
+                    };
+                    hooks.on_example(later, executed, skipped_after(self.flags(later), &reason));
+                }
+                return LoopEnd::Finished;
+            }
             if stop {
                 return LoopEnd::Stopped { at: index };
             }
@@ -522,6 +543,7 @@ impl PageLoop<'_> {
             fault: None,
             duration: Duration::ZERO,
             artifacts: Vec::new(),
+            pytest_outcome: None,
         };
         if executed.skipped {
             return Some(executed);
@@ -565,6 +587,7 @@ impl PageLoop<'_> {
                 executed.truncated = result.truncated;
                 executed.exception = result.exception;
                 executed.duration = Duration::from_nanos(result.duration_ns);
+                executed.pytest_outcome = result.pytest_outcome;
             }
             Err(fault) => {
                 executed.fault = Some(fault_outcome(&fault, self.options.timeout));
@@ -627,6 +650,7 @@ impl Executed {
             fault: None,
             duration: Duration::ZERO,
             artifacts: Vec::new(),
+            pytest_outcome: None,
         }
     }
 }
@@ -665,22 +689,42 @@ pub fn judge_executed(
         flags,
         registry,
     );
+    // pytest re-raises its outcome exceptions: whatever the expected output, a skip (or an
+    // expected failure) skips the example and a `pytest.fail()` fails it.
+    let (outcome, skip_reason) = match done.pytest_outcome.as_ref() {
+        Some(raised) if raised.ends_as_skip() => (Outcome::Skipped, Some(raised.skip_reason())),
+        Some(_) => (Outcome::Failed, None),
+        None if judgement.passed => (Outcome::Passed, None),
+        None => (Outcome::Failed, None),
+    };
     ExampleRun {
-        outcome: if judgement.passed {
-            Outcome::Passed
-        } else {
-            Outcome::Failed
-        },
+        outcome,
+        skip_reason,
         flags,
         got: Some(got),
         truncated: done.truncated,
         exception: done.exception.clone(),
         judgement: Some(judgement),
         fault: None,
-        skip_reason: None,
         duration: done.duration,
         artifacts: done.artifacts.clone(),
     }
+}
+
+/// The run of an example after one that raised `pytest.skip()`: skipped with its reason.
+pub fn skipped_after(flags: FlagSet, reason: &str) -> ExampleRun {
+    ExampleRun {
+        skip_reason: Some(reason.to_owned()),
+        ..ExampleRun::without_running(Outcome::Skipped, flags)
+    }
+}
+
+/// The reason the rest of a page is skipped, when this example raised `pytest.skip()`.
+pub fn skips_rest(run: &ExampleRun, done: &Executed) -> Option<String> {
+    done.pytest_outcome
+        .as_ref()
+        .filter(|raised| raised.ends_as_skip())
+        .and(run.skip_reason.clone())
 }
 
 /// True when no example after this one runs: a timeout or crash, or a failure under
@@ -701,6 +745,7 @@ pub fn judge_page(
     registry: &FlagRegistry,
 ) -> Vec<Option<ExampleRun>> {
     let mut stopped = false;
+    let mut skipping: Option<String> = None;
     page.examples
         .iter()
         .enumerate()
@@ -709,11 +754,15 @@ pub fn judge_page(
             if stopped {
                 return Some(ExampleRun::without_running(Outcome::NotRun, flags));
             }
+            if let Some(reason) = &skipping {
+                return Some(skipped_after(flags, reason));
+            }
             let done = executed
                 .get(index)
                 .filter(|done| done.source == example.source)?;
             let run = judge_executed(example, flags, done, registry);
             stopped = stops_page(&run, profile);
+            skipping = skips_rest(&run, done);
             Some(run)
         })
         .collect()

@@ -283,7 +283,8 @@ pub fn read_sphinx_conf(
     let conf_py =
         std::path::absolute(conf_py).map_err(|error| format!("{}: {error}", conf_py.display()))?;
     let directory = conf_py.parent().unwrap_or(Path::new("/"));
-    let mut child = Command::new(python)
+    let mut command = Command::new(python);
+    command
         .arg("-c")
         .arg(CONF_READER)
         .arg(&conf_py)
@@ -291,15 +292,16 @@ pub fn read_sphinx_conf(
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
-        .process_group(0)
-        .spawn()
-        .map_err(|error| {
-            format!(
-                "{}: cannot start {} to read it: {error}",
-                conf_py.display(),
-                python.display()
-            )
-        })?;
+        .process_group(0);
+    // Known to the binary's orphan reaper (a child it does not know of is killed).
+    let mut owned = crate::backend::worker::OwnedChild::spawn(&mut command).map_err(|error| {
+        format!(
+            "{}: cannot start {} to read it: {error}",
+            conf_py.display(),
+            python.display()
+        )
+    })?;
+    let child = owned.child();
     let mut stdout = child.stdout.take();
     let mut stderr = child.stderr.take();
     let out = std::thread::spawn(move || {

@@ -208,13 +208,14 @@ enum Interruption {
 /// run (its source changed, or it never ran).
 async fn evaluate(shared: &Arc<Shared>, shelf: &Arc<Shelf>, live: Option<&LiveState>) -> bool {
     let registry = shared.registry();
-    let profile = PageProfile::doctest(shared.workspace().default_flags);
+    let profiles = shared.profiles();
     let current = shelf.current();
     let (revision, document) = if current.revision == shelf.revision() {
         (current.revision, current.document.clone())
     } else {
-        shelf.parse_latest(&registry)
+        shelf.parse_latest(&registry, &profiles)
     };
+    let profile = profiles.for_page(std::path::Path::new(&document.page.path));
     let page = &document.page;
     let (results, needs_run) = match live {
         Some(live) => {
@@ -261,8 +262,13 @@ async fn run(
         let workspace = shared.workspace();
         let built = match workspace.problem.clone() {
             Some(problem) => Err(OptionsError(problem)),
+            // The workspace's profiles, so that runs judge as evaluations do.
             None => {
                 RunSettings::build(&workspace.config, &shared.registry(), &Overrides::default())
+                    .map(|mut settings| {
+                        settings.run.profiles = Arc::clone(&workspace.profiles);
+                        settings
+                    })
             }
         };
         match built {
@@ -339,7 +345,8 @@ async fn run(
                     if edited {
                         // Ending the run can take a moment: meanwhile requests get the new
                         // text (without results yet) instead of waiting for it.
-                        let (revision, document) = shelf.parse_latest(&shared.registry());
+                        let (revision, document) =
+                            shelf.parse_latest(&shared.registry(), &shared.profiles());
                         shelf.publish(Snapshot::unrun(revision, document));
                     }
                 }
