@@ -7,6 +7,7 @@ use crate::engine::{FlagRegistry, PageFormat, Profile};
 use crate::runner::artifacts::Artifact;
 use crate::runner::profile::Profiles;
 use crate::runner::run::{ExampleRun, Outcome, PageRun, Summary};
+use crate::runner::shard::Shard;
 
 use super::collect::{ErrorReport, ExampleReport, SCHEMA_VERSION};
 
@@ -20,6 +21,10 @@ struct RunReport<'a> {
     warnings: &'a [String],
     pages: Vec<PageReport<'a>>,
     summary: SummaryReport,
+    /// Which shard of a `--shard K/N` run this is (absent when not sharded), so that
+    /// `merge` can tell that a shard is missing.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    shard: Option<Shard>,
 }
 
 /// The report's `python` object: `{"path": ..., "origin": ...}`.
@@ -66,6 +71,11 @@ struct ExampleRunReport<'a> {
     fault: Option<&'a str>,
     duration_ms: f64,
     artifacts: &'a [Artifact],
+    /// The flags in effect (defaults merged with the directives), by name: what the other
+    /// formats need to re-render this example from the report (`merge`).
+    flags: Vec<&'a str>,
+    /// Whether `got` was cut at the output cap.
+    truncated: bool,
     /// Why it was skipped, when something other than SKIP skipped it (a doctestplus
     /// directive, a missing module, `pytest.skip()`).
     skip_reason: Option<&'a str>,
@@ -83,6 +93,8 @@ struct ExceptionReport<'a> {
     #[serde(rename = "type")]
     type_name: &'a str,
     message: &'a str,
+    /// What doctest compares with the expected exception (`format_exception_only`).
+    exc_msg: &'a str,
     traceback: &'a str,
 }
 
@@ -93,10 +105,14 @@ struct SummaryReport {
     duration_ms: u128,
 }
 
-/// What the report's top says about the run's set-up: the configuration file used, if
-/// any, and the interpreter.
-pub struct Header<'a> {
+/// What the report says about the run as a whole, besides its pages and counts.
+pub struct RunFacts<'a> {
+    /// The configuration file used, if any.
     pub config_file: Option<&'a str>,
+    pub duration: std::time::Duration,
+    /// The shard this run is, with `--shard K/N`.
+    pub shard: Option<Shard>,
+    /// The interpreter the examples ran with.
     pub python: PythonReport,
 }
 
@@ -105,15 +121,14 @@ pub fn render(
     runs: &[PageRun],
     summary: &Summary,
     warnings: &[String],
-    header: &Header<'_>,
-    duration: std::time::Duration,
+    facts: &RunFacts,
     registry: &FlagRegistry,
     profiles: &Profiles,
 ) -> String {
     let report = RunReport {
         version: SCHEMA_VERSION,
-        configfile: header.config_file,
-        python: &header.python,
+        configfile: facts.config_file,
+        python: &facts.python,
         warnings,
         pages: runs
             .iter()
@@ -121,8 +136,9 @@ pub fn render(
             .collect(),
         summary: SummaryReport {
             counts: *summary,
-            duration_ms: duration.as_millis(),
+            duration_ms: facts.duration.as_millis(),
         },
+        shard: facts.shard,
     };
     let mut json = serde_json::to_string_pretty(&report).unwrap_or_else(|error| {
         format!(
@@ -159,12 +175,18 @@ fn page_report<'a>(
             .examples
             .iter()
             .zip(&run.examples)
-            .map(|(example, result)| example_report(ExampleReport::new(example, registry), result))
+            .map(|(example, result)| {
+                example_report(ExampleReport::new(example, registry), result, registry)
+            })
             .collect(),
     }
 }
 
-fn example_report<'a>(example: ExampleReport<'a>, result: &'a ExampleRun) -> ExampleRunReport<'a> {
+fn example_report<'a>(
+    example: ExampleReport<'a>,
+    result: &'a ExampleRun,
+    registry: &'a FlagRegistry,
+) -> ExampleRunReport<'a> {
     ExampleRunReport {
         example,
         outcome: result.outcome,
@@ -172,11 +194,18 @@ fn example_report<'a>(example: ExampleReport<'a>, result: &'a ExampleRun) -> Exa
         exception: result.exception.as_ref().map(|exception| ExceptionReport {
             type_name: &exception.type_name,
             message: &exception.message,
+            exc_msg: &exception.exc_msg,
             traceback: &exception.traceback,
         }),
         fault: result.fault.as_deref(),
         duration_ms: result.duration.as_secs_f64() * 1000.0,
         artifacts: &result.artifacts,
+        flags: result
+            .flags
+            .iter()
+            .map(|flag| registry.name(flag))
+            .collect(),
+        truncated: result.truncated,
         skip_reason: result.skip_reason.as_deref(),
     }
 }
