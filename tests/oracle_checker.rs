@@ -60,10 +60,20 @@ fn flags() -> Flags {
 
 /// The bits the oracle must agree on, and its substitutions in Python's syntax.
 fn oracle_setup(flags: &Flags) -> serde_json::Map<String, Value> {
+    // Two runners may register one name (pytest's and doctestplus's ALLOW_BYTES): the
+    // oracle registers every bit in order, so a name met again stands in under another one.
+    let mut seen = std::collections::HashSet::new();
     let bits: serde_json::Map<String, Value> = flags
         .registry
         .iter()
-        .map(|(flag, info)| (info.name.clone(), json!(flag.bit() as u64)))
+        .map(|(flag, info)| {
+            let name = if seen.insert(info.name.clone()) {
+                info.name.clone()
+            } else {
+                format!("{} ({:?})", info.name, info.family)
+            };
+            (name, json!(flag.bit() as u64))
+        })
         .collect();
     let substitutions: Vec<Value> = SUBSTITUTIONS
         .iter()

@@ -411,6 +411,100 @@ def evaluate_condition(request, fakeout):
     return answer
 
 
+# pytest-doctestplus's IGNORE_WARNINGS and SHOW_WARNINGS: it runs such an example inside a
+# `with` block of a context manager it defines in the page's globals under these names (its
+# first example); so do we, the first time one is needed.
+WARNING_CONTEXTS = {
+    "ignore": (
+        "_doctestplus_ignore_all_warnings",
+        """
+class _doctestplus_ignore_all_warnings:
+    def __init__(self):
+        import warnings
+        self._catcher = warnings.catch_warnings()
+
+    def __enter__(self, *args, **kwargs):
+        import warnings
+        entered = self._catcher.__enter__(*args, **kwargs)
+        warnings.simplefilter("ignore")
+        return entered
+
+    def __exit__(self, *details):
+        return self._catcher.__exit__(*details)
+""",
+    ),
+    "show": (
+        "_doctestplus_show_all_warnings",
+        """
+class _doctestplus_show_all_warnings:
+    def __init__(self):
+        import warnings
+        self._catcher = warnings.catch_warnings(record=True)
+
+    def __enter__(self, *args, **kwargs):
+        import warnings
+        self.result = self._catcher.__enter__(*args, **kwargs)
+        warnings.simplefilter("always")
+        return self.result
+
+    def __exit__(self, *details):
+        self._catcher.__exit__(*details)
+        for caught in self.result:
+            print("%s: %s" % (caught._category_name, caught.message))
+""",
+    ),
+}
+
+
+def with_warnings_caught(request, globs):
+    """The example's source inside the `with` block doctestplus wraps it in."""
+    name, definition = WARNING_CONTEXTS[request["warnings"]]
+    if name not in globs:
+        exec(compile(definition, "<objgraph-doctest warnings>", "exec"), globs)
+    import textwrap
+
+    return "with %s():\n%s" % (name, textwrap.indent(request["source"], "    "))
+
+
+IMPORTABLE = {}
+
+
+def importable(module):
+    """pytest-doctestplus's ModuleChecker.check: a module that can be found, or an installed
+    distribution satisfying a requirement ("numpy>=1.15"); answers are kept per process."""
+    if module not in IMPORTABLE:
+        import importlib.util
+
+        try:
+            found = importlib.util.find_spec(module) is not None
+        except Exception:
+            # ImportError for doctestplus too; others (ValueError for "") stop its collection.
+            found = False
+        if not found:
+            try:
+                from importlib.metadata import distribution
+                from packaging.requirements import Requirement
+
+                requirement = Requirement(module)
+                version = distribution(requirement.name).version
+                found = requirement.specifier.contains(version, prereleases=True)
+            except Exception:
+                found = False
+        IMPORTABLE[module] = found
+    return IMPORTABLE[module]
+
+
+def missing_requirement(request):
+    """Why the example must not run: the first module it requires that is not importable."""
+    for module in request.get("requires") or ():
+        if not importable(module):
+            return (
+                "doctest-requires: %r is not importable (nor an installed distribution "
+                "satisfying it)" % module
+            )
+    return None
+
+
 PAGE_TMPDIR = ".tmp"
 
 
@@ -476,7 +570,21 @@ def run_page(sock, reader, setup, socket_path):
             else:
                 namespace = group_globs.setdefault(group, {})
             try:
-                result = run_example(request, namespace, fakeout, name)
+                missing = missing_requirement(request)
+                if missing is not None:
+                    result = {
+                        "event": "result",
+                        "index": request["index"],
+                        "got": "",
+                        "truncated": False,
+                        "exception": None,
+                        "duration_ns": 0,
+                        "skipped": missing,
+                    }
+                else:
+                    if request.get("warnings"):
+                        request["source"] = with_warnings_caught(request, namespace)
+                    result = run_example(request, namespace, fakeout, name)
             except Aborted as aborted:
                 result = {"event": "aborted", "message": str(aborted)}
             request = namespace = None

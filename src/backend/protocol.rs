@@ -22,9 +22,11 @@ pub enum Request<'a> {
         output_cap: usize,
         memory_limit: Option<u64>,
     },
-    /// To a page process: run one example (in a Sphinx group's namespace, compiled as
-    /// `exec`, when those are given; absent, the page's namespace and `single`, so the
-    /// default profile's requests are unchanged).
+    /// To a page process: run one example. Each field after `source` is left out when it
+    /// has its default, so the default profile's requests are unchanged: in a Sphinx group's
+    /// namespace (`group`), compiled as `exec` (`mode`), skipped unless the `requires`
+    /// modules import (pytest-doctestplus's `doctest-requires`), with its warnings caught
+    /// (`ignore` or `show`, doctestplus's IGNORE_WARNINGS and SHOW_WARNINGS).
     Run {
         index: usize,
         source: &'a str,
@@ -32,6 +34,10 @@ pub enum Request<'a> {
         group: Option<&'a str>,
         #[serde(skip_serializing_if = "Option::is_none")]
         mode: Option<&'a str>,
+        #[serde(skip_serializing_if = "<[String]>::is_empty")]
+        requires: &'a [String],
+        #[serde(skip_serializing_if = "Option::is_none")]
+        warnings: Option<&'static str>,
     },
     /// To a page process: evaluate a Sphinx `:skipif:` condition in a fresh namespace where
     /// `setup` ran (and `cleanup` runs after), as the doctest builder does.
@@ -120,6 +126,9 @@ pub struct ExampleResult {
     pub truncated: bool,
     pub exception: Option<RaisedException>,
     pub duration_ns: u64,
+    /// Why it did not run (a module it requires is not importable); then nothing else is set.
+    #[serde(default)]
+    pub skipped: Option<String>,
     /// In a pytest-profile page, what pytest does with the exception raised (one of
     /// pytest's outcome exceptions: `pytest.skip()`, `pytest.fail()`, `pytest.xfail()`).
     #[serde(default)]

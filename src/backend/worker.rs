@@ -30,6 +30,7 @@ use nix::unistd::Pid;
 use super::acceptor::{Acceptor, Arrival, Expected, accept_connections};
 use super::procs;
 use super::protocol::{Event, ExampleResult, Hello, Request};
+use crate::engine::page::WarningCapture;
 
 /// The Python side, embedded in the binary.
 pub const DRIVER: &str = include_str!("driver.py");
@@ -721,6 +722,22 @@ pub struct PageSetup<'a> {
     pub memory_limit: Option<u64>,
 }
 
+/// How an example runs beyond its source, for profiles other than `DocFileSuite`'s; the
+/// default is its: the page's namespace, compiled as `single`, nothing required, warnings
+/// as the interpreter's filters say.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct RunExtras<'a> {
+    /// A Sphinx group's own namespace.
+    pub group: Option<&'a str>,
+    /// `"exec"` (Sphinx's `testcode`, setup and cleanup) or `"single"`.
+    pub mode: Option<&'a str>,
+    /// Modules that must be importable, or the driver skips it (pytest-doctestplus's
+    /// `doctest-requires`).
+    pub requires: &'a [String],
+    /// pytest-doctestplus's IGNORE_WARNINGS / SHOW_WARNINGS.
+    pub warnings: WarningCapture,
+}
+
 /// Why an example did not produce a result.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum Fault {
@@ -779,22 +796,27 @@ impl PageProcess {
         &self.python_version
     }
 
-    /// Runs one example in a Sphinx group's own namespace (`group`), compiled in `mode`
-    /// (`"exec"` or `"single"`); `run` is this with the page's namespace and `single`.
-    pub fn run_in(
+    /// Runs one example as its profile says (see [`RunExtras`]); `run` is this with none.
+    pub fn run_with(
         &mut self,
         index: usize,
         source: &str,
-        group: Option<&str>,
-        mode: Option<&str>,
+        extras: RunExtras<'_>,
         timeout: Duration,
     ) -> Result<ExampleResult, Fault> {
         let deadline = Instant::now() + timeout;
+        let warnings = match extras.warnings {
+            WarningCapture::Default => None,
+            WarningCapture::Ignore => Some("ignore"),
+            WarningCapture::Show => Some("show"),
+        };
         let request = Request::Run {
             index,
             source,
-            group,
-            mode,
+            group: extras.group,
+            mode: extras.mode,
+            requires: extras.requires,
+            warnings,
         };
         if self.send(&request).is_err() {
             return Err(self.death());
@@ -841,7 +863,7 @@ impl PageProcess {
         source: &str,
         timeout: Duration,
     ) -> Result<ExampleResult, Fault> {
-        self.run_in(index, source, None, None, timeout)
+        self.run_with(index, source, RunExtras::default(), timeout)
     }
 
     pub(super) fn send(&mut self, request: &Request<'_>) -> std::io::Result<()> {

@@ -18,6 +18,7 @@ use std::sync::LazyLock;
 
 use regex::Regex;
 
+use super::doctestplus::{self, DoctestplusFlags};
 use super::flags::{Flag, FlagBehavior, FlagRegistry, FlagSet};
 use super::pystr;
 use super::pytest_flags::{self, PytestFlags};
@@ -61,6 +62,13 @@ pub enum PassRule {
     AnyOutput(Flag),
     /// Equal only once pytest's ALLOW_UNICODE, ALLOW_BYTES or NUMBER relaxed the texts.
     PytestLiterals,
+    /// pytest-doctestplus's IGNORE_OUTPUT (or IGNORE_OUTPUT_3): the output was not compared.
+    IgnoreOutput,
+    /// pytest-doctestplus's FLOAT_CMP: the numbers were within tolerance, the rest equal.
+    FloatCmp,
+    /// Equal only once pytest-doctestplus's FIX normalized `u''` prefixes, numpy byte
+    /// orders or `L` suffixes.
+    DoctestplusFix,
 }
 
 impl PassRule {
@@ -74,6 +82,9 @@ impl PassRule {
             PassRule::Ellipsis => "ellipsis",
             PassRule::AnyOutput(_) => "any-output",
             PassRule::PytestLiterals => "pytest-literals",
+            PassRule::IgnoreOutput => "ignore-output",
+            PassRule::FloatCmp => "float-cmp",
+            PassRule::DoctestplusFix => "doctestplus-fix",
         }
     }
 }
@@ -167,12 +178,13 @@ pub fn check_output(want: &str, got: &str, flags: FlagSet, registry: &FlagRegist
     let (rewritten_want, rewritten_got, rewrites) = rewrite(want, got, flags, registry);
     let any_output = any_output_flag(flags, registry);
     let pytest = registry.pytest_flags(flags);
-    let rule = decide(&rewritten_want, &rewritten_got, flags, any_output, pytest);
+    let plus = registry.doctestplus_flags(flags);
+    let decide = |want: &str, got: &str| decide(want, got, flags, any_output, pytest, plus);
+    let rule = decide(&rewritten_want, &rewritten_got);
     match rule {
         None => Verdict::failed(rewrites),
         Some(rule) => {
-            let excused =
-                !rewrites.is_empty() && decide(want, got, flags, any_output, pytest).is_none();
+            let excused = !rewrites.is_empty() && decide(want, got).is_none();
             Verdict {
                 passed: true,
                 rule: Some(rule),
@@ -314,9 +326,14 @@ fn decide(
     flags: FlagSet,
     any_output: Option<Flag>,
     pytest: PytestFlags,
+    plus: DoctestplusFlags,
 ) -> Option<PassRule> {
     if let Some(flag) = any_output {
         return (!got.is_empty()).then_some(PassRule::AnyOutput(flag));
+    }
+    if plus.any() {
+        // pytest-doctestplus's checker replaces pytest's and CPython's.
+        return doctestplus::check(want, got, flags, plus);
     }
     compare(want, got, flags).or_else(|| compare_relaxed(want, got, flags, pytest))
 }
@@ -370,7 +387,7 @@ pub fn compare(want: &str, got: &str, flags: FlagSet) -> Option<PassRule> {
 
 /// Empties every `\n`-separated line for which `blank` holds: the effect of a `re.sub` whose
 /// pattern is anchored by `(?m)^` and `$` and cannot cross a newline.
-fn blank_out_lines(text: &str, blank: fn(&str) -> bool) -> Cow<'_, str> {
+pub(super) fn blank_out_lines(text: &str, blank: fn(&str) -> bool) -> Cow<'_, str> {
     if !text.split('\n').any(blank) {
         return Cow::Borrowed(text);
     }
@@ -383,18 +400,18 @@ fn blank_out_lines(text: &str, blank: fn(&str) -> bool) -> Cow<'_, str> {
 
 /// A line `re.sub(r'(?m)^<BLANKLINE>\s*?$', '', want)` removes: the lazy `\s*?` stops at the
 /// first `$`, so only whitespace up to the end of the line follows the marker.
-fn is_blankline_marker_line(line: &str) -> bool {
+pub(super) fn is_blankline_marker_line(line: &str) -> bool {
     line.strip_prefix(BLANKLINE_MARKER)
         .is_some_and(|rest| rest.chars().all(pystr::is_space))
 }
 
 /// A line `re.sub(r'(?m)^[^\S\n]+$', '', got)` empties: whitespace only, at least one.
-fn is_whitespace_line(line: &str) -> bool {
+pub(super) fn is_whitespace_line(line: &str) -> bool {
     !line.is_empty() && line.chars().all(pystr::is_space)
 }
 
 /// `' '.join(s.split())`.
-fn normalize_whitespace(text: &str) -> String {
+pub(super) fn normalize_whitespace(text: &str) -> String {
     pystr::split_whitespace(text).collect::<Vec<_>>().join(" ")
 }
 

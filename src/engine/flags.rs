@@ -13,6 +13,7 @@
 
 use std::fmt;
 
+use super::doctestplus::{DoctestplusFlags, FloatTolerance};
 use super::pytest_flags::PytestFlags;
 
 /// What a flag does to the comparison, beyond CPython's own flags.
@@ -34,6 +35,23 @@ pub enum FlagBehavior {
     AllowBytes,
     /// pytest's `NUMBER`: numbers compare to the precision written in the expected output.
     Number,
+    /// pytest-doctestplus's `FIX` (on for every text file it collects): `u''` prefixes,
+    /// numpy byte orders, `'i4'` sizes and `L` suffixes are normalized (`engine/doctestplus.rs`).
+    DoctestplusFix,
+    /// pytest-doctestplus's `FLOAT_CMP`: numbers compare within the tolerance.
+    FloatCmp(FloatTolerance),
+    /// pytest-doctestplus's `IGNORE_OUTPUT` and `IGNORE_OUTPUT_3`: the output is not compared.
+    IgnoreOutput,
+    /// pytest-doctestplus's `REMOTE_DATA`: skipped unless remote data is allowed (a parse
+    /// step, `engine/doctestplus/directives.rs`).
+    RemoteData,
+    /// pytest-doctestplus's `IGNORE_WARNINGS`: warnings are silenced while it runs (driver).
+    IgnoreWarnings,
+    /// pytest-doctestplus's `SHOW_WARNINGS`: warnings are printed after its output (driver).
+    ShowWarnings,
+    /// A name a runner registers without giving it any effect (doctestplus's own
+    /// `ALLOW_UNICODE` and `ALLOW_BYTES`).
+    Inert,
 }
 
 /// One regex substitution of a user-defined flag, applied to want and got alike.
@@ -69,6 +87,9 @@ impl Flag {
     pub const FAIL_FAST: Flag = Flag(10);
     pub const NODES_VARY: Flag = Flag(11);
     pub const RANDOM_OUTPUT: Flag = Flag(12);
+    /// pytest-doctestplus's `FIX`: its bit is fixed, as every registry registers CPython's,
+    /// objgraph's, pytest's and then doctestplus's flags before any user flag.
+    pub const DOCTESTPLUS_FIX: Flag = Flag(16);
 
     /// The integer CPython would give this flag (`1 << position`).
     pub fn bit(self) -> u128 {
@@ -233,6 +254,7 @@ impl FlagRegistry {
                 | FlagFamily::User.bit(),
         };
         registry.push_pytest_flags();
+        registry.push_doctestplus_flags();
         registry
     }
 
@@ -286,6 +308,99 @@ impl FlagRegistry {
                 family: FlagFamily::Pytest,
             });
         }
+    }
+
+    /// pytest-doctestplus's flags, in the order it registers them (`output_checker.py`). Its
+    /// `ALLOW_BYTES` and `ALLOW_UNICODE` are its own names, without effect: doctestplus
+    /// replaces pytest's checker, so they do nothing there.
+    fn push_doctestplus_flags(&mut self) {
+        for (name, behavior, summary) in [
+            (
+                "FIX",
+                FlagBehavior::DoctestplusFix,
+                "u'' prefixes, numpy byte orders and L suffixes are ignored (doctestplus; on for text files)",
+            ),
+            (
+                "FLOAT_CMP",
+                FlagBehavior::FloatCmp(FloatTolerance::default()),
+                "numbers compare within a relative and absolute tolerance (doctestplus)",
+            ),
+            (
+                "REMOTE_DATA",
+                FlagBehavior::RemoteData,
+                "skipped unless remote data is allowed (doctestplus)",
+            ),
+            (
+                "IGNORE_OUTPUT",
+                FlagBehavior::IgnoreOutput,
+                "the output is not compared (doctestplus)",
+            ),
+            (
+                "IGNORE_OUTPUT_3",
+                FlagBehavior::IgnoreOutput,
+                "the output is not compared on Python 3 (doctestplus)",
+            ),
+            (
+                "IGNORE_WARNINGS",
+                FlagBehavior::IgnoreWarnings,
+                "warnings are silenced while it runs (doctestplus)",
+            ),
+            (
+                "SHOW_WARNINGS",
+                FlagBehavior::ShowWarnings,
+                "warnings are printed after its output (doctestplus)",
+            ),
+            (
+                "ALLOW_BYTES",
+                FlagBehavior::Inert,
+                "accepted and ignored (doctestplus)",
+            ),
+            (
+                "ALLOW_UNICODE",
+                FlagBehavior::Inert,
+                "accepted and ignored (doctestplus)",
+            ),
+        ] {
+            self.flags.push(FlagInfo {
+                name: name.to_owned(),
+                behavior,
+                summary: summary.to_owned(),
+                family: FlagFamily::Doctestplus,
+            });
+        }
+    }
+
+    /// FLOAT_CMP's tolerance, for every page of the run (doctestplus keeps one, on its
+    /// checker class).
+    pub fn set_float_tolerance(&mut self, tolerance: FloatTolerance) {
+        for info in &mut self.flags {
+            if let FlagBehavior::FloatCmp(current) = &mut info.behavior {
+                *current = tolerance;
+            }
+        }
+    }
+
+    /// Which of doctestplus's checker flags are on in `flags`.
+    pub fn doctestplus_flags(&self, flags: FlagSet) -> DoctestplusFlags {
+        let mut on = DoctestplusFlags::default();
+        for (flag, info) in self.custom_flags() {
+            if !flags.contains(flag) {
+                continue;
+            }
+            match info.behavior {
+                FlagBehavior::DoctestplusFix => on.fix = true,
+                FlagBehavior::FloatCmp(tolerance) => on.float_cmp = Some(tolerance),
+                FlagBehavior::IgnoreOutput => on.ignore_output = true,
+                _ => {}
+            }
+        }
+        on
+    }
+
+    /// The flags with `behavior` that are on in `flags` (for the run loop's runtime flags).
+    pub fn has_behavior(&self, flags: FlagSet, behavior: &FlagBehavior) -> bool {
+        self.custom_flags()
+            .any(|(flag, info)| flags.contains(flag) && info.behavior == *behavior)
     }
 
     /// Which of pytest's flags are on in `flags` (none, unless the registry has them).
@@ -432,6 +547,18 @@ mod tests {
     }
 
     #[test]
+    fn doctestplus_flags_follow_pytest_flags() {
+        let registry = FlagRegistry::new().accepting(&[FlagFamily::Doctestplus]);
+        assert_eq!(registry.lookup("FIX"), Some(Flag::DOCTESTPLUS_FIX));
+        assert_eq!(
+            registry.info(Flag::DOCTESTPLUS_FIX).behavior,
+            FlagBehavior::DoctestplusFix
+        );
+        assert!(registry.lookup("NUMBER").is_none());
+        assert!(registry.lookup("ALLOW_BYTES").is_some());
+    }
+
+    #[test]
     fn directives_merge_in_order() {
         let flags = FlagSet::EMPTY.with(Flag::ELLIPSIS);
         let merged = flags.merged_with(&[(Flag::ELLIPSIS, false), (Flag::SKIP, true)]);
@@ -445,7 +572,7 @@ mod tests {
         let flag = registry
             .register("ADDRESSES_VARY", FlagBehavior::AnyNonEmptyOutput, "")
             .unwrap();
-        assert_eq!(flag.index(), 16);
+        assert_eq!(flag.index(), 25);
         assert!(matches!(
             registry.register("ELLIPSIS", FlagBehavior::AnyNonEmptyOutput, ""),
             Err(FlagError::Duplicate(_))

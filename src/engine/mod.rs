@@ -5,6 +5,7 @@
 pub mod check;
 pub mod diff;
 pub mod doctest;
+pub mod doctestplus;
 pub mod dot;
 pub mod flags;
 pub mod graph;

@@ -11,7 +11,7 @@ use serde::Serialize;
 use super::doctest::{self, DoctestText};
 use super::flags::{Flag, FlagRegistry};
 use super::profile::{Profile, Reading};
-use super::{markdown, rst, sphinx};
+use super::{doctestplus, markdown, rst, sphinx};
 
 /// How a page is written; decides where examples may be found.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
@@ -80,6 +80,11 @@ pub struct RunSpec {
     /// 1-based line of the `testoutput` directive holding the expected output, when it is
     /// written apart from the source.
     pub output_line: Option<usize>,
+    /// Modules that must be importable for it to run (pytest-doctestplus's
+    /// `.. doctest-requires::`): the run loop asks the interpreter and skips it otherwise.
+    pub requires: Vec<String>,
+    /// How its warnings are caught (pytest-doctestplus's IGNORE_WARNINGS and SHOW_WARNINGS).
+    pub warnings: WarningCapture,
 }
 
 /// A Sphinx `:skipif:` condition: a Python expression evaluated (by the page's process,
@@ -90,6 +95,19 @@ pub struct SkipCondition {
     pub expression: String,
     pub setup: String,
     pub cleanup: String,
+}
+
+/// How the driver catches the warnings an example raises, as pytest-doctestplus does.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum WarningCapture {
+    /// As the interpreter's filters say.
+    #[default]
+    Default,
+    /// All ignored while it runs (`IGNORE_WARNINGS`).
+    Ignore,
+    /// All recorded and printed after its output as `Category: message` (`SHOW_WARNINGS`).
+    Show,
 }
 
 /// How an example's source is compiled: as the interactive prompt does (`single`: an
@@ -301,6 +319,20 @@ pub fn parse_page_as(
         };
     }
     let (examples, structure) = match format {
+        // pytest-doctestplus collects every matching file as one docstring, Markdown too,
+        // and reads its own directives in the texts between examples.
+        _ if reading.profile == Profile::Doctestplus => {
+            let parsed = doctest::parse(&DoctestText::whole(&text), name, flags);
+            errors.extend(parsed.errors);
+            let mut examples = parsed.examples;
+            doctestplus::directives::apply(&text, name, &mut examples, flags, reading.remote_data);
+            let structure = match format {
+                PageFormat::Markdown => markdown::structure(&text),
+                _ if format == PageFormat::Rst || looks_like_rst(&text) => rst::structure(&text),
+                _ => Structure::default(),
+            };
+            (examples, structure)
+        }
         PageFormat::Text | PageFormat::Rst => {
             let parsed = doctest::parse(&DoctestText::whole(&text), name, flags);
             errors.extend(parsed.errors);

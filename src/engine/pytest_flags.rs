@@ -197,7 +197,7 @@ fn exponent_at(chars: &[(usize, char)], at: usize) -> Option<(usize, usize)> {
 
 /// What `\d` matches in a Python 3.11 `str` pattern: a decimal digit of Unicode 14 (digits
 /// assigned since are left out, as in the checker's node-count pattern).
-fn is_decimal(c: char) -> bool {
+pub(crate) fn is_decimal(c: char) -> bool {
     if c.is_ascii() {
         return c.is_ascii_digit();
     }
@@ -218,7 +218,7 @@ fn is_decimal(c: char) -> bool {
 
 /// A decimal digit's value. Unicode encodes decimal digits only in runs of ten, from zero up,
 /// so the value is the distance from the start of the run, modulo ten.
-fn decimal_value(c: char) -> u32 {
+pub(crate) fn decimal_value(c: char) -> u32 {
     if c.is_ascii_digit() {
         return u32::from(c) - u32::from('0');
     }

@@ -52,10 +52,15 @@ impl PageProfile {
 
     /// `profile`'s reading on top of `base_flags`, with no configuration of its runner.
     pub fn of(profile: Profile, base_flags: FlagSet) -> PageProfile {
+        let default_flags = match profile {
+            // pytest-doctestplus adds FIX to every text file's flags.
+            Profile::Doctestplus => crate::engine::doctestplus::text_file_flags(base_flags),
+            _ => base_flags,
+        };
         PageProfile {
             reading: Reading::of(profile),
             sources: Vec::new(),
-            default_flags: base_flags,
+            default_flags,
             sys_path: Vec::new(),
             stop_at_first_failure: false,
         }

@@ -15,6 +15,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use crate::backend::protocol::PytestOutcome;
+use crate::backend::worker::RunExtras;
 use crate::backend::{Backend, Fault, PageProcess, PageSetup, RaisedException};
 use crate::engine::judge::{Judgement, judge};
 use crate::engine::page::{CompileMode, ExampleRole};
@@ -74,11 +75,12 @@ pub struct ExampleRun {
     pub judgement: Option<Judgement>,
     /// What went wrong with the interpreter, for timeouts and crashes.
     pub fault: Option<String>,
+    /// Why it was skipped, when something other than SKIP decided (a pytest-doctestplus
+    /// directive, a required module that is not importable, `pytest.skip("why")` raised by
+    /// it or by an earlier example of the page).
+    pub skip_reason: Option<String>,
     pub duration: Duration,
     pub artifacts: Vec<Artifact>,
-    /// Why it was skipped, when something other than SKIP skipped it (`pytest.skip("why")`
-    /// raised by it or by an earlier example of the page).
-    pub skip_reason: Option<String>,
 }
 
 impl ExampleRun {
@@ -103,9 +105,9 @@ impl ExampleRun {
             exception: None,
             judgement: None,
             fault: None,
+            skip_reason: None,
             duration: Duration::ZERO,
             artifacts: Vec::new(),
-            skip_reason: None,
         }
     }
 }
@@ -380,6 +382,9 @@ pub struct Executed {
     pub skipped: bool,
     /// Held back by the page's rules: its Sphinx group's setup failed.
     pub not_run: bool,
+    /// Why it was skipped, beyond SKIP: the page said so where it was read, or the
+    /// interpreter cannot import a module it requires.
+    pub skip_reason: Option<String>,
     pub got: Option<String>,
     pub truncated: bool,
     pub exception: Option<RaisedException>,
@@ -503,6 +508,7 @@ impl PageLoop<'_> {
                     let executed = Executed {
                         skipped: true,
                         not_run: false,
+                        skip_reason: Some(reason.clone()),
                         ..Executed::held_back(example)
                     };
                     hooks.on_example(later, executed, skipped_after(self.flags(later), &reason));
@@ -527,8 +533,11 @@ impl PageLoop<'_> {
     ) -> Option<Executed> {
         let mut executed = Executed {
             source: example.source.clone(),
-            skipped: flags.contains(Flag::SKIP) || !python_version_allowed(example, process),
+            skipped: flags.contains(Flag::SKIP)
+                || example.run.skip_reason.is_some()
+                || !python_version_allowed(example, process),
             not_run: false,
+            skip_reason: example.run.skip_reason.clone(),
             got: None,
             truncated: false,
             exception: None,
@@ -549,11 +558,15 @@ impl PageLoop<'_> {
         // `None`: a Sphinx `:skipif:` condition held, so it does not run.
         let result = match self.skip_condition_holds(process, example) {
             Ok(true) => None,
-            Ok(false) => Some(process.run_in(
+            Ok(false) => Some(process.run_with(
                 index,
                 &example.source,
-                example.run.group.as_deref(),
-                (example.run.mode == CompileMode::Exec).then_some("exec"),
+                RunExtras {
+                    group: example.run.group.as_deref(),
+                    mode: (example.run.mode == CompileMode::Exec).then_some("exec"),
+                    requires: &example.run.requires,
+                    warnings: example.run.warnings,
+                },
                 self.options.timeout,
             )),
             Err(fault) => Some(Err(fault)),
@@ -566,6 +579,10 @@ impl PageLoop<'_> {
             return Some(executed);
         };
         match result {
+            Ok(result) if result.skipped.is_some() => {
+                executed.skipped = true;
+                executed.skip_reason = result.skipped;
+            }
             Ok(result) => {
                 executed.got = Some(result.got);
                 executed.truncated = result.truncated;
@@ -627,6 +644,7 @@ impl Executed {
             source: example.source.clone(),
             skipped: false,
             not_run: true,
+            skip_reason: None,
             got: None,
             truncated: false,
             exception: None,
@@ -654,7 +672,10 @@ pub fn judge_executed(
         };
     }
     if done.skipped {
-        return ExampleRun::without_running(Outcome::Skipped, flags);
+        return ExampleRun {
+            skip_reason: done.skip_reason.clone(),
+            ..ExampleRun::without_running(Outcome::Skipped, flags)
+        };
     }
     if done.not_run {
         return ExampleRun::without_running(Outcome::NotRun, flags);
