@@ -364,6 +364,8 @@ fn run_and_report(
     warnings.extend(settings.warnings.iter().cloned());
     warnings.extend(settings.preload_warnings(backend.info()));
     let options = settings.run;
+    // pytest-doctestplus compares FLOAT_CMP's numbers with numpy.isclose where numpy is.
+    let registry = &registry.with_numpy_isclose(backend.info().numpy);
 
     let palette = Palette::new(cli.color);
     let human = cli.format == OutputFormat::Human;

@@ -697,6 +697,17 @@ def preload_modules(preload):
     return preloaded, failed
 
 
+def numpy_installed():
+    """Whether numpy can be found: pytest-doctestplus then compares FLOAT_CMP's numbers with
+    numpy.isclose (it imports numpy; finding it imports nothing here)."""
+    try:
+        import importlib.util
+
+        return importlib.util.find_spec("numpy") is not None
+    except Exception:
+        return False
+
+
 def interpreter_hello(token, preloaded, failed):
     # Parsed and run by any Python from 2.7 on, so that an old one is told it is too old.
     implementation = getattr(sys, "implementation", None)
@@ -711,6 +722,7 @@ def interpreter_hello(token, preloaded, failed):
         "preloaded": preloaded,
         "preload_errors": failed,
         "fork": hasattr(os, "fork"),
+        "numpy": numpy_installed(),
     }
 
 

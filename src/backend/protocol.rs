@@ -113,6 +113,9 @@ pub struct Hello {
     pub preload_errors: std::collections::BTreeMap<String, String>,
     #[serde(default)]
     pub fork: bool,
+    /// numpy can be found (pytest-doctestplus's FLOAT_CMP then uses `numpy.isclose`).
+    #[serde(default)]
+    pub numpy: bool,
 }
 
 /// What one example did.

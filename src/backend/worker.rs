@@ -112,6 +112,9 @@ pub struct InterpreterInfo {
     pub executable: String,
     pub preloaded: Vec<String>,
     pub preload_errors: Vec<(String, String)>,
+    /// numpy can be found: pytest-doctestplus compares FLOAT_CMP's numbers with
+    /// `numpy.isclose` there.
+    pub numpy: bool,
 }
 
 /// How a process ended, as the zygote saw it.
@@ -315,6 +318,7 @@ impl Backend {
             executable: hello.executable.clone().unwrap_or_default(),
             preloaded: hello.preloaded.clone(),
             preload_errors: hello.preload_errors.clone().into_iter().collect(),
+            numpy: hello.numpy,
         };
         check_version(&backend.options.python, &backend.info.version)?;
         match zygote {

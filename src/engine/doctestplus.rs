@@ -457,6 +457,22 @@ mod tests {
     }
 
     #[test]
+    fn numpy_isclose_keeps_infinities_to_themselves() {
+        let numpy = FloatTolerance {
+            numpy_isclose: true,
+            ..FloatTolerance::default()
+        };
+        assert!(!numpy.is_close(5.0, f64::INFINITY));
+        assert!(numpy.is_close(f64::INFINITY, f64::INFINITY));
+        assert!(!numpy.is_close(f64::NEG_INFINITY, f64::INFINITY));
+        assert!(numpy.is_close(f64::NAN, f64::NAN));
+        assert!(numpy.is_close(1.000001, 1.0));
+        let pure = FloatTolerance::default();
+        assert!(pure.is_close(5.0, f64::INFINITY));
+        assert!(!pure.is_close(f64::INFINITY, f64::INFINITY));
+    }
+
+    #[test]
     fn float_cmp_with_ellipsis_matches_chunks() {
         assert!(float_cmp(
             "1.0 ... 4.0\n",

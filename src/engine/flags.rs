@@ -380,6 +380,18 @@ impl FlagRegistry {
         }
     }
 
+    /// The same registry, with FLOAT_CMP comparing as `numpy.isclose` does or not
+    /// (pytest-doctestplus uses it when the interpreter has numpy).
+    pub fn with_numpy_isclose(&self, numpy: bool) -> FlagRegistry {
+        let mut registry = self.clone();
+        for info in &mut registry.flags {
+            if let FlagBehavior::FloatCmp(tolerance) = &mut info.behavior {
+                tolerance.numpy_isclose = numpy;
+            }
+        }
+        registry
+    }
+
     /// Which of doctestplus's checker flags are on in `flags`.
     pub fn doctestplus_flags(&self, flags: FlagSet) -> DoctestplusFlags {
         let mut on = DoctestplusFlags::default();

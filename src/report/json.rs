@@ -44,12 +44,11 @@ struct ExampleRunReport<'a> {
     exception: Option<ExceptionReport<'a>>,
     /// Why the interpreter stopped, for timeouts and crashes.
     fault: Option<&'a str>,
-    /// Why it was skipped, when a directive, a missing module or `pytest.skip()` (not SKIP)
-    /// decided.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    skip_reason: Option<&'a str>,
     duration_ms: f64,
     artifacts: &'a [Artifact],
+    /// Why it was skipped, when something other than SKIP skipped it (a doctestplus
+    /// directive, a missing module, `pytest.skip()`).
+    skip_reason: Option<&'a str>,
 }
 
 #[derive(Serialize)]
@@ -148,8 +147,8 @@ fn example_report<'a>(example: ExampleReport<'a>, result: &'a ExampleRun) -> Exa
             traceback: &exception.traceback,
         }),
         fault: result.fault.as_deref(),
-        skip_reason: result.skip_reason.as_deref(),
         duration_ms: result.duration.as_secs_f64() * 1000.0,
         artifacts: &result.artifacts,
+        skip_reason: result.skip_reason.as_deref(),
     }
 }

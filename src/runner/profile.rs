@@ -392,6 +392,11 @@ impl Profiles {
                 } else {
                     page.stop_at_first_failure = true;
                 }
+                if profile == Profile::Doctestplus {
+                    // pytest-doctestplus adds FIX to every text file's flags.
+                    page.default_flags =
+                        crate::engine::doctestplus::text_file_flags(page.default_flags);
+                }
             }
         }
         page.sources = sources;

@@ -75,12 +75,12 @@ pub struct ExampleRun {
     pub judgement: Option<Judgement>,
     /// What went wrong with the interpreter, for timeouts and crashes.
     pub fault: Option<String>,
-    /// Why it was skipped, when something other than SKIP decided (a pytest-doctestplus
-    /// directive, a required module that is not importable, `pytest.skip("why")` raised by
-    /// it or by an earlier example of the page).
-    pub skip_reason: Option<String>,
     pub duration: Duration,
     pub artifacts: Vec<Artifact>,
+    /// Why it was skipped, when something other than SKIP skipped it: a pytest-doctestplus
+    /// directive, a required module that is not importable, `pytest.skip("why")` raised by
+    /// it or by an earlier example of the page.
+    pub skip_reason: Option<String>,
 }
 
 impl ExampleRun {
@@ -105,9 +105,9 @@ impl ExampleRun {
             exception: None,
             judgement: None,
             fault: None,
-            skip_reason: None,
             duration: Duration::ZERO,
             artifacts: Vec::new(),
+            skip_reason: None,
         }
     }
 }

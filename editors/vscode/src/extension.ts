@@ -2,10 +2,17 @@
 // .rst and .md pages. The server owns everything a user sees (diagnostics, hovers, quick
 // fixes, code lenses and their commands); this file only starts it with the right settings.
 //
-// Workspace trust: in an untrusted workspace the server starts with `execute: false`, so it
-// only parses pages, and VS Code ignores the workspace's `serverPath` and `python` (both are
-// restricted configurations in package.json). Granting trust restarts it with the settings.
+// Which binary runs: src/serverDiscovery.ts (the `serverPath` setting, the bundled binary,
+// the workspace's `.venv`, then `PATH`).
+//
+// Workspace trust: in an untrusted workspace (Restricted Mode) the server starts with
+// `execute: false`, so it only parses pages; the server keeps `execute` off for its whole
+// life once its initializationOptions turned it off, whatever `workspace/configuration`
+// answers later. VS Code ignores the workspace's `serverPath` and `python` (both are
+// restricted configurations in package.json), and the workspace's `.venv` binary is not
+// used. Granting trust restarts the server with the settings.
 
+import * as fs from 'fs';
 import * as vscode from 'vscode';
 import {
   ConfigurationRequest,
@@ -14,6 +21,8 @@ import {
   LanguageClientOptions,
   ServerOptions,
 } from 'vscode-languageclient/node';
+
+import { DiscoveredServer, discoverServer } from './serverDiscovery';
 
 const SECTION = 'objgraphDoctest';
 
@@ -65,9 +74,27 @@ const configuration: ConfigurationRequest.MiddlewareSignature = async (params, t
   });
 };
 
-function serverCommand(): string {
-  const path = vscode.workspace.getConfiguration(SECTION).get<string>('serverPath', '').trim();
-  return path || 'objgraph-doctest';
+/** Whether `file` is a file this process may execute. */
+function isExecutable(file: string): boolean {
+  try {
+    fs.accessSync(file, fs.constants.X_OK);
+    return fs.statSync(file).isFile();
+  } catch {
+    return false;
+  }
+}
+
+function findServer(extensionRoot: string): DiscoveredServer {
+  return discoverServer({
+    serverPath: vscode.workspace.getConfiguration(SECTION).get<string>('serverPath', ''),
+    extensionRoot,
+    workspaceFolders: (vscode.workspace.workspaceFolders ?? [])
+      .filter((folder) => folder.uri.scheme === 'file')
+      .map((folder) => folder.uri.fsPath),
+    trusted: vscode.workspace.isTrusted,
+    platform: process.platform,
+    isExecutable,
+  });
 }
 
 function createClient(command: string, outputChannel: vscode.OutputChannel): LanguageClient {
@@ -91,10 +118,14 @@ let client: LanguageClient | undefined;
 // Starts and stops run one after another, never interleaved.
 let lifecycle: Promise<void> = Promise.resolve();
 
-function restart(outputChannel: vscode.OutputChannel): Promise<void> {
+function restart(extensionRoot: string, outputChannel: vscode.OutputChannel): Promise<void> {
   lifecycle = lifecycle.then(async () => {
     await stopClient();
-    const command = serverCommand();
+    const { command, source } = findServer(extensionRoot);
+    outputChannel.appendLine(
+      `Starting \`${command} lsp\` (found by: ${source}; ` +
+        `${vscode.workspace.isTrusted ? 'trusted workspace' : 'Restricted Mode, nothing is executed'})`,
+    );
     client = createClient(command, outputChannel);
     try {
       await client.start();
@@ -102,7 +133,8 @@ function restart(outputChannel: vscode.OutputChannel): Promise<void> {
       const message = error instanceof Error ? error.message : String(error);
       void vscode.window.showErrorMessage(
         `objgraph-doctest: could not start \`${command} lsp\`: ${message}. ` +
-          'Set objgraphDoctest.serverPath to the objgraph-doctest binary.',
+          'Install objgraph-doctest (pip install objgraph-doctest) or set ' +
+          'objgraphDoctest.serverPath to the objgraph-doctest binary.',
       );
     }
   });
@@ -121,19 +153,22 @@ async function stopClient(): Promise<void> {
 
 export function activate(context: vscode.ExtensionContext): Promise<void> {
   const outputChannel = vscode.window.createOutputChannel('objgraph-doctest');
+  const restartServer = () => restart(context.extensionPath, outputChannel);
   context.subscriptions.push(
     outputChannel,
     vscode.workspace.onDidChangeConfiguration((event) => {
       if (event.affectsConfiguration(SECTION)) {
-        void restart(outputChannel);
+        void restartServer();
       }
     }),
-    vscode.workspace.onDidGrantWorkspaceTrust(() => void restart(outputChannel)),
+    vscode.workspace.onDidGrantWorkspaceTrust(() => void restartServer()),
+    // A folder added with a `.venv` may hold the binary.
+    vscode.workspace.onDidChangeWorkspaceFolders(() => void restartServer()),
     // Not one of the server's command ids (objgraph-doctest.runPage, .runFrom): the client
     // registers those itself from the server's executeCommandProvider.
-    vscode.commands.registerCommand('objgraph-doctest.restartServer', () => restart(outputChannel)),
+    vscode.commands.registerCommand('objgraph-doctest.restartServer', restartServer),
   );
-  return restart(outputChannel);
+  return restartServer();
 }
 
 export function deactivate(): Promise<void> {
