@@ -19,6 +19,7 @@ use objgraph_doctest::report::style::{ColorChoice, Palette};
 use objgraph_doctest::report::{self, OutputFormat};
 use objgraph_doctest::runner::options::{self, Overrides, RunSettings};
 use objgraph_doctest::runner::run::{PageRun, RunEvent, Summary, run_pages};
+use objgraph_doctest::runner::shard::{self, Shard};
 use objgraph_doctest::runner::{self, Config, ReadFile};
 
 /// Test the `>>>` examples of documentation pages (reST, text and Markdown) the way CPython's
@@ -89,6 +90,15 @@ struct Cli {
     #[arg(long)]
     no_fork: bool,
 
+    /// Run only shard K of N (1 <= K <= N): a deterministic share of the pages, every page in
+    /// exactly one shard, for CI matrices; combine the shards' JSON reports with `merge`.
+    #[arg(long, value_name = "K/N")]
+    shard: Option<Shard>,
+
+    /// Balance the shards by the page durations of this previous JSON report (longest-first
+    /// packing) instead of by page size.
+    #[arg(long, value_name = "FILE", requires = "shard")]
+    durations: Option<PathBuf>,
     /// Print the settings PAGE runs with (profile, reading, default flags, timeout, Python,
     /// setup, sys.path, preload, ...) and where each came from; run no example (Sphinx's
     /// conf.py is executed, as for a run, to read its settings).
@@ -100,6 +110,21 @@ struct Cli {
 enum Subcommand {
     /// Serve the Language Server Protocol on stdin/stdout, for editors.
     Lsp,
+    /// Combine the JSON reports of a sharded run (`--shard K/N --format json`) into the report
+    /// of the whole run; exit status as for a run.
+    Merge {
+        /// The shards' JSON reports.
+        #[arg(required = true, value_name = "REPORT.json")]
+        reports: Vec<PathBuf>,
+
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = OutputFormat::Human)]
+        format: OutputFormat,
+
+        /// When to colour the report.
+        #[arg(long, value_enum, default_value_t = ColorChoice::Auto)]
+        color: ColorChoice,
+    },
 }
 
 /// Exit status: examples failed or pages are broken.
@@ -164,9 +189,17 @@ fn parse_memory_limit(value: &str) -> Result<u64, String> {
 }
 
 fn run(mut cli: Cli) -> anyhow::Result<u8> {
-    if let Some(Subcommand::Lsp) = cli.command {
-        objgraph_doctest::lsp::run_stdio()?;
-        return Ok(0);
+    match &cli.command {
+        Some(Subcommand::Lsp) => {
+            objgraph_doctest::lsp::run_stdio()?;
+            return Ok(0);
+        }
+        Some(Subcommand::Merge {
+            reports,
+            format,
+            color,
+        }) => return merge(reports, *format, *color),
+        None => {}
     }
     let cwd = std::env::current_dir().context("cannot read the current directory")?;
     let config = load_config(&cli, &cwd)?;
@@ -207,7 +240,13 @@ fn run(mut cli: Cli) -> anyhow::Result<u8> {
         .map(|file| runner::load_page(file, &registry, &settings.run.profiles))
         .unzip();
 
+    // Warnings are found over every page, so that each shard reports them all (merge keeps
+    // one of each) and a sharded run warns exactly as an unsharded one.
     let structure = runner::structure::structure_warnings(&pages, &config.root);
+    let (pages, sources) = match cli.shard {
+        Some(shard) => select_shard(shard, cli.durations.as_deref(), pages, sources)?,
+        None => (pages, sources),
+    };
     if cli.collect_only {
         for warning in &warnings {
             eprintln!("objgraph-doctest: warning: {warning}");
@@ -230,6 +269,73 @@ fn run(mut cli: Cli) -> anyhow::Result<u8> {
         warnings,
         &cwd,
     )
+}
+
+/// The pages of `shard` (and what was read for them), in discovery order: by page size
+/// (examples + 1), or by the durations in a previous report (runner/shard.rs).
+fn select_shard(
+    shard: Shard,
+    durations: Option<&Path>,
+    pages: Vec<Page>,
+    sources: Vec<Option<ReadFile>>,
+) -> anyhow::Result<(Vec<Page>, Vec<Option<ReadFile>>)> {
+    let assignment = match durations {
+        Some(file) => {
+            let known = shard::read_durations(file)?;
+            let durations: Vec<Option<f64>> = pages
+                .iter()
+                .map(|page| known.get(&page.path).copied())
+                .collect();
+            shard::by_durations_packing(&durations, shard.count)
+        }
+        None => {
+            let weights: Vec<u64> = pages
+                .iter()
+                .map(|page| page.examples.len() as u64 + 1)
+                .collect();
+            shard::by_weight_chunks(&weights, shard.count)
+        }
+    };
+    Ok(pages
+        .into_iter()
+        .zip(sources)
+        .zip(assignment)
+        .filter(|&(_, assigned)| assigned + 1 == shard.index)
+        .map(|(page_and_source, _)| page_and_source)
+        .unzip())
+}
+
+/// `merge`: the shards' reports as one, in `format`; 0 when everything passed, 1 when
+/// something failed, 2 (an error) when a report cannot be used.
+fn merge(reports: &[PathBuf], format: OutputFormat, color: ColorChoice) -> anyhow::Result<u8> {
+    let merged = report::merge::merge_files(reports)?;
+    let palette = Palette::new(color);
+    let registry = FlagRegistry::new();
+    let output = match format {
+        OutputFormat::Human => {
+            let mut out = report::human::render_header(merged.configfile.as_deref());
+            for warning in &merged.warnings {
+                out.push_str(&report::human::render_warning(warning, &palette));
+            }
+            for run in &merged.runs {
+                out.push_str(&report::human::render_page(run, &registry, &palette));
+            }
+            out.push_str(&report::human::summary_line(&merged.summary));
+            out.push('\n');
+            out
+        }
+        OutputFormat::Json => report::merge::render_json(&merged),
+        OutputFormat::Junit => report::junit::render(&merged.runs, merged.duration),
+        OutputFormat::Github => {
+            report::github::render(&merged.runs, &merged.summary, &merged.warnings)
+        }
+    };
+    write_stdout(&output)?;
+    Ok(if merged.summary.all_passed() {
+        0
+    } else {
+        EXIT_FAILED
+    })
 }
 
 /// The CLI runs the project's code anyway: Sphinx's conf.py may be executed (with the
@@ -424,8 +530,11 @@ fn run_and_report(
             &runs,
             &summary,
             &warnings,
-            config_file.as_deref(),
-            duration,
+            &report::json::RunFacts {
+                config_file: config_file.as_deref(),
+                duration,
+                shard: cli.shard,
+            },
             registry,
             &options.profiles,
         ),

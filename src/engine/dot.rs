@@ -83,7 +83,7 @@ pub struct DotGraph {
 }
 
 /// One line's worth of a graph, for reports.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
 pub struct DotSummary {
     pub nodes: usize,
     pub edges: usize,

@@ -14,7 +14,9 @@ use super::profile::{Profile, Reading};
 use super::{doctestplus, markdown, rst, sphinx};
 
 /// How a page is written; decides where examples may be found.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, serde::Deserialize,
+)]
 #[serde(rename_all = "lowercase")]
 pub enum PageFormat {
     /// A plain text page (`.txt`): the whole file is one docstring, as for `DocFileSuite`.
@@ -159,7 +161,7 @@ impl ExampleSpan {
 }
 
 /// What kind of problem a [`ParseError`] is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum ParseErrorKind {
     /// The page's bytes are not UTF-8.

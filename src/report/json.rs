@@ -7,6 +7,7 @@ use crate::engine::{FlagRegistry, PageFormat, Profile};
 use crate::runner::artifacts::Artifact;
 use crate::runner::profile::Profiles;
 use crate::runner::run::{ExampleRun, Outcome, PageRun, Summary};
+use crate::runner::shard::Shard;
 
 use super::collect::{ErrorReport, ExampleReport, SCHEMA_VERSION};
 
@@ -18,6 +19,10 @@ struct RunReport<'a> {
     warnings: &'a [String],
     pages: Vec<PageReport<'a>>,
     summary: SummaryReport,
+    /// Which shard of a `--shard K/N` run this is (absent when not sharded), so that
+    /// `merge` can tell that a shard is missing.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    shard: Option<Shard>,
 }
 
 #[derive(Serialize)]
@@ -46,6 +51,11 @@ struct ExampleRunReport<'a> {
     fault: Option<&'a str>,
     duration_ms: f64,
     artifacts: &'a [Artifact],
+    /// The flags in effect (defaults merged with the directives), by name: what the other
+    /// formats need to re-render this example from the report (`merge`).
+    flags: Vec<&'a str>,
+    /// Whether `got` was cut at the output cap.
+    truncated: bool,
     /// Why it was skipped, when something other than SKIP skipped it (a doctestplus
     /// directive, a missing module, `pytest.skip()`).
     skip_reason: Option<&'a str>,
@@ -63,6 +73,8 @@ struct ExceptionReport<'a> {
     #[serde(rename = "type")]
     type_name: &'a str,
     message: &'a str,
+    /// What doctest compares with the expected exception (`format_exception_only`).
+    exc_msg: &'a str,
     traceback: &'a str,
 }
 
@@ -73,19 +85,27 @@ struct SummaryReport {
     duration_ms: u128,
 }
 
+/// What the report says about the run as a whole, besides its pages and counts.
+pub struct RunFacts<'a> {
+    /// The configuration file used, if any.
+    pub config_file: Option<&'a str>,
+    pub duration: std::time::Duration,
+    /// The shard this run is, with `--shard K/N`.
+    pub shard: Option<Shard>,
+}
+
 /// The whole run as pretty JSON, ending with a newline.
 pub fn render(
     runs: &[PageRun],
     summary: &Summary,
     warnings: &[String],
-    config_file: Option<&str>,
-    duration: std::time::Duration,
+    facts: &RunFacts,
     registry: &FlagRegistry,
     profiles: &Profiles,
 ) -> String {
     let report = RunReport {
         version: SCHEMA_VERSION,
-        configfile: config_file,
+        configfile: facts.config_file,
         warnings,
         pages: runs
             .iter()
@@ -93,8 +113,9 @@ pub fn render(
             .collect(),
         summary: SummaryReport {
             counts: *summary,
-            duration_ms: duration.as_millis(),
+            duration_ms: facts.duration.as_millis(),
         },
+        shard: facts.shard,
     };
     let mut json = serde_json::to_string_pretty(&report).unwrap_or_else(|error| {
         format!(
@@ -131,12 +152,18 @@ fn page_report<'a>(
             .examples
             .iter()
             .zip(&run.examples)
-            .map(|(example, result)| example_report(ExampleReport::new(example, registry), result))
+            .map(|(example, result)| {
+                example_report(ExampleReport::new(example, registry), result, registry)
+            })
             .collect(),
     }
 }
 
-fn example_report<'a>(example: ExampleReport<'a>, result: &'a ExampleRun) -> ExampleRunReport<'a> {
+fn example_report<'a>(
+    example: ExampleReport<'a>,
+    result: &'a ExampleRun,
+    registry: &'a FlagRegistry,
+) -> ExampleRunReport<'a> {
     ExampleRunReport {
         example,
         outcome: result.outcome,
@@ -144,11 +171,18 @@ fn example_report<'a>(example: ExampleReport<'a>, result: &'a ExampleRun) -> Exa
         exception: result.exception.as_ref().map(|exception| ExceptionReport {
             type_name: &exception.type_name,
             message: &exception.message,
+            exc_msg: &exception.exc_msg,
             traceback: &exception.traceback,
         }),
         fault: result.fault.as_deref(),
         duration_ms: result.duration.as_secs_f64() * 1000.0,
         artifacts: &result.artifacts,
+        flags: result
+            .flags
+            .iter()
+            .map(|flag| registry.name(flag))
+            .collect(),
+        truncated: result.truncated,
         skip_reason: result.skip_reason.as_deref(),
     }
 }

@@ -5,6 +5,7 @@ pub mod github;
 pub mod human;
 pub mod json;
 pub mod junit;
+pub mod merge;
 pub mod show_config;
 pub mod style;
 

@@ -42,7 +42,7 @@ const MAX_COPY_NAME_BYTES: usize = 200;
 const SKIPPED_DIRECTORIES: &[&str] = &["__pycache__"];
 
 /// What a file is, by its extension.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum ArtifactKind {
     Image,
@@ -66,7 +66,7 @@ impl ArtifactKind {
 }
 
 /// A file an example created or changed.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, serde::Deserialize)]
 pub struct Artifact {
     /// Where the copy is; nothing is there when `copied` is false (`note` says why).
     #[serde(serialize_with = "serialize_path_lossy")]

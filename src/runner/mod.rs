@@ -11,6 +11,7 @@ pub mod profile;
 pub mod pytest_config;
 pub mod read;
 pub mod run;
+pub mod shard;
 pub mod sphinx_conf;
 pub mod structure;
 pub mod update;

@@ -235,3 +235,20 @@ pub fn copy_report_pages(dir: &Path) {
         std::fs::copy(&path, dir.join(path.file_name().expect("name"))).expect("copy");
     }
 }
+
+/// Copies the directory tree `from` to `to` (made; symbolic links are copied as the files
+/// they point to), so that a test can run a cached project without touching the cache.
+pub fn copy_tree(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap_or_else(|error| panic!("mkdir {}: {error}", to.display()));
+    for entry in std::fs::read_dir(from).unwrap_or_else(|e| panic!("{}: {e}", from.display())) {
+        let entry = entry.expect("directory entry");
+        let source = entry.path();
+        let target = to.join(entry.file_name());
+        if source.is_dir() {
+            copy_tree(&source, &target);
+        } else {
+            std::fs::copy(&source, &target)
+                .unwrap_or_else(|error| panic!("copy {}: {error}", source.display()));
+        }
+    }
+}
