@@ -566,6 +566,7 @@ impl PageLoop<'_> {
                     mode: (example.run.mode == CompileMode::Exec).then_some("exec"),
                     requires: &example.run.requires,
                     warnings: example.run.warnings,
+                    doctest_name: example.run.doctest_name.as_deref(),
                 },
                 self.options.timeout,
             )),
