@@ -14,6 +14,7 @@ use anyhow::Context;
 use clap::Parser;
 
 use objgraph_doctest::backend::{Backend, BackendOptions, interpreter};
+use objgraph_doctest::engine::doctestplus::FloatTolerance;
 use objgraph_doctest::engine::{FlagRegistry, Page};
 use objgraph_doctest::report::style::{ColorChoice, Palette};
 use objgraph_doctest::report::{self, OutputFormat};
@@ -478,8 +479,17 @@ fn run_and_report(
     warnings.extend(settings.warnings.iter().cloned());
     warnings.extend(settings.preload_warnings(backend.info()));
     let options = settings.run;
-    // pytest-doctestplus compares FLOAT_CMP's numbers with numpy.isclose where numpy is.
-    let registry = &registry.with_numpy_isclose(backend.info().numpy);
+    // pytest-doctestplus compares FLOAT_CMP's numbers with numpy.isclose where numpy is,
+    // within the tolerances of the project's pytest configuration.
+    let mut registry = registry.with_numpy_isclose(backend.info().numpy);
+    if let Some((rtol, atol)) = options.profiles.float_tolerance() {
+        registry.set_float_tolerance(FloatTolerance {
+            rtol,
+            atol,
+            numpy_isclose: backend.info().numpy,
+        });
+    }
+    let registry = &registry;
 
     let palette = Palette::new(cli.color);
     let human = cli.format == OutputFormat::Human;

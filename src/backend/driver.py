@@ -305,7 +305,10 @@ class Aborted(Exception):
 def run_example(request, globs, fakeout, name):
     """One example, as DocTestRunner.__run runs it (compiled as Sphinx's doctest builder
     compiles it when the request says "exec")."""
-    filename = "<doctest %s[%d]>" % (name, request["index"])
+    if request.get("doctest_name"):
+        filename = "<doctest %s>" % request["doctest_name"]
+    else:
+        filename = "<doctest %s[%d]>" % (name, request["index"])
     SOURCES[filename] = request["source"]
     mode = "exec" if request.get("mode") == "exec" else "single"
     fakeout.truncate(0)

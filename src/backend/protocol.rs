@@ -38,6 +38,10 @@ pub enum Request<'a> {
         requires: &'a [String],
         #[serde(skip_serializing_if = "Option::is_none")]
         warnings: Option<&'static str>,
+        /// `NAME[i]` for `<doctest NAME[i]>`, when the runner names it otherwise than by
+        /// its place in the page (Sphinx's `GROUP[i]`).
+        #[serde(skip_serializing_if = "Option::is_none")]
+        doctest_name: Option<&'a str>,
     },
     /// To a page process: evaluate a Sphinx `:skipif:` condition in a fresh namespace where
     /// `setup` ran (and `cleanup` runs after), as the doctest builder does.

@@ -740,6 +740,8 @@ pub struct RunExtras<'a> {
     pub requires: &'a [String],
     /// pytest-doctestplus's IGNORE_WARNINGS / SHOW_WARNINGS.
     pub warnings: WarningCapture,
+    /// The `NAME[i]` of `<doctest NAME[i]>` it is compiled under, when not the page's.
+    pub doctest_name: Option<&'a str>,
 }
 
 /// Why an example did not produce a result.
@@ -821,6 +823,7 @@ impl PageProcess {
             mode: extras.mode,
             requires: extras.requires,
             warnings,
+            doctest_name: extras.doctest_name,
         };
         if self.send(&request).is_err() {
             return Err(self.death());

@@ -87,6 +87,10 @@ pub struct RunSpec {
     pub requires: Vec<String>,
     /// How its warnings are caught (pytest-doctestplus's IGNORE_WARNINGS and SHOW_WARNINGS).
     pub warnings: WarningCapture,
+    /// The name it is compiled under, when its runner does not name it `PAGE[i]` by its
+    /// place in the page: Sphinx's `GROUP[i]` (i counted in its block) and
+    /// `GROUP (setup code)[i]`. Tracebacks an example prints show it.
+    pub doctest_name: Option<String>,
 }
 
 /// A Sphinx `:skipif:` condition: a Python expression evaluated (by the page's process,

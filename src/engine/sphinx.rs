@@ -398,6 +398,8 @@ fn plan(
             flags,
             examples: &mut examples,
             warnings,
+            setups: 0,
+            cleanups: 0,
         };
         emit.global(&reading.sphinx_global_setup, ExampleRole::Setup);
         for &index in &group.setup {
@@ -427,9 +429,29 @@ struct Emitter<'a, 't> {
     flags: &'a FlagRegistry,
     examples: &'a mut Vec<Example>,
     warnings: &'a mut Vec<PageWarning>,
+    /// Setup and cleanup code so far: the builder runs each as one DocTest of examples.
+    setups: usize,
+    cleanups: usize,
 }
 
 impl Emitter<'_, '_> {
+    /// The name the builder compiles an example under: its DocTest's name (the group, or
+    /// `GROUP (setup code)`) and its index in that DocTest.
+    fn doctest_name(&mut self, role: ExampleRole, index_in_block: usize) -> String {
+        let counter = match role {
+            ExampleRole::Setup => Some((&mut self.setups, "setup")),
+            ExampleRole::Cleanup => Some((&mut self.cleanups, "cleanup")),
+            ExampleRole::Test => None,
+        };
+        match counter {
+            Some((count, what)) => {
+                *count += 1;
+                format!("{} ({what} code)[{}]", self.group, *count - 1)
+            }
+            None => format!("{}[{index_in_block}]", self.group),
+        }
+    }
+
     fn run_spec(
         &self,
         mode: CompileMode,
@@ -457,6 +479,7 @@ impl Emitter<'_, '_> {
         if code.is_empty() {
             return;
         }
+        let doctest_name = self.doctest_name(role, 0);
         self.examples.push(Example {
             source: with_newline(code.to_owned()),
             want: String::new(),
@@ -470,7 +493,10 @@ impl Emitter<'_, '_> {
                 source_bytes: 0..0,
                 want_bytes: 0..0,
             },
-            run: self.run_spec(CompileMode::Exec, role, None),
+            run: RunSpec {
+                doctest_name: Some(doctest_name),
+                ..self.run_spec(CompileMode::Exec, role, None)
+            },
         });
     }
 
@@ -483,6 +509,7 @@ impl Emitter<'_, '_> {
             .unwrap_or_default();
         let want = output.map(TestNode::code).unwrap_or_default();
         let mut run = self.run_spec(CompileMode::Exec, role, Some(node));
+        run.doctest_name = Some(self.doctest_name(role, 0));
         if role == ExampleRole::Test {
             // The builder turns off <BLANKLINE> for testoutput, whatever its options say.
             set_flag(&mut options, Flag::DONT_ACCEPT_BLANKLINE, true);
@@ -552,7 +579,7 @@ impl Emitter<'_, '_> {
             });
             return;
         }
-        for mut example in parsed.examples {
+        for (index_in_block, mut example) in parsed.examples.into_iter().enumerate() {
             let mut options = node.options.clone();
             for &(flag, on) in &example.options {
                 set_flag(&mut options, flag, on);
@@ -560,6 +587,7 @@ impl Emitter<'_, '_> {
             let inline_skip = example.options.iter().any(|(flag, _)| *flag == Flag::SKIP);
             example.options = options;
             example.run = self.run_spec(CompileMode::Single, ExampleRole::Test, Some(node));
+            example.run.doctest_name = Some(self.doctest_name(ExampleRole::Test, index_in_block));
             if !inline_skip {
                 example.run.python_versions = node.python_versions.clone();
             }

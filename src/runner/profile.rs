@@ -120,6 +120,14 @@ const SPHINX_CONF_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(
 impl Profiles {
     /// The profiles of the project at `config.root`, as `pytest` run there with no
     /// arguments sees it; `base_flags` are our `optionflags` and `-o`.
+    /// pytest-doctestplus's FLOAT_CMP tolerances (rtol, atol) from the pytest
+    /// configuration, when there is one (doctestplus keeps one pair for the whole run).
+    pub fn float_tolerance(&self) -> Option<(f64, f64)> {
+        self.pytest
+            .as_deref()
+            .map(|settings| (settings.plus_rtol, settings.plus_atol))
+    }
+
     pub fn new(config: &Config, base_flags: FlagSet) -> Result<Profiles, ProfileError> {
         let root = std::slice::from_ref(&config.root);
         Profiles::for_run(config, base_flags, root, &config.root)
@@ -396,6 +404,8 @@ impl Profiles {
                     // pytest-doctestplus adds FIX to every text file's flags.
                     page.default_flags =
                         crate::engine::doctestplus::text_file_flags(page.default_flags);
+                    page.reading.remote_data =
+                        settings.is_some_and(|settings| settings.remote_data);
                 }
             }
         }

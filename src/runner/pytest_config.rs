@@ -713,7 +713,7 @@ pub struct SettingSource {
 }
 
 /// What pytest's configuration says about doctests in text files.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct PytestSettings {
     pub rootdir: PathBuf,
     pub inifile: Option<PathBuf>,
@@ -744,6 +744,14 @@ pub struct PytestSettings {
     /// `pythonpath` entries, resolved against the inifile's directory.
     pub pythonpath: Vec<PathBuf>,
     pub testpaths: Vec<String>,
+    /// pytest-doctestplus's FLOAT_CMP tolerances as its `pytest_configure` sets them: the
+    /// larger of the ini value (`doctest_plus_rtol`/`doctest_plus_atol`) and the option
+    /// (`--doctest-plus-rtol`/`--doctest-plus-atol`), each defaulting to numpy's 1e-05/1e-08.
+    pub plus_rtol: f64,
+    pub plus_atol: f64,
+    /// `--remote-data` (pytest-remotedata's, `any` when given without a value): examples
+    /// marked as needing the network run only when it is `any`.
+    pub remote_data: bool,
     /// What decided each setting above.
     pub sources: Vec<SettingSource>,
 }
@@ -787,6 +795,8 @@ impl PytestSettings {
             rootdir: setup.rootdir.clone(),
             inifile: setup.inifile.clone(),
             encoding: "utf-8".to_owned(),
+            plus_rtol: crate::engine::doctestplus::FloatTolerance::default().rtol,
+            plus_atol: crate::engine::doctestplus::FloatTolerance::default().atol,
             ..PytestSettings::default()
         };
         let values = &setup.values;
@@ -866,6 +876,27 @@ impl PytestSettings {
             settings.pythonpath = entries.iter().map(|entry| base.join(entry)).collect();
             note(&mut settings, "pythonpath", paths);
         }
+        for (key, is_rtol) in [("doctest_plus_rtol", true), ("doctest_plus_atol", false)] {
+            let Some(value) = values.get(key) else {
+                continue;
+            };
+            let number: f64 = value.value.text().trim().parse().map_err(|_| {
+                error(
+                    value.line,
+                    format!(
+                        "{key}: {:?} is not a number (e.g. 1e-05)",
+                        value.value.text()
+                    ),
+                )
+            })?;
+            let current = if is_rtol {
+                &mut settings.plus_rtol
+            } else {
+                &mut settings.plus_atol
+            };
+            *current = current.max(number);
+            note(&mut settings, key, value);
+        }
         if let Some(paths) = values.get("testpaths") {
             settings.testpaths = paths
                 .value
@@ -905,6 +936,40 @@ impl PytestSettings {
             }
             if let Some(format) = value_of("--text-file-format") {
                 self.text_file_format = Some(format);
+                found = true;
+                continue;
+            }
+            for (name, is_rtol) in [
+                ("--doctest-plus-rtol", true),
+                ("--doctest-plus-atol", false),
+            ] {
+                if let Some(number) =
+                    value_of(name).and_then(|text| text.trim().parse::<f64>().ok())
+                {
+                    let current = if is_rtol {
+                        &mut self.plus_rtol
+                    } else {
+                        &mut self.plus_atol
+                    };
+                    *current = current.max(number);
+                    found = true;
+                }
+            }
+            if let Some(value) = word.strip_prefix("--remote-data=") {
+                self.remote_data = value == "any";
+                found = true;
+                continue;
+            }
+            if word == "--remote-data" {
+                // `--remote-data` alone means `any`; a following word is its value unless it
+                // is another option (pytest-remotedata's `nargs="?"`).
+                match words.get(index).filter(|next| !next.starts_with('-')) {
+                    Some(value) if matches!(value.as_str(), "any" | "none" | "astropy") => {
+                        self.remote_data = value == "any";
+                        index += 1;
+                    }
+                    _ => self.remote_data = true,
+                }
                 found = true;
                 continue;
             }
@@ -1193,5 +1258,19 @@ mod tests {
             ini_plus.collects(Path::new("/p/a.rst"), false),
             Some(Collector::Pytest)
         );
+    }
+
+    #[test]
+    fn doctestplus_tolerances_and_remote_data() {
+        let plain = settings("--doctest-plus");
+        assert_eq!((plain.plus_rtol, plain.plus_atol), (1e-05, 1e-08));
+        assert!(!plain.remote_data);
+        // The larger of each default and option, as doctestplus's pytest_configure takes.
+        let set = settings("--doctest-plus-rtol=0.1 --doctest-plus-atol 1e-12 --remote-data");
+        assert_eq!((set.plus_rtol, set.plus_atol), (0.1, 1e-08));
+        assert!(set.remote_data);
+        assert!(!settings("--remote-data=none").remote_data);
+        assert!(!settings("--remote-data astropy").remote_data);
+        assert!(settings("--remote-data --doctest-plus").remote_data);
     }
 }

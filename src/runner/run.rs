@@ -508,6 +508,7 @@ impl PageLoop<'_> {
                     let executed = Executed {
                         skipped: true,
                         not_run: false,
+                        skip_reason: Some(reason.clone()),
                         ..Executed::held_back(example)
                     };
                     hooks.on_example(later, executed, skipped_after(self.flags(later), &reason));
@@ -565,6 +566,7 @@ impl PageLoop<'_> {
                     mode: (example.run.mode == CompileMode::Exec).then_some("exec"),
                     requires: &example.run.requires,
                     warnings: example.run.warnings,
+                    doctest_name: example.run.doctest_name.as_deref(),
                 },
                 self.options.timeout,
             )),
