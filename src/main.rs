@@ -180,13 +180,8 @@ fn run(mut cli: Cli) -> anyhow::Result<u8> {
     let mut warnings = config.warnings.clone();
     warnings.extend(discovery.warnings.iter().cloned());
     remove_stale_temporaries(&discovery.pages);
-    let (pages, sources): (Vec<Page>, Vec<Option<ReadFile>>) = discovery
-        .pages
-        .iter()
-        .map(|file| runner::load_page(file, &registry))
-        .unzip();
     // One thread per page at most: `-j 1000000` must not start a million threads.
-    let most_jobs = pages.len().max(1);
+    let most_jobs = discovery.pages.len().max(1);
     cli.jobs = cli.jobs.map(|jobs| jobs.min(most_jobs));
     let config = Config {
         jobs: config.jobs.map(|jobs| jobs.min(most_jobs)),
@@ -194,6 +189,11 @@ fn run(mut cli: Cli) -> anyhow::Result<u8> {
     };
     // Options are built (and checked) before anything runs: a bad value is reported at once.
     let settings = RunSettings::build(&config, &registry, &overrides(&cli))?;
+    let (pages, sources): (Vec<Page>, Vec<Option<ReadFile>>) = discovery
+        .pages
+        .iter()
+        .map(|file| runner::load_page(file, &registry, &settings.run.profiles))
+        .unzip();
 
     let structure = runner::structure::structure_warnings(&pages, &config.root);
     if cli.collect_only {

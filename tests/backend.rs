@@ -26,6 +26,7 @@ fn page(backend: &Backend, workdir: &std::path::Path) -> PageProcess {
             name: "page.txt",
             workdir,
             setup_code: None,
+            sys_path: &[],
             output_cap: 1000,
             memory_limit: None,
         })

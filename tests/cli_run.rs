@@ -341,3 +341,30 @@ fn configured_setup_code_runs_before_each_page_and_its_failure_is_reported() {
         "{stdout}"
     );
 }
+
+#[test]
+fn the_profile_key_decides_which_flags_pages_may_name() {
+    let project = tempfile::tempdir().expect("project");
+    std::fs::create_dir(project.path().join("docs")).expect("docs");
+    std::fs::write(
+        project.path().join("docs/pi.txt"),
+        ">>> 3.14159  # doctest: +NUMBER\n3.14\n",
+    )
+    .expect("page");
+    // To DocFileSuite, +NUMBER is an unknown option: the page cannot be read.
+    let output = run_in(project.path(), &["--format", "json", "docs"]);
+    assert_eq!(output.status.code(), Some(1), "{}", cli::both(&output));
+    assert!(
+        text(&output.stdout).contains("has an invalid option: '+NUMBER'"),
+        "{}",
+        cli::both(&output)
+    );
+    std::fs::write(
+        project.path().join("objgraph-doctest.toml"),
+        "profile = \"pytest\"\n",
+    )
+    .expect("config");
+    let output = run_in(project.path(), &["--format", "json", "docs"]);
+    assert_eq!(output.status.code(), Some(0), "{}", cli::both(&output));
+    assert_eq!(outcomes(&json(&output)), outcome_list(&[(1, "passed")]));
+}

@@ -560,6 +560,7 @@ fn ending_a_checkpoint_ends_the_later_ones_and_only_those() {
             name: "page.txt",
             workdir: dir.path(),
             setup_code: None,
+            sys_path: &[],
             output_cap: 1000,
             memory_limit: None,
         })
@@ -680,7 +681,7 @@ fn checkpoints_are_bounded_by_their_private_memory() {
         measured / MIB,
         live.checkpoint_positions()
     );
-    let results = live.results(&page, options.default_flags, &registry);
+    let results = live.results(&page, &options.profile(&page), &registry);
     assert!(results.iter().all(|result| {
         result
             .as_ref()

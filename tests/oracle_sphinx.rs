@@ -13,11 +13,14 @@ mod common;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
+use std::sync::Arc;
 use std::time::Duration;
 
 use objgraph_doctest::backend::{Backend, BackendOptions};
 use objgraph_doctest::engine::page::ExampleRole;
 use objgraph_doctest::engine::{FlagRegistry, PageFormat, Profile, Reading, parse_page_as};
+use objgraph_doctest::runner::Config;
+use objgraph_doctest::runner::profile::Profiles;
 use objgraph_doctest::runner::run::{Outcome, RunOptions, run_page};
 use objgraph_doctest::runner::sphinx_conf::read_sphinx_conf;
 use serde_json::{Value, json};
@@ -127,10 +130,14 @@ fn our_records() -> (Vec<Record>, Vec<String>) {
         assert!(conf.has_doctest_extension());
         let mut reading = Reading::of(Profile::Sphinx);
         conf.apply(&mut reading);
+        let config = Config {
+            profile: Some(Profile::Sphinx),
+            ..Config::default()
+        };
         let options = RunOptions {
             jobs: 1,
             timeout: Duration::from_secs(30),
-            default_flags: conf.default_flags,
+            profiles: Arc::new(Profiles::new(&config, conf.default_flags)),
             output_cap: 1 << 20,
             memory_limit: None,
             setup_code: None,

@@ -32,6 +32,7 @@ fn page(backend: &Backend, workdir: &Path) -> PageProcess {
             name: "page.txt",
             workdir,
             setup_code: None,
+            sys_path: &[],
             output_cap: 10_000,
             memory_limit: None,
         })
@@ -297,6 +298,7 @@ fn a_stopped_or_killed_zygote_is_replaced_at_once() {
         name: "page.txt",
         workdir: dir.path(),
         setup_code: None,
+        sys_path: &[],
         output_cap: 100,
         memory_limit: None,
     };
@@ -380,6 +382,7 @@ fn errors_of_the_python_side_show_their_traceback() {
             name: "page.txt",
             workdir: &missing,
             setup_code: None,
+            sys_path: &[],
             output_cap: 100,
             memory_limit: None,
         })

@@ -395,6 +395,8 @@ def run_page(sock, reader, setup, socket_path):
         limit = setup["memory_limit"]
         resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
     CappedOutput.cap = setup.get("output_cap") or CappedOutput.cap
+    # In order, first: the profile's rootdir and `pythonpath`, as pytest inserts them.
+    sys.path[:0] = [entry for entry in setup.get("sys_path") or () if entry not in sys.path]
     globs = {"__name__": "__main__", "__file__": setup["path"]}
     group_globs = {}
     name = setup["name"]

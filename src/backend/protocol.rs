@@ -16,6 +16,7 @@ pub enum Request<'a> {
         name: &'a str,
         workdir: &'a str,
         setup_code: Option<&'a str>,
+        sys_path: &'a [String],
         output_cap: usize,
         memory_limit: Option<u64>,
     },

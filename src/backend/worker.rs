@@ -410,10 +410,11 @@ impl Backend {
     /// that every page fails with [`BackendError::ZygoteLost`] without waiting.
     pub fn open_page(&self, setup: &PageSetup<'_>) -> Result<PageProcess, BackendError> {
         let (stream, hello, spawned, zygote) = if self.options.fork {
-            let (arrival, zygote) = match self.fork_page() {
+            let zygote = self.current_zygote()?;
+            let (arrival, zygote) = match self.fork_page(zygote.clone()) {
                 Err(BackendError::ZygoteLost(why)) => {
-                    self.replace_zygote(&why)?;
-                    self.fork_page()?
+                    self.replace_zygote(&why, &zygote)?;
+                    self.fork_page(self.current_zygote()?)?
                 }
                 other => other?,
             };
@@ -442,6 +443,7 @@ impl Backend {
             name: setup.name,
             workdir: &setup.workdir.to_string_lossy(),
             setup_code: setup.setup_code,
+            sys_path: setup.sys_path,
             output_cap: setup.output_cap,
             memory_limit: setup.memory_limit,
         })?;
@@ -455,15 +457,18 @@ impl Backend {
         }
     }
 
-    /// Asks the zygote for a page process and waits for its hello.
-    fn fork_page(&self) -> Result<(Arrival, Arc<Zygote>), BackendError> {
+    /// The zygote pages are forked from now.
+    fn current_zygote(&self) -> Result<Arc<Zygote>, BackendError> {
         self.health()?;
-        let zygote = self
-            .zygote
+        self.zygote
             .lock()
             .ok()
             .and_then(|slot| slot.clone())
-            .ok_or_else(|| BackendError::ZygoteLost("it is gone".into()))?;
+            .ok_or_else(|| BackendError::ZygoteLost("it is gone".into()))
+    }
+
+    /// Asks `zygote` for a page process and waits for its hello.
+    fn fork_page(&self, zygote: Arc<Zygote>) -> Result<(Arrival, Arc<Zygote>), BackendError> {
         if let Some(why) = zygote.trouble() {
             return Err(BackendError::ZygoteLost(why));
         }
@@ -491,15 +496,16 @@ impl Backend {
         Ok((arrival?, zygote))
     }
 
-    /// Replaces a zygote that died or stopped, unless another page already did.
-    fn replace_zygote(&self, why: &str) -> Result<(), BackendError> {
+    /// Replaces `failed`, a zygote that died or stopped, unless another page already did.
+    /// (Its watcher may not have noticed yet: a write that failed is proof enough.)
+    fn replace_zygote(&self, why: &str, failed: &Arc<Zygote>) -> Result<(), BackendError> {
         let mut slot = self
             .zygote
             .lock()
             .map_err(|_| BackendError::ZygoteLost(why.to_owned()))?;
         if slot
             .as_ref()
-            .is_some_and(|zygote| zygote.trouble().is_none())
+            .is_some_and(|zygote| !Arc::ptr_eq(zygote, failed) && zygote.trouble().is_none())
         {
             return Ok(());
         }
@@ -697,6 +703,8 @@ pub struct PageSetup<'a> {
     /// The page's fresh working directory (also `tempfile.tempdir`).
     pub workdir: &'a Path,
     pub setup_code: Option<&'a str>,
+    /// Directories put first on `sys.path`, in order, before the setup code runs.
+    pub sys_path: &'a [String],
     /// Output kept per example, in characters.
     pub output_cap: usize,
     /// RLIMIT_AS for the page process, in bytes.

@@ -27,6 +27,7 @@ use crate::engine::{Flag, FlagRegistry, FlagSet, Page};
 use crate::runner::checkpoint_policy::{
     CheckpointBudget, CheckpointPlan, ExistingCheckpoint, over_budget, plan_checkpoints,
 };
+use crate::runner::profile::PageProfile;
 use crate::runner::run::{
     ExampleRun, Executed, LoopEnd, LoopHooks, PageLoop, RunOptions, judge_page, open_page_process,
 };
@@ -144,10 +145,11 @@ impl LiveState {
             // before is kept for when the error is fixed.
             return RunEnd::Rejudged;
         }
+        let profile = options.profile(page);
         let flags: Vec<FlagSet> = page
             .examples
             .iter()
-            .map(|example| options.default_flags.merged_with(&example.options))
+            .map(|example| profile.default_flags.merged_with(&example.options))
             .collect();
         let mut from = self.first_stale(page, &flags);
         if let Some(forced) = force_from {
@@ -156,7 +158,7 @@ impl LiveState {
         // Complete: every example has a result now (or is not run after one that stopped
         // the page, as the CLI would report it).
         let complete = self.page_error.is_none()
-            && judge_page(page, &self.executed, options.default_flags, registry)
+            && judge_page(page, &self.executed, &profile, registry)
                 .iter()
                 .all(Option::is_some);
         if from >= self.executed.len().min(page.examples.len()) && complete && force_from.is_none()
@@ -172,6 +174,7 @@ impl LiveState {
         }
         let page_loop = PageLoop {
             page,
+            profile: &profile,
             registry,
             options,
             cancel: Some(cancel),
@@ -268,7 +271,7 @@ impl LiveState {
     pub fn results(
         &self,
         page: &Page,
-        default_flags: FlagSet,
+        profile: &PageProfile,
         registry: &FlagRegistry,
     ) -> Vec<Option<ExampleRun>> {
         if self.page_error.is_some() || !page.errors.is_empty() {
@@ -280,12 +283,12 @@ impl LiveState {
                 .map(|example| {
                     Some(ExampleRun::without_running(
                         crate::runner::run::Outcome::NotRun,
-                        default_flags.merged_with(&example.options),
+                        profile.default_flags.merged_with(&example.options),
                     ))
                 })
                 .collect();
         }
-        judge_page(page, &self.executed, default_flags, registry)
+        judge_page(page, &self.executed, profile, registry)
     }
 }
 

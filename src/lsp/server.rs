@@ -28,6 +28,7 @@ use crate::backend::Backend;
 use crate::engine::{FlagRegistry, FlagSet};
 use crate::runner::Config;
 use crate::runner::options::{OptionsError, Overrides, RunSettings, preload};
+use crate::runner::profile::PageProfile;
 
 use super::document::Document;
 use super::guard::{CatchPanic, PanicHook, panic_message};

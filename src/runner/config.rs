@@ -20,7 +20,8 @@ use serde::Deserialize;
 use serde::de::{self, MapAccess, Visitor};
 use toml::Spanned;
 
-use crate::engine::flags::{FlagBehavior, FlagRegistry, FlagSet, Substitution};
+use crate::engine::Profile;
+use crate::engine::flags::{FlagBehavior, FlagFamily, FlagRegistry, FlagSet, Substitution};
 
 /// A configuration error, located in its file.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -82,6 +83,7 @@ struct RawConfig {
     paths: Option<Vec<String>>,
     exclude: Option<Vec<String>>,
     optionflags: Option<Vec<Spanned<String>>>,
+    profile: Option<Spanned<String>>,
     python: Option<String>,
     timeout: Option<Spanned<f64>>,
     preload: Option<Vec<String>>,
@@ -121,6 +123,8 @@ pub struct Config {
     pub paths: Vec<String>,
     pub exclude: Vec<String>,
     pub optionflags: Vec<String>,
+    /// The runner whose rules every page follows (`profile = "pytest"`), when set.
+    pub profile: Option<Profile>,
     pub python: Option<String>,
     pub timeout_seconds: Option<f64>,
     pub preload: Option<Vec<String>>,
@@ -235,6 +239,7 @@ impl Config {
 
     /// The configured default flags as a set.
     pub fn default_flags(&self, registry: &FlagRegistry) -> Result<FlagSet, String> {
+        let registry = registry.accepting(&[FlagFamily::Pytest, FlagFamily::Doctestplus]);
         self.optionflags
             .iter()
             .try_fold(FlagSet::EMPTY, |set, name| {
@@ -259,17 +264,28 @@ impl RawConfig {
                 .map_err(|error| locate(Some(name.span()), error.to_string()))?;
             flags.push(flag);
         }
+        // Any family's flag may be a default: which ones mean something depends on the
+        // profile each page is read by.
+        let every_name = registry.accepting(&[FlagFamily::Pytest, FlagFamily::Doctestplus]);
         let optionflags = self
             .optionflags
             .unwrap_or_default()
             .into_iter()
             .map(|name| {
-                registry
+                every_name
                     .parse_name(name.get_ref())
                     .map(|_| name.get_ref().clone())
                     .map_err(|message| locate(Some(name.span()), message))
             })
             .collect::<Result<Vec<_>, _>>()?;
+        let profile = self
+            .profile
+            .map(|name| {
+                name.get_ref()
+                    .parse::<Profile>()
+                    .map_err(|message| locate(Some(name.span()), message))
+            })
+            .transpose()?;
         if let Some(timeout) = &self.timeout
             && let Err(message) = super::options::validate_timeout(*timeout.get_ref())
         {
@@ -304,6 +320,7 @@ impl RawConfig {
             paths: self.paths.unwrap_or_default(),
             exclude: self.exclude.unwrap_or_default(),
             optionflags,
+            profile,
             python: self.python,
             timeout_seconds: self.timeout.map(Spanned::into_inner),
             preload: self.preload,
@@ -632,6 +649,25 @@ mod tests {
         assert_eq!(names, ["ADDRESSES", "TIMING"]);
         let registry = config.flag_registry();
         assert!(registry.lookup("TIMING").is_some());
+    }
+
+    #[test]
+    fn profile_is_read_and_checked() {
+        let config = parse(
+            "objgraph-doctest.toml",
+            "profile = 'pytest'\noptionflags = ['NUMBER']\n",
+        )
+        .unwrap()
+        .unwrap();
+        assert_eq!(config.profile, Some(Profile::Pytest));
+        assert!(config.default_flags(&config.flag_registry()).is_ok());
+        let error = parse("objgraph-doctest.toml", "jobs = 1\nprofile = 'nose'\n").unwrap_err();
+        assert_eq!((error.line, error.column), (2, 11));
+        assert!(
+            error.message.contains("use one of doctest, pytest"),
+            "{}",
+            error.message
+        );
     }
 
     #[test]

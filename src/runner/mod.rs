@@ -7,6 +7,7 @@ pub mod checkpoint_policy;
 pub mod config;
 pub mod discover;
 pub mod options;
+pub mod profile;
 pub mod read;
 pub mod run;
 pub mod sphinx_conf;
@@ -16,7 +17,9 @@ pub mod write;
 
 use std::path::{Path, PathBuf};
 
-use crate::engine::{FlagRegistry, Page, parse_page};
+use crate::engine::{FlagRegistry, Page, parse_page_as};
+
+use profile::Profiles;
 
 pub use config::{Config, ConfigError};
 pub use discover::{DiscoverError, Discovery, PageFile, discover};
@@ -24,21 +27,27 @@ pub use read::ReadFile;
 
 /// Reads and parses one page. A page that cannot be read becomes a page with one error, so
 /// that one unreadable file does not hide the others.
-pub fn read_page(file: &PageFile, registry: &FlagRegistry) -> Page {
-    load_page(file, registry).0
+pub fn read_page(file: &PageFile, registry: &FlagRegistry, profiles: &Profiles) -> Page {
+    load_page(file, registry, profiles).0
 }
 
 /// Reads and parses one page, and keeps what was read (the file's own path, which need not be
 /// UTF-8, its bytes and its stamp) for `--update`; `None` when it could not be read.
-pub fn load_page(file: &PageFile, registry: &FlagRegistry) -> (Page, Option<ReadFile>) {
+/// The page is read as its profile reads it.
+pub fn load_page(
+    file: &PageFile,
+    registry: &FlagRegistry,
+    profiles: &Profiles,
+) -> (Page, Option<ReadFile>) {
     let shown = display_path(&file.path);
+    let reading = &profiles.for_page(&file.path).reading;
     match read::read_regular_file(&file.path) {
         Ok(read) => (
-            parse_page(&shown, file.format, &read.bytes, registry),
+            parse_page_as(&shown, file.format, &read.bytes, registry, reading),
             Some(read),
         ),
         Err(error) => {
-            let mut page = parse_page(&shown, file.format, b"", registry);
+            let mut page = parse_page_as(&shown, file.format, b"", registry, reading);
             page.errors.push(crate::engine::ParseError {
                 line: 1,
                 column: 1,

@@ -5,13 +5,16 @@
 //! [`RunSettings::build`], so a page runs the same way in both.
 
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::Duration;
 
 use crate::backend::worker::InterpreterInfo;
+use crate::engine::flags::FlagFamily;
 use crate::engine::{FlagRegistry, FlagSet};
 
 use super::artifacts::graphviz_available;
 use super::config::Config;
+use super::profile::Profiles;
 use super::run::RunOptions;
 
 /// Output kept per example, in characters.
@@ -99,6 +102,7 @@ impl RunSettings {
             (None, None) => None,
         };
         let default_flags = default_flags(config, registry, &overrides.flags)?;
+        let profiles = Arc::new(Profiles::new(config, default_flags));
         let artifacts_dir = overrides.artifacts_dir.clone().unwrap_or_else(|| {
             config.root.join(
                 config
@@ -113,7 +117,7 @@ impl RunSettings {
             run: RunOptions {
                 jobs,
                 timeout,
-                default_flags,
+                profiles,
                 output_cap: OUTPUT_CAP,
                 memory_limit,
                 setup_code: config.setup.clone(),
@@ -199,8 +203,9 @@ fn default_flags(
             "{config_file}: optionflags: {message} (fix or remove that entry)"
         ))
     })?;
+    let every_name = registry.accepting(&[FlagFamily::Pytest, FlagFamily::Doctestplus]);
     for name in extra {
-        let flag = registry
+        let flag = every_name
             .parse_name(name)
             .map_err(|message| OptionsError(format!("-o {name}: {message}")))?;
         flags = flags.with(flag);

@@ -10,8 +10,8 @@
 
 use std::collections::VecDeque;
 use std::path::{Path, PathBuf};
-use std::sync::Mutex;
 use std::sync::mpsc;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use crate::backend::{Backend, Fault, PageProcess, PageSetup, RaisedException};
@@ -22,6 +22,7 @@ use crate::engine::{Example, Flag, FlagRegistry, FlagSet, Page};
 
 use super::artifacts::{Artifact, ArtifactCollector};
 pub use super::cancel::Cancel;
+use super::profile::{PageProfile, Profiles};
 
 /// How a run is done.
 #[derive(Debug, Clone)]
@@ -30,8 +31,9 @@ pub struct RunOptions {
     pub jobs: usize,
     /// Longest an example may run.
     pub timeout: Duration,
-    /// Flags in effect for every example before its own directives (`-o`, `optionflags`).
-    pub default_flags: FlagSet,
+    /// Each page's profile: how it is read, its default flags (`optionflags`, `-o` and the
+    /// profile's own), `sys.path`, whether it stops at its first failure.
+    pub profiles: Arc<Profiles>,
     /// Output kept per example, in characters.
     pub output_cap: usize,
     /// Address-space limit per page process, in bytes.
@@ -223,15 +225,23 @@ pub fn run_pages(
     });
 }
 
+impl RunOptions {
+    /// The profile of `page` (as resolved for its path).
+    pub fn profile(&self, page: &Page) -> Arc<PageProfile> {
+        self.profiles.for_page(Path::new(&page.path))
+    }
+}
+
 /// A page none of whose examples ran, with no error of its own.
 fn not_run_page(page: Page, options: &RunOptions) -> PageRun {
-    let examples = (0..page.examples.len())
-        .map(|index| {
+    let default_flags = options.profile(&page).default_flags;
+    let examples = page
+        .examples
+        .iter()
+        .map(|example| {
             ExampleRun::without_running(
                 Outcome::NotRun,
-                options
-                    .default_flags
-                    .merged_with(&page.examples[index].options),
+                default_flags.merged_with(&example.options),
             )
         })
         .collect();
@@ -266,8 +276,10 @@ pub fn run_page(
     mut on_example: impl FnMut(usize, Outcome),
 ) -> PageRun {
     let started = Instant::now();
+    let profile = options.profile(&page);
     let page_loop = PageLoop {
         page: &page,
+        profile: &profile,
         registry,
         options,
         cancel: None,
@@ -329,11 +341,18 @@ pub fn open_page_process(
         .tempdir()
         .map_err(|error| format!("cannot create a working directory: {error}"))?;
     let (absolute, name) = page_identity(page);
+    let sys_path: Vec<String> = options
+        .profile(page)
+        .sys_path
+        .iter()
+        .map(|entry| entry.to_string_lossy().into_owned())
+        .collect();
     let setup = PageSetup {
         path: &absolute,
         name: &name,
         workdir: workdir.path(),
         setup_code: options.setup_code.as_deref(),
+        sys_path: &sys_path,
         output_cap: options.output_cap,
         memory_limit: options.memory_limit,
     };
@@ -387,6 +406,8 @@ pub enum LoopEnd {
 /// it from a checkpoint, with hooks that take checkpoints and a cancellation handle.
 pub struct PageLoop<'a> {
     pub page: &'a Page,
+    /// The page's profile (`options.profile(page)`).
+    pub profile: &'a PageProfile,
     pub registry: &'a FlagRegistry,
     pub options: &'a RunOptions,
     pub cancel: Option<&'a Cancel>,
@@ -395,7 +416,7 @@ pub struct PageLoop<'a> {
 impl PageLoop<'_> {
     /// The flags in effect for example `index`.
     pub fn flags(&self, index: usize) -> FlagSet {
-        self.options
+        self.profile
             .default_flags
             .merged_with(&self.page.examples[index].options)
     }
@@ -456,7 +477,7 @@ impl PageLoop<'_> {
                 return LoopEnd::Cancelled;
             }
             let run = judge_executed(example, flags, &executed, self.registry);
-            let stop = stops_page(&run);
+            let stop = stops_page(&run, self.profile);
             if example.run.role == ExampleRole::Setup
                 && run.outcome == Outcome::Failed
                 && let Some(group) = group
@@ -639,9 +660,11 @@ pub fn judge_executed(
 }
 
 /// True when no example after this one runs: a timeout or crash, or a failure under
-/// FAIL_FAST.
-pub fn stops_page(run: &ExampleRun) -> bool {
-    run.fault.is_some() || (run.outcome == Outcome::Failed && run.flags.contains(Flag::FAIL_FAST))
+/// FAIL_FAST or in a profile that stops at the first failure (pytest's).
+pub fn stops_page(run: &ExampleRun, profile: &PageProfile) -> bool {
+    run.fault.is_some()
+        || (run.outcome == Outcome::Failed
+            && (run.flags.contains(Flag::FAIL_FAST) || profile.stop_at_first_failure))
 }
 
 /// The page's results judged now from what its examples did (`executed[i]` for example i,
@@ -650,7 +673,7 @@ pub fn stops_page(run: &ExampleRun) -> bool {
 pub fn judge_page(
     page: &Page,
     executed: &[Executed],
-    default_flags: FlagSet,
+    profile: &PageProfile,
     registry: &FlagRegistry,
 ) -> Vec<Option<ExampleRun>> {
     let mut stopped = false;
@@ -658,7 +681,7 @@ pub fn judge_page(
         .iter()
         .enumerate()
         .map(|(index, example)| {
-            let flags = default_flags.merged_with(&example.options);
+            let flags = profile.default_flags.merged_with(&example.options);
             if stopped {
                 return Some(ExampleRun::without_running(Outcome::NotRun, flags));
             }
@@ -666,7 +689,7 @@ pub fn judge_page(
                 .get(index)
                 .filter(|done| done.source == example.source)?;
             let run = judge_executed(example, flags, done, registry);
-            stopped = stops_page(&run);
+            stopped = stops_page(&run, profile);
             Some(run)
         })
         .collect()

@@ -18,9 +18,21 @@ import sys
 import types
 
 from objgraph_checker import NODES_VARY, RANDOM_OUTPUT, IgnoreNodeCountChecker, RandomOutputChecker  # noqa: F401
-SUBSTITUTE = doctest.register_optionflag("SUBSTITUTE")
-ANY_OUTPUT = doctest.register_optionflag("ANY_OUTPUT")
-USER_FLAGS = SUBSTITUTE | ANY_OUTPUT
+# Our registry holds the flags of every runner it reads pages as (pytest's, ...) before the
+# user's: the flags the request names are registered here in its bit order, so the user
+# flags SUBSTITUTE and ANY_OUTPUT get the same bits on both sides.
+SUBSTITUTE = ANY_OUTPUT = USER_FLAGS = 0
+
+
+def register_in_bit_order(flag_bits):
+    global SUBSTITUTE, ANY_OUTPUT, USER_FLAGS
+    for name, _bit in sorted(flag_bits.items(), key=lambda item: item[1]):
+        if name not in doctest.OPTIONFLAGS_BY_NAME:
+            doctest.register_optionflag(name)
+    # Requests that compare without user flags do not name them.
+    SUBSTITUTE = doctest.OPTIONFLAGS_BY_NAME.get("SUBSTITUTE", 0)
+    ANY_OUTPUT = doctest.OPTIONFLAGS_BY_NAME.get("ANY_OUTPUT", 0)
+    USER_FLAGS = SUBSTITUTE | ANY_OUTPUT
 
 
 class UserFlagChecker(doctest.OutputChecker):
@@ -58,6 +70,7 @@ def check_exception(checker, want_exc_msg, exc_msg, optionflags):
 
 def main():
     request = json.load(sys.stdin)
+    register_in_bit_order(request.get("flag_bits", {}))
     for name, bit in request.get("flag_bits", {}).items():
         ours = doctest.OPTIONFLAGS_BY_NAME[name]
         assert ours == bit, f"{name} is {ours} in CPython, {bit} in objgraph-doctest"

@@ -208,7 +208,7 @@ enum Interruption {
 /// run (its source changed, or it never ran).
 async fn evaluate(shared: &Arc<Shared>, shelf: &Arc<Shelf>, live: Option<&LiveState>) -> bool {
     let registry = shared.registry();
-    let default_flags = shared.workspace().default_flags;
+    let profile = PageProfile::doctest(shared.workspace().default_flags);
     let current = shelf.current();
     let (revision, document) = if current.revision == shelf.revision() {
         (current.revision, current.document.clone())
@@ -218,7 +218,7 @@ async fn evaluate(shared: &Arc<Shared>, shelf: &Arc<Shelf>, live: Option<&LiveSt
     let page = &document.page;
     let (results, needs_run) = match live {
         Some(live) => {
-            let results = live.results(page, default_flags, &registry);
+            let results = live.results(page, &profile, &registry);
             let needs_run = results.iter().any(Option::is_none);
             (results, needs_run)
         }
