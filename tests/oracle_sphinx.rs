@@ -11,7 +11,8 @@
 //!
 //! The built binary is compared too: a project without global setup (so that what the CLI
 //! reads from its own configuration, `profile = "sphinx"` and Sphinx's default flags as
-//! `optionflags`, is all there is to conf.py) run with `--format json`.
+//! `optionflags`, is all there is to conf.py) run with `--format json`, and its report of a
+//! page whose group setup fails (lines and outcomes, in run order).
 
 mod common;
 
@@ -332,4 +333,72 @@ fn the_cli_gives_sphinx_builders_verdicts() {
         ours, theirs_sorted,
         "CLI vs sphinx-build, page by page in run order"
     );
+}
+
+/// A page of groups: a failing setup holds its group's test back; the others run.
+const EDITOR_PAGE: &str = "\
+.. testsetup:: broken
+
+   raise RuntimeError('x')
+
+.. doctest:: broken
+
+   >>> 1
+   1
+
+.. doctest::
+
+   >>> 1 + 1
+   2
+   >>> 'a'
+   'b'
+
+.. testcode::
+
+   print(3)
+
+.. testoutput::
+
+   3
+";
+
+#[test]
+fn a_failing_group_setup_holds_back_its_tests_in_the_cli_report() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    std::fs::write(
+        dir.path().join("objgraph-doctest.toml"),
+        format!("python = {:?}\nprofile = \"sphinx\"\n", common::python()),
+    )
+    .expect("config");
+    std::fs::write(dir.path().join("page.rst"), EDITOR_PAGE).expect("page");
+    std::fs::create_dir(dir.path().join("tmp")).expect("tmp");
+    let output = Command::new(env!("CARGO_BIN_EXE_objgraph-doctest"))
+        .args(["--format", "json", "page.rst"])
+        .current_dir(dir.path())
+        .env("TMPDIR", dir.path().join("tmp"))
+        .output()
+        .expect("the CLI runs");
+    let report: Value = serde_json::from_slice(&output.stdout).expect("a JSON report");
+    let cli: Vec<(u64, String)> = report["pages"][0]["examples"]
+        .as_array()
+        .expect("examples")
+        .iter()
+        .map(|example| {
+            (
+                example["line"].as_u64().unwrap_or(0),
+                example["outcome"].as_str().unwrap_or("?").to_owned(),
+            )
+        })
+        .collect();
+    let expected: Vec<(u64, String)> = [
+        (3, "failed"),
+        (7, "not-run"),
+        (12, "passed"),
+        (14, "failed"),
+        (19, "passed"),
+    ]
+    .iter()
+    .map(|(line, outcome)| (*line, outcome.to_string()))
+    .collect();
+    assert_eq!(cli, expected, "CLI");
 }
