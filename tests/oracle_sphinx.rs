@@ -8,6 +8,11 @@
 //! separate interpreter, each page parsed with `parse_page_as`) and run them with the page
 //! loop; the examples we ran (neither skipped nor held back after a failed setup) must be
 //! exactly the builder's, in the same order, with the same verdicts, page by page.
+//!
+//! The built binary is compared too: a project without global setup (so that what the CLI
+//! reads from its own configuration, `profile = "sphinx"` and Sphinx's default flags as
+//! `optionflags`, is all there is to conf.py) run with `--format json`, and its report of a
+//! page whose group setup fails (lines and outcomes, in run order).
 
 mod common;
 
@@ -19,6 +24,7 @@ use std::time::Duration;
 use objgraph_doctest::backend::{Backend, BackendOptions};
 use objgraph_doctest::engine::page::ExampleRole;
 use objgraph_doctest::engine::{FlagRegistry, PageFormat, Profile, Reading, parse_page_as};
+use objgraph_doctest::runner::Config;
 use objgraph_doctest::runner::profile::Profiles;
 use objgraph_doctest::runner::run::{Outcome, RunOptions, run_page};
 use objgraph_doctest::runner::sphinx_conf::read_sphinx_conf;
@@ -51,16 +57,23 @@ fn project_dir(name: &str) -> PathBuf {
 /// One example's verdict: (page, group, role, source, verdict).
 type Record = (String, String, String, String, String);
 
-/// What sphinx-build says, per example it ran.
+/// What sphinx-build says, per example it ran, on the fixture projects.
 fn sphinx_records() -> Vec<Record> {
+    let projects: Vec<PathBuf> = PROJECTS.iter().map(|name| project_dir(name)).collect();
+    sphinx_records_of(&projects)
+}
+
+/// What sphinx-build says, per example it ran, on `projects` (pages named
+/// `PROJECT/DOCNAME`, PROJECT the directory's name).
+fn sphinx_records_of(projects: &[PathBuf]) -> Vec<Record> {
     let python = python_with_sphinx();
     let script = common::repo_root()
         .join("tests")
         .join("oracle")
         .join("sphinx_verdicts.py");
-    let projects: Vec<String> = PROJECTS
+    let projects: Vec<String> = projects
         .iter()
-        .map(|name| project_dir(name).to_string_lossy().into_owned())
+        .map(|dir| dir.to_string_lossy().into_owned())
         .collect();
     let mut child = Command::new(&python)
         .arg(&script)
@@ -129,10 +142,14 @@ fn our_records() -> (Vec<Record>, Vec<String>) {
         assert!(conf.has_doctest_extension());
         let mut reading = Reading::of(Profile::Sphinx);
         conf.apply(&mut reading);
+        let config = Config {
+            profile: Some(Profile::Sphinx),
+            ..Config::default()
+        };
         let options = RunOptions {
             jobs: 1,
             timeout: Duration::from_secs(30),
-            profiles: Arc::new(Profiles::doctest(conf.default_flags)),
+            profiles: Arc::new(Profiles::new(&config, conf.default_flags)),
             output_cap: 1 << 20,
             memory_limit: None,
             setup_code: None,
@@ -216,4 +233,172 @@ fn verdicts_are_sphinx_builders() {
             "no warning with {expected:?}: {warnings:#?}"
         );
     }
+}
+
+/// The pages of the fixture project that do not depend on its global setup.
+const CLI_PAGES: [&str; 6] = [
+    "options.rst",
+    "blocks.rst",
+    "setup_fails.rst",
+    "edges.rst",
+    "myst.md",
+    "myst_edges.md",
+];
+
+#[test]
+fn the_cli_gives_sphinx_builders_verdicts() {
+    let workspace = tempfile::tempdir().expect("temp dir");
+    let dir = workspace.path().join("cli");
+    std::fs::create_dir(&dir).expect("project dir");
+    for page in CLI_PAGES {
+        std::fs::copy(project_dir("project").join(page), dir.join(page)).expect("copy");
+    }
+    let toctree: String = CLI_PAGES
+        .iter()
+        .map(|page| {
+            format!(
+                "   {}\n",
+                page.rsplit_once('.').map_or(*page, |(stem, _)| stem)
+            )
+        })
+        .collect();
+    std::fs::write(
+        dir.join("index.rst"),
+        format!("CLI\n===\n\n.. toctree::\n\n{toctree}"),
+    )
+    .expect("index");
+    std::fs::write(
+        dir.join("conf.py"),
+        "extensions = ['sphinx.ext.doctest', 'myst_parser']\n\
+         myst_enable_extensions = ['colon_fence']\n\
+         source_suffix = {'.rst': 'restructuredtext', '.md': 'markdown'}\n",
+    )
+    .expect("conf.py");
+    std::fs::write(
+        dir.join("objgraph-doctest.toml"),
+        format!(
+            "python = {:?}\nprofile = \"sphinx\"\n\
+             optionflags = [\"ELLIPSIS\", \"IGNORE_EXCEPTION_DETAIL\", \"DONT_ACCEPT_TRUE_FOR_1\"]\n",
+            common::python()
+        ),
+    )
+    .expect("config");
+    let theirs: Vec<(String, String, String)> = sphinx_records_of(std::slice::from_ref(&dir))
+        .into_iter()
+        .map(|(doc, _, _, source, verdict)| (doc, source, verdict))
+        .collect();
+    std::fs::create_dir(workspace.path().join("tmp")).expect("tmp");
+    let output = Command::new(env!("CARGO_BIN_EXE_objgraph-doctest"))
+        .args(["--format", "json", "."])
+        .current_dir(&dir)
+        .env("TMPDIR", workspace.path().join("tmp"))
+        .output()
+        .expect("the CLI runs");
+    let report: Value = serde_json::from_slice(&output.stdout).unwrap_or_else(|error| {
+        panic!(
+            "no JSON report ({error}): {}",
+            String::from_utf8_lossy(&output.stderr)
+        )
+    });
+    let mut ours = Vec::new();
+    for page in report["pages"].as_array().expect("pages") {
+        let path = page["path"].as_str().unwrap_or_default();
+        let stem = Path::new(path)
+            .file_stem()
+            .map(|stem| stem.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        assert!(page["error"].is_null(), "{path}: {}", page["error"]);
+        for example in page["examples"].as_array().expect("examples") {
+            let verdict = match example["outcome"].as_str().unwrap_or_default() {
+                "passed" => "pass",
+                "failed" => "fail",
+                "skipped" | "not-run" => continue,
+                other => panic!("{path}: {other}: {example}"),
+            };
+            ours.push((
+                format!("cli/{stem}"),
+                example["source"].as_str().unwrap_or_default().to_owned(),
+                verdict.to_owned(),
+            ));
+        }
+    }
+    ours.sort_by(|a, b| a.0.cmp(&b.0));
+    let mut theirs_sorted = theirs.clone();
+    theirs_sorted.sort_by(|a, b| a.0.cmp(&b.0));
+    assert!(
+        theirs.len() > 30,
+        "the pages exercise the builder: {theirs:#?}"
+    );
+    assert_eq!(
+        ours, theirs_sorted,
+        "CLI vs sphinx-build, page by page in run order"
+    );
+}
+
+/// A page of groups: a failing setup holds its group's test back; the others run.
+const EDITOR_PAGE: &str = "\
+.. testsetup:: broken
+
+   raise RuntimeError('x')
+
+.. doctest:: broken
+
+   >>> 1
+   1
+
+.. doctest::
+
+   >>> 1 + 1
+   2
+   >>> 'a'
+   'b'
+
+.. testcode::
+
+   print(3)
+
+.. testoutput::
+
+   3
+";
+
+#[test]
+fn a_failing_group_setup_holds_back_its_tests_in_the_cli_report() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    std::fs::write(
+        dir.path().join("objgraph-doctest.toml"),
+        format!("python = {:?}\nprofile = \"sphinx\"\n", common::python()),
+    )
+    .expect("config");
+    std::fs::write(dir.path().join("page.rst"), EDITOR_PAGE).expect("page");
+    std::fs::create_dir(dir.path().join("tmp")).expect("tmp");
+    let output = Command::new(env!("CARGO_BIN_EXE_objgraph-doctest"))
+        .args(["--format", "json", "page.rst"])
+        .current_dir(dir.path())
+        .env("TMPDIR", dir.path().join("tmp"))
+        .output()
+        .expect("the CLI runs");
+    let report: Value = serde_json::from_slice(&output.stdout).expect("a JSON report");
+    let cli: Vec<(u64, String)> = report["pages"][0]["examples"]
+        .as_array()
+        .expect("examples")
+        .iter()
+        .map(|example| {
+            (
+                example["line"].as_u64().unwrap_or(0),
+                example["outcome"].as_str().unwrap_or("?").to_owned(),
+            )
+        })
+        .collect();
+    let expected: Vec<(u64, String)> = [
+        (3, "failed"),
+        (7, "not-run"),
+        (12, "passed"),
+        (14, "failed"),
+        (19, "passed"),
+    ]
+    .iter()
+    .map(|(line, outcome)| (*line, outcome.to_string()))
+    .collect();
+    assert_eq!(cli, expected, "CLI");
 }

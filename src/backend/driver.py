@@ -50,6 +50,7 @@ _kill = os.kill
 _waitpid = os.waitpid
 _select = select.select
 _format_exc = traceback.format_exc
+_format_exception = traceback.format_exception
 # Lone surrogates cannot be encoded as UTF-8 (nor read by serde_json as escapes): they
 # are sent as U+FFFD, the replacement documented in docs/processes.md.
 _lone_surrogates = re.compile("[\ud800-\udfff]").sub
@@ -408,7 +409,11 @@ def evaluate_condition(request, fakeout):
             exec(request["cleanup"], context)
         answer = {"event": "evaluated", "value": value}
     except BaseException:
-        answer = {"event": "evaluated", "error": _format_exc()}
+        kind, value, trace = sys.exc_info()
+        # Our own frame is not the user's business, as for examples.
+        trace = trace.tb_next if trace is not None else None
+        answer = {"event": "evaluated", "error": "".join(_format_exception(kind, value, trace))}
+        kind = value = trace = None
     context = None
     fakeout.truncate(0)
     return answer

@@ -486,9 +486,10 @@ impl Emitter<'_, '_> {
             exc_msg: None,
             indent: 0,
             options: Vec::new(),
+            // Written in conf.py, not on the page: shown at the page's first line.
             span: ExampleSpan {
                 line: 1,
-                source_lines: 0,
+                source_lines: 1,
                 want_lines: 0,
                 source_bytes: 0..0,
                 want_bytes: 0..0,
@@ -531,10 +532,17 @@ impl Emitter<'_, '_> {
         }
         let exc_msg = doctest::exception_message(&want);
         let source_bytes = node.bytes();
+        let line = node.content.first().map_or(node.line, |line| line.line);
+        let source_lines = node.content.len().max(1);
+        // The span runs from the testcode's first line to the testoutput's last, so that
+        // the editor's ranges cover both; `want_bytes` is the testoutput's content.
         let (want_lines, want_bytes) = match output {
             Some(output) if !output.content.is_empty() => {
                 let last = &output.content[output.content.len() - 1];
-                (output.content.len(), output.content[0].start..last.next)
+                (
+                    (last.line + 1).saturating_sub(line + source_lines),
+                    output.content[0].start..last.next,
+                )
             }
             _ => (0, source_bytes.end..source_bytes.end),
         };
@@ -549,8 +557,8 @@ impl Emitter<'_, '_> {
             indent: 0,
             options,
             span: ExampleSpan {
-                line: node.content.first().map_or(node.line, |line| line.line),
-                source_lines: node.content.len(),
+                line,
+                source_lines,
                 want_lines,
                 source_bytes,
                 want_bytes,

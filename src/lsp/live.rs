@@ -188,13 +188,20 @@ impl LiveState {
         };
         let resumed_at = (start > 0).then_some(start);
         self.executed.truncate(start);
+        let failed_setups = page_loop.failed_setups(&self.executed);
         let mut collector = page_loop.collector(workdir.path());
         let mut hooks = LiveHooks {
             state: self,
             backend,
             take: &plan.take,
         };
-        let end = page_loop.run_from(&mut runner, start, collector.as_mut(), &mut hooks);
+        let end = page_loop.run_from_after(
+            &mut runner,
+            start,
+            &failed_setups,
+            collector.as_mut(),
+            &mut hooks,
+        );
         if let LoopEnd::Stopped { at } = end {
             // Later examples did not run: checkpoints after here cannot be trusted.
             let after: Vec<usize> = self.checkpoints.range(at + 1..).map(|(&k, _)| k).collect();

@@ -466,11 +466,42 @@ impl PageLoop<'_> {
         &self,
         process: &mut PageProcess,
         start: usize,
+        collector: Option<&mut ArtifactCollector>,
+        hooks: &mut dyn LoopHooks,
+    ) -> LoopEnd {
+        self.run_from_after(process, start, &[], collector, hooks)
+    }
+
+    /// The Sphinx groups whose setup failed in `earlier` (what examples `0..` did), whose
+    /// later tests and cleanup must not run: for resuming after them.
+    pub fn failed_setups(&self, earlier: &[Executed]) -> Vec<String> {
+        let mut failed = Vec::new();
+        for (index, (example, done)) in self.page.examples.iter().zip(earlier).enumerate() {
+            if example.run.role != ExampleRole::Setup || done.source != example.source {
+                continue;
+            }
+            let run = judge_executed(example, self.flags(index), done, self.registry);
+            if let (Outcome::Failed, Some(group)) = (run.outcome, &example.run.group)
+                && !failed.contains(group)
+            {
+                failed.push(group.clone());
+            }
+        }
+        failed
+    }
+
+    /// [`PageLoop::run_from`], resuming after examples whose setups left `failed_setups`
+    /// (see [`PageLoop::failed_setups`]).
+    pub fn run_from_after(
+        &self,
+        process: &mut PageProcess,
+        start: usize,
+        failed_setups: &[String],
         mut collector: Option<&mut ArtifactCollector>,
         hooks: &mut dyn LoopHooks,
     ) -> LoopEnd {
         // Sphinx groups whose setup failed: their tests and cleanup do not run.
-        let mut failed_setups: Vec<&str> = Vec::new();
+        let mut failed_setups: Vec<&str> = failed_setups.iter().map(String::as_str).collect();
         for (index, example) in self.page.examples.iter().enumerate().skip(start) {
             if self.cancel.is_some_and(Cancel::is_cancelled) {
                 return LoopEnd::Cancelled;

@@ -16,8 +16,9 @@ use std::time::{Duration, Instant};
 
 use serde::Deserialize;
 
+use super::profile::{PageProfile, ProfileSource};
 use crate::engine::flags::FlagSet;
-use crate::engine::profile::Reading;
+use crate::engine::profile::{Profile, Reading};
 
 /// What objgraph-doctest needs of a Sphinx project's configuration.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -72,6 +73,22 @@ impl SphinxConf {
         reading.sphinx_doctest_blocks_group = self.doctest_blocks_group.clone();
         reading.sphinx_global_setup = self.global_setup.clone();
         reading.sphinx_global_cleanup = self.global_cleanup.clone();
+    }
+
+    /// The sphinx profile of a page of this project: its reading with this configuration,
+    /// `base_flags` (the configuration's `optionflags` and `-o`) plus
+    /// `doctest_default_flags`, `doctest_path` on `sys.path`, and conf.py as the source.
+    pub fn page_profile(&self, base_flags: FlagSet) -> PageProfile {
+        let mut profile = PageProfile::of(Profile::Sphinx, base_flags);
+        self.apply(&mut profile.reading);
+        profile.default_flags = FlagSet::from_bits(base_flags.bits() | self.default_flags.bits());
+        profile.sys_path = self.sys_path.clone();
+        profile.sources.push(ProfileSource {
+            path: self.path.clone(),
+            what: "Sphinx's configuration (doctest_global_setup, doctest_default_flags, ...)"
+                .to_owned(),
+        });
+        profile
     }
 
     /// Reads the interpreter's answer (see `CONF_READER`) about `path`.
@@ -363,7 +380,6 @@ pub fn read_sphinx_conf(
 mod tests {
     use super::*;
     use crate::engine::flags::Flag;
-    use crate::engine::profile::Profile;
 
     #[test]
     fn answer_to_reading_and_flags() {
@@ -387,6 +403,12 @@ mod tests {
         assert_eq!(reading.sphinx_doctest_blocks_group, None);
         assert_eq!(reading.sphinx_global_setup, "import os");
         assert!(conf.trim_doctest_flags);
+        let profile = conf.page_profile(FlagSet::EMPTY.with(Flag::FAIL_FAST));
+        assert_eq!(profile.profile(), Profile::Sphinx);
+        assert_eq!(profile.reading, reading);
+        assert!(profile.default_flags.contains(Flag::FAIL_FAST));
+        assert!(profile.default_flags.contains(Flag::ELLIPSIS));
+        assert_eq!(profile.sys_path, conf.sys_path);
     }
 
     #[test]

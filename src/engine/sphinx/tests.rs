@@ -111,6 +111,7 @@ fn testoutput_pairs_with_testcode_and_reads_exceptions() {
         ]
     );
     assert_eq!(example.run.output_line, Some(5));
+    assert_eq!((example.span.line, example.span.end_line()), (3, 10));
     assert_eq!(
         &page[example.span.want_bytes.clone()].lines().next(),
         &Some("   Traceback (most recent call last):")
@@ -308,4 +309,41 @@ fn hostile_pages_do_not_panic() {
     let myst =
         "```{testoutput}\n---\n```\n:::{doctest}\n:\n:::\n```{testcode} a,,b\n---\nskipif: \"x\"\n";
     let _ = read(myst, PageFormat::Markdown);
+}
+
+#[test]
+fn spans_never_end_before_they_start_and_updates_are_refused() {
+    let reading = Reading {
+        sphinx_global_setup: "x = 1".to_owned(),
+        ..Reading::of(Profile::Sphinx)
+    };
+    let page = crate::engine::page::parse_page_as(
+        "t.rst",
+        PageFormat::Rst,
+        b".. testcode::\n\n.. doctest::\n\n   >>> print(1)\n   2\n",
+        &FlagRegistry::new(),
+        &reading,
+    );
+    for example in &page.examples {
+        assert!(
+            example.span.end_line() >= example.span.line.max(1),
+            "{example:?}"
+        );
+    }
+    let failing = page
+        .examples
+        .iter()
+        .find(|example| example.source == "print(1)\n")
+        .expect("the doctest");
+    let refusal = crate::engine::update::try_accept_actual(
+        &page,
+        failing,
+        crate::engine::update::Actual {
+            got: "1\n",
+            exc_msg: None,
+        },
+        crate::engine::FlagSet::EMPTY,
+        &FlagRegistry::new(),
+    );
+    assert_eq!(refusal, Err(crate::engine::update::Refusal::SphinxPage));
 }
