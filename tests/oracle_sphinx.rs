@@ -24,7 +24,6 @@ use std::time::Duration;
 use objgraph_doctest::backend::{Backend, BackendOptions};
 use objgraph_doctest::engine::page::ExampleRole;
 use objgraph_doctest::engine::{FlagRegistry, PageFormat, Profile, Reading, parse_page_as};
-use objgraph_doctest::runner::Config;
 use objgraph_doctest::runner::profile::Profiles;
 use objgraph_doctest::runner::run::{Outcome, RunOptions, run_page};
 use objgraph_doctest::runner::sphinx_conf::read_sphinx_conf;
@@ -142,14 +141,12 @@ fn our_records() -> (Vec<Record>, Vec<String>) {
         assert!(conf.has_doctest_extension());
         let mut reading = Reading::of(Profile::Sphinx);
         conf.apply(&mut reading);
-        let config = Config {
-            profile: Some(Profile::Sphinx),
-            ..Config::default()
-        };
+        // The pages are parsed with conf.py's reading above; running them needs only its
+        // default flags (exactly conf.py's, not added to Sphinx's own defaults).
         let options = RunOptions {
             jobs: 1,
             timeout: Duration::from_secs(30),
-            profiles: Arc::new(Profiles::new(&config, conf.default_flags)),
+            profiles: Arc::new(Profiles::doctest(conf.default_flags)),
             output_cap: 1 << 20,
             memory_limit: None,
             setup_code: None,

@@ -38,6 +38,7 @@ use super::profile::Reading;
 
 mod myst;
 mod rst;
+mod untested;
 mod version;
 
 pub use version::VersionSpec;
@@ -75,6 +76,8 @@ pub fn parse(
         warnings: found.warnings,
     };
     parsed.examples = plan(&found.nodes, name, flags, reading, &mut parsed.warnings);
+    let untested = untested::warnings(text, format, &parsed.examples, reading, &parsed.warnings);
+    parsed.warnings.extend(untested);
     parsed
         .warnings
         .sort_by_key(|warning| (warning.line, warning.column));

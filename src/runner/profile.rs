@@ -260,7 +260,7 @@ impl Profiles {
                     rule.line, rule.patterns, rule.profile
                 ),
             };
-            return self.settle(rule.profile, path, vec![source]);
+            return self.settle_chosen(rule.profile, path, vec![source]);
         }
         if let Some(profile) = self.configured {
             let sources = self
@@ -271,7 +271,7 @@ impl Profiles {
                     what: format!("profile = \"{profile}\""),
                 })
                 .collect();
-            return self.settle(profile, path, sources);
+            return self.settle_chosen(profile, path, sources);
         }
         if let Some(conf) = sphinx_conf_enabling_doctest(path, &self.config_root) {
             match self.sphinx_conf(&conf) {
@@ -283,10 +283,7 @@ impl Profiles {
                             .to_owned(),
                     };
                     let mut page = self.settle(Profile::Sphinx, path, vec![source]);
-                    read.apply(&mut page.reading);
-                    page.default_flags =
-                        FlagSet::from_bits(self.base_flags.bits() | read.default_flags.bits());
-                    page.sys_path = read.sys_path.clone();
+                    self.apply_sphinx_conf(&mut page, &read);
                     return page;
                 }
                 // Named in the text, not among the extensions once executed.
@@ -340,6 +337,49 @@ impl Profiles {
             }
         }
         self.settle(Profile::Doctest, path, Vec::new())
+    }
+
+    /// A profile the configuration chose for `path`: for `sphinx`, the page's conf.py (the
+    /// nearest one above it) still says the builder's settings, where it may be executed.
+    fn settle_chosen(
+        &self,
+        profile: Profile,
+        path: &Path,
+        mut sources: Vec<ProfileSource>,
+    ) -> PageProfile {
+        if profile != Profile::Sphinx {
+            return self.settle(profile, path, sources);
+        }
+        let conf = crate::runner::sphinx_conf::find_conf_py(path)
+            // Never a conf.py above the project.
+            .filter(|conf| conf.starts_with(&self.config_root));
+        let read = conf.as_ref().and_then(|conf| self.sphinx_conf(conf));
+        match (conf, read) {
+            (Some(conf), Some(Ok(read))) => {
+                sources.push(ProfileSource {
+                    path: conf,
+                    what: "its doctest settings (conf.py executed as Sphinx does)".to_owned(),
+                });
+                let mut page = self.settle(profile, path, sources);
+                self.apply_sphinx_conf(&mut page, &read);
+                page
+            }
+            (Some(conf), Some(Err(error))) => {
+                sources.push(ProfileSource {
+                    path: conf,
+                    what: format!("not used: executing it failed: {error}"),
+                });
+                self.settle(profile, path, sources)
+            }
+            _ => self.settle(profile, path, sources),
+        }
+    }
+
+    /// conf.py's reading, default flags (which replace Sphinx's own) and `sys.path`.
+    fn apply_sphinx_conf(&self, page: &mut PageProfile, read: &SphinxConf) {
+        read.apply(&mut page.reading);
+        page.default_flags = FlagSet::from_bits(self.base_flags.bits() | read.default_flags.bits());
+        page.sys_path = read.sys_path.clone();
     }
 
     fn matching_rule(&self, path: &Path) -> Option<&ProfileRule> {
