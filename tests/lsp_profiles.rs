@@ -77,3 +77,64 @@ fn a_pytest_page_has_the_clis_verdicts_in_the_editor() {
     assert_eq!(failed, [8], "{diagnostics:?}");
     assert!(client.shutdown().success());
 }
+
+/// A Sphinx page: its `testsetup` runs before its group's tests, in the CLI and the editor.
+const SPHINX_PAGE: &str = ".. testsetup::\n\n   x = 41\n\n.. doctest::\n\n   >>> x + 1\n   42\n\n\
+                           .. doctest::\n\n   >>> x\n   40\n";
+
+#[test]
+fn a_sphinx_page_with_a_testsetup_has_the_clis_verdicts_in_the_editor() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    std::fs::write(
+        dir.path().join("conf.py"),
+        "extensions = ['sphinx.ext.doctest']\n",
+    )
+    .expect("conf.py");
+    let path = dir.path().join("index.rst");
+    std::fs::write(&path, SPHINX_PAGE).expect("page");
+
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_objgraph-doctest"))
+        .args([
+            "--format",
+            "json",
+            "--python",
+            &common::python(),
+            "index.rst",
+        ])
+        .current_dir(dir.path())
+        .output()
+        .expect("the CLI runs");
+    let report: Value = serde_json::from_slice(&output.stdout).expect("JSON report");
+    let page = &report["pages"][0];
+    assert_eq!(page["profile"], "sphinx", "{report}");
+    let lines_with = |outcome: &str| -> Vec<u64> {
+        page["examples"]
+            .as_array()
+            .expect("examples")
+            .iter()
+            .filter(|example| example["outcome"] == outcome)
+            .map(|example| example["line"].as_u64().unwrap_or(0))
+            .collect()
+    };
+    // Without the setup, line 7 would raise NameError: it passes, line 12 fails.
+    assert!(lines_with("passed").contains(&7), "{report}");
+    assert_eq!(lines_with("failed"), [12], "{report}");
+
+    let settings =
+        json!({"runOn": "change", "execute": true, "python": common::python(), "debounceMs": 0});
+    let mut client = LspClient::start(dir.path(), settings);
+    client.initialize(dir.path());
+    let uri = format!("file://{}", path.display());
+    client.open(&uri, "restructuredtext", SPHINX_PAGE);
+    let diagnostics = client
+        .diagnostics_where(&uri, WAIT, |found| !found.is_empty())
+        .expect("diagnostics");
+    let failed: Vec<u64> = diagnostics
+        .iter()
+        .filter(|diagnostic| diagnostic["code"] == "failed")
+        .map(|diagnostic| diagnostic["range"]["start"]["line"].as_u64().unwrap_or(0) + 1)
+        .collect();
+    // On its expected output, line 13, as for the CLI's failure of the example at line 12.
+    assert_eq!(failed, [13], "{diagnostics:?}");
+    assert!(client.shutdown().success());
+}
