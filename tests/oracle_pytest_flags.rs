@@ -14,9 +14,6 @@
 
 mod common;
 
-use std::path::PathBuf;
-use std::process::Command;
-
 use objgraph_doctest::engine::check::check_output;
 use objgraph_doctest::engine::flags::{Flag, FlagRegistry, FlagSet};
 use objgraph_doctest::engine::{PageFormat, Profile, Reading, parse_page_as};
@@ -36,30 +33,8 @@ fn python_with_pytest() -> String {
 
 /// Runs the oracle script with the pytest venv's Python.
 fn run_oracle(request: &Value) -> Value {
-    let python = python_with_pytest();
-    let script: PathBuf = common::repo_root()
-        .join("tests")
-        .join("oracle")
-        .join("pytest_checker_oracle.py");
-    let mut child = Command::new(&python)
-        .arg(&script)
-        .stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap_or_else(|error| panic!("cannot start {python}: {error}"));
-    let payload = serde_json::to_vec(request).expect("request serialises");
-    let mut stdin = child.stdin.take().expect("stdin is piped");
-    let writer = std::thread::spawn(move || std::io::Write::write_all(&mut stdin, &payload));
-    let output = child.wait_with_output().expect("oracle runs");
-    writer.join().expect("writer").expect("request written");
-    assert!(
-        output.status.success(),
-        "oracle {} failed: {}",
-        script.display(),
-        String::from_utf8_lossy(&output.stderr)
-    );
-    let answer: Value = serde_json::from_slice(&output.stdout).expect("oracle prints JSON");
+    let answer =
+        common::run_oracle_with(&python_with_pytest(), "pytest_checker_oracle.py", request);
     assert_eq!(answer["pytest"], PYTEST, "the venv has the pinned pytest");
     answer
 }

@@ -18,14 +18,19 @@ pub fn repo_root() -> PathBuf {
 /// Runs `tests/oracle/<script>` with `input` on stdin (one process for a whole batch) and
 /// returns its stdout parsed as JSON. Panics with the script's stderr when it fails.
 pub fn run_oracle(script: &str, input: &serde_json::Value) -> serde_json::Value {
+    run_oracle_with(&python(), script, input)
+}
+
+/// [`run_oracle`] with another interpreter (a venv holding the reference tool).
+pub fn run_oracle_with(python: &str, script: &str, input: &serde_json::Value) -> serde_json::Value {
     let path = repo_root().join("tests").join("oracle").join(script);
-    let mut child = Command::new(python())
+    let mut child = Command::new(python)
         .arg(&path)
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
-        .unwrap_or_else(|error| panic!("cannot start {} for the oracle: {error}", python()));
+        .unwrap_or_else(|error| panic!("cannot start {python} for the oracle: {error}"));
     let payload = serde_json::to_vec(input).expect("oracle input serialises");
     let mut stdin = child.stdin.take().expect("stdin is piped");
     let writer = std::thread::spawn(move || stdin.write_all(&payload));
