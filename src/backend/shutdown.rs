@@ -117,6 +117,21 @@ fn session_directory() -> Option<PathBuf> {
 /// (SIGKILL, a crash): ours (same owner), and only those whose process is gone, as git
 /// removes a stale lock. Their processes died with them (see docs/processes.md).
 fn remove_stale_sessions(temp: &Path) {
+    remove_stale(temp, SESSION_PREFIX);
+}
+
+/// Short socket directories (`backend/worker.rs`) are made in /tmp when `TMPDIR` is too deep
+/// for a socket path, outside the session directory: `ogd-<pid>.<random>`.
+pub(crate) const SHORT_SOCKET_PREFIX: &str = "ogd-";
+
+/// Removes the short socket directories of runs that died before they could remove them.
+pub(crate) fn remove_stale_socket_directories() {
+    remove_stale(Path::new("/tmp"), SHORT_SOCKET_PREFIX);
+}
+
+/// Removes the directories in `temp` named `<prefix><pid>.<random>` that are ours (same
+/// owner) and whose process is gone.
+fn remove_stale(temp: &Path, prefix: &str) {
     use std::os::unix::fs::MetadataExt;
     let Ok(entries) = std::fs::read_dir(temp) else {
         return;
@@ -126,8 +141,9 @@ fn remove_stale_sessions(temp: &Path) {
         let name = entry.file_name();
         let Some(pid) = name
             .to_str()
-            .and_then(|name| name.strip_prefix(SESSION_PREFIX))
-            .and_then(|rest| rest.split('.').next())
+            .and_then(|name| name.strip_prefix(prefix))
+            .and_then(|rest| rest.split_once('.'))
+            .map(|(pid, _)| pid)
             .and_then(|pid| pid.parse::<i32>().ok())
         else {
             continue;

@@ -609,7 +609,8 @@ fn private_directory() -> Result<tempfile::TempDir, BackendError> {
 }
 
 /// The socket's path in `directory`; when the temp directory is too deep for a socket
-/// path, a short private directory in /tmp is used instead (and removed with the backend).
+/// path, a short private directory in /tmp is used instead (and removed with the backend;
+/// named after our pid, so that the next run removes it if we die first).
 fn socket_in(directory: tempfile::TempDir) -> Result<(tempfile::TempDir, PathBuf), BackendError> {
     // Absolute: Python processes connect after changing directory (a relative TMPDIR).
     let socket_path = std::path::absolute(directory.path().join("backend.sock"))?;
@@ -617,8 +618,13 @@ fn socket_in(directory: tempfile::TempDir) -> Result<(tempfile::TempDir, PathBuf
     if length <= MAX_SOCKET_PATH {
         return Ok((directory, socket_path));
     }
+    super::shutdown::remove_stale_socket_directories();
     let short = tempfile::Builder::new()
-        .prefix("ogd-")
+        .prefix(&format!(
+            "{}{}.",
+            super::shutdown::SHORT_SOCKET_PREFIX,
+            std::process::id()
+        ))
         .permissions(std::fs::Permissions::from_mode(0o700))
         .tempdir_in("/tmp")
         .and_then(|short| {

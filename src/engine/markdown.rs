@@ -137,6 +137,8 @@ pub fn structure(text: &str) -> Structure {
     let commonmark = blocks.commonmark_text(text);
     let mut structure = Structure::default();
     let mut heading: Option<(usize, usize, String)> = None;
+    // The index of the image whose text (its alt) is being read.
+    let mut image: Option<usize> = None;
     for (event, range) in Parser::new_ext(&commonmark, markdown_options()).into_offset_iter() {
         match event {
             Event::Start(Tag::Heading { level, .. }) => {
@@ -146,7 +148,14 @@ pub fn structure(text: &str) -> Structure {
                 if let Some((_, _, title)) = heading.as_mut() {
                     title.push_str(&piece);
                 }
+                if let Some(reference) = image.and_then(|at| structure.references.get_mut(at)) {
+                    reference
+                        .alt
+                        .get_or_insert_with(String::new)
+                        .push_str(&piece);
+                }
             }
+            Event::End(TagEnd::Image) => image = None,
             Event::SoftBreak | Event::HardBreak => {
                 if let Some((_, _, title)) = heading.as_mut() {
                     title.push(' ');
@@ -170,7 +179,9 @@ pub fn structure(text: &str) -> Structure {
                     bytes,
                     start_after: None,
                     end_before: None,
+                    alt: None,
                 });
+                image = Some(structure.references.len() - 1);
             }
             _ => {}
         }
@@ -818,6 +829,7 @@ fn directive_references(
         bytes,
         start_after: option("start-after").filter(|_| is_include),
         end_before: option("end-before").filter(|_| is_include),
+        alt: option("alt").filter(|_| matches!(kind, ReferenceKind::Figure | ReferenceKind::Image)),
     }]
 }
 
@@ -833,6 +845,7 @@ fn toctree_references(entries: &[DoctestLine<'_>]) -> Vec<Reference> {
                 bytes: line.start + target.start..line.start + target.end,
                 start_after: None,
                 end_before: None,
+                alt: None,
             })
         })
         .collect()

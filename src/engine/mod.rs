@@ -7,6 +7,7 @@ pub mod diff;
 pub mod doctest;
 pub mod doctestplus;
 pub mod dot;
+pub mod figures;
 pub mod flags;
 pub mod graph;
 pub mod judge;

@@ -246,6 +246,10 @@ pub struct Reference {
     /// `:end-before:` of an include.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub end_before: Option<String>,
+    /// A figure's or image's alternative text: its `:alt:` option in reST and MyST, the
+    /// image's text in Markdown (`![alt](target)`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub alt: Option<String>,
 }
 
 /// The structure of a page that the editor and reports need, read without running anything.

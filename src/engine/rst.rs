@@ -412,6 +412,7 @@ fn directive_references(
             bytes: line.start + range.start..line.start + range.end,
             start_after: None,
             end_before: None,
+            alt: None,
         })
     };
     if kind == ReferenceKind::Toctree {
@@ -434,6 +435,9 @@ fn directive_references(
     if kind == ReferenceKind::Include {
         found.start_after = option("start-after");
         found.end_before = option("end-before");
+    }
+    if matches!(kind, ReferenceKind::Figure | ReferenceKind::Image) {
+        found.alt = option("alt");
     }
     vec![found]
 }
