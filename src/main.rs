@@ -466,6 +466,7 @@ fn run_and_report(
         python: python.path.clone(),
         preload: settings.preload.clone(),
         fork: !cli.no_fork,
+        directory: Some(config.root.clone()),
     })
     .with_context(|| {
         format!(
