@@ -134,3 +134,32 @@ fn a_sphinx_page_with_a_testsetup_has_the_clis_verdicts_in_the_editor() {
     // On its expected output, line 13, as for the CLI's failure of the example at line 12.
     assert_eq!(project.editor_failed_lines("restructuredtext"), [13]);
 }
+
+/// pytest-doctestplus with a wide FLOAT_CMP tolerance from pytest.ini: 3.2 is close enough
+/// to 3.0 (rtol 0.1) in the CLI and the editor; 4.0 is not.
+const FLOAT_PAGE: &str =
+    ">>> 3.2  # doctest: +FLOAT_CMP\n3.0\n\n>>> 4.0  # doctest: +FLOAT_CMP\n3.0\n";
+
+#[test]
+fn the_editor_compares_float_cmp_with_the_projects_tolerance() {
+    let project = Project::new(
+        &[(
+            "pytest.ini",
+            "[pytest]\ndoctest_plus = enabled\ndoctest_plus_rtol = 0.1\n\
+             addopts = --doctest-glob=*.txt --doctest-continue-on-failure\n",
+        )],
+        "page.txt",
+        FLOAT_PAGE,
+    );
+    let page = project.cli_page_report();
+    assert_eq!(page["profile"], "doctestplus", "{page}");
+    let outcomes: Vec<&str> = page["examples"]
+        .as_array()
+        .expect("examples")
+        .iter()
+        .map(|example| example["outcome"].as_str().unwrap_or(""))
+        .collect();
+    assert_eq!(outcomes, ["passed", "failed"], "{page}");
+    // The failure of line 4 is marked on its expected output, line 5.
+    assert_eq!(project.editor_failed_lines("plaintext"), [5]);
+}
