@@ -1,6 +1,10 @@
 //! The messages between us and the Python driver: JSON, one message per line, over a Unix
 //! socket that nothing else writes to. Strings are UTF-8; a lone surrogate an example
 //! printed arrives as U+FFFD (JSON cannot carry it into a Rust `String`).
+//!
+//! A page's examples go as a `Stream` line followed by its `Run` lines, in one write; the
+//! page process answers each with a `Result` line (one write), and holds only where a
+//! `Run` or the driver says so (see `Request::Stream`).
 
 use serde::{Deserialize, Serialize};
 
