@@ -192,7 +192,11 @@ def become_subreaper():
 
 
 def children_of(parent):
-    """The live children of `parent`, from /proc."""
+    """The live children of `parent`, from /proc: the kernel's list of each of its threads'
+    children when it keeps one (a few reads), else a walk of every process's stat."""
+    children = listed_children(parent)
+    if children is not None:
+        return children
     children = set()
     try:
         names = os.listdir("/proc")
@@ -208,6 +212,20 @@ def children_of(parent):
             continue
         if len(fields) > 1 and int(fields[1]) == parent:
             children.add(int(name))
+    return children
+
+
+def listed_children(parent):
+    """The children of `parent` from /proc/PID/task/TID/children, or None when the kernel
+    has no such file (CONFIG_PROC_CHILDREN) or `parent` is gone."""
+    children = set()
+    try:
+        threads = os.listdir("/proc/%d/task" % parent)
+        for thread in threads:
+            with open("/proc/%d/task/%s/children" % (parent, thread), "rb") as file:
+                children.update(int(pid) for pid in file.read().split())
+    except (OSError, ValueError):
+        return None
     return children
 
 
