@@ -120,6 +120,38 @@ class Lines:
         line, _, self.buffer = self.buffer.partition(b"\n")
         return _decode(line.decode("utf-8"))
 
+    def _fill(self, lines):
+        """Reads until `lines` whole lines are buffered; False when the other end has gone."""
+        while self.buffer.count(b"\n") < lines:
+            chunk = _recv(self.sock, 1 << 16)
+            if not chunk:
+                return False
+            self.buffer += chunk
+        return True
+
+    def skip(self, lines):
+        """Drops the next `lines` lines; False when the other end has gone."""
+        if not self._fill(lines):
+            return False
+        for _ in range(lines):
+            self.buffer = self.buffer.partition(b"\n")[2]
+        return True
+
+    def read_after(self, lines):
+        """The message after the next `lines` lines, which stay to be read; None when the
+        other end has gone."""
+        if _getpid() != OWNER[0]:
+            _exit(0)
+        if not self._fill(lines + 1):
+            return None
+        end = 0
+        for _ in range(lines):
+            end = self.buffer.index(b"\n", end) + 1
+        stop = self.buffer.index(b"\n", end)
+        line = self.buffer[end:stop]
+        self.buffer = self.buffer[:end] + self.buffer[stop + 1 :]
+        return _decode(line.decode("utf-8"))
+
 
 def connect(path):
     sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
@@ -160,7 +192,11 @@ def become_subreaper():
 
 
 def children_of(parent):
-    """The live children of `parent`, from /proc."""
+    """The live children of `parent`, from /proc: the kernel's list of each of its threads'
+    children when it keeps one (a few reads), else a walk of every process's stat."""
+    children = listed_children(parent)
+    if children is not None:
+        return children
     children = set()
     try:
         names = os.listdir("/proc")
@@ -176,6 +212,20 @@ def children_of(parent):
             continue
         if len(fields) > 1 and int(fields[1]) == parent:
             children.add(int(name))
+    return children
+
+
+def listed_children(parent):
+    """The children of `parent` from /proc/PID/task/TID/children, or None when the kernel
+    has no such file (CONFIG_PROC_CHILDREN) or `parent` is gone."""
+    children = set()
+    try:
+        threads = os.listdir("/proc/%d/task" % parent)
+        for thread in threads:
+            with open("/proc/%d/task/%s/children" % (parent, thread), "rb") as file:
+                children.update(int(pid) for pid in file.read().split())
+    except (OSError, ValueError):
+        return None
     return children
 
 
@@ -569,35 +619,12 @@ def run_page(sock, reader, setup, socket_path):
         request = reader.read()
         if request is None or request["op"] == "exit":
             return
-        if request["op"] == "run":
-            # A Sphinx group runs in a namespace of its own, fresh and empty as the
-            # builder's `ns = {}` (so `__name__` is builtins').
-            group = request.get("group")
-            if group is None:
-                namespace = globs
-            else:
-                namespace = group_globs.setdefault(group, {})
-            try:
-                missing = missing_requirement(request)
-                if missing is not None:
-                    result = {
-                        "event": "result",
-                        "index": request["index"],
-                        "got": "",
-                        "truncated": False,
-                        "exception": None,
-                        "duration_ns": 0,
-                        "skipped": missing,
-                    }
-                else:
-                    if request.get("warnings"):
-                        request["source"] = with_warnings_caught(request, namespace)
-                    result = run_example(request, namespace, fakeout, name)
-            except Aborted as aborted:
-                result = {"event": "aborted", "message": str(aborted)}
-            request = namespace = None
-            send(sock, result)
-            result = None
+        if request["op"] == "stream":
+            count, watch = request["count"], request.get("watch_files")
+            request = None
+            ran = run_stream(sock, reader, count, watch, workdir, (globs, group_globs, fakeout, name))
+            if not ran:
+                return
         elif request["op"] == "evaluate":
             answer = evaluate_condition(request, fakeout)
             request = None
@@ -608,6 +635,184 @@ def run_page(sock, reader, setup, socket_path):
             request = None
             sock, reader, workdir = checkpoint(sock, reader, token, socket_path, workdir)
             token = None
+
+
+def run_request(request, globs, group_globs, fakeout, name):
+    """One "run" request of a stream: its result (or "aborted") as a message."""
+    # A Sphinx group runs in a namespace of its own, fresh and empty as the builder's
+    # `ns = {}` (so `__name__` is builtins').
+    group = request.get("group")
+    if group is None:
+        namespace = globs
+    else:
+        namespace = group_globs.setdefault(group, {})
+    try:
+        missing = missing_requirement(request)
+        if missing is not None:
+            return {
+                "event": "result",
+                "index": request["index"],
+                "got": "",
+                "truncated": False,
+                "exception": None,
+                "duration_ns": 0,
+                "skipped": missing,
+            }
+        if request.get("warnings"):
+            request["source"] = with_warnings_caught(request, namespace)
+        return run_example(request, namespace, fakeout, name)
+    except Aborted as aborted:
+        return {"event": "aborted", "message": str(aborted)}
+
+
+def surely_passed(request, result):
+    """The engine sent the output that surely passes (`want`), and this is it."""
+    want = request.get("want")
+    return (
+        want is not None
+        and result.get("exception") is None
+        and not result.get("truncated")
+        and result.get("got") == want
+    )
+
+
+def run_stream(sock, reader, count, watch, workdir, page):
+    """The `count` "run" lines that follow, in order, one result line each (see the Stream
+    request in protocol.rs). The examples wait in the reader's buffer as bytes, which gc
+    does not track: between examples the page holds no objects of ours but before.
+    Returns False when our connection has gone."""
+    if watch:
+        FILES.start(workdir)
+    while count:
+        request = reader.read()
+        if request is None:
+            return False
+        count -= 1
+        result = run_request(request, *page)
+        aborted = result["event"] == "aborted"
+        changed = FILES.changed() if watch and not aborted else None
+        if watch and not aborted:
+            result["files_changed"] = changed
+        hold = (
+            count > 0
+            and not aborted
+            and (
+                (request.get("hold") and not surely_passed(request, result))
+                # pytest's outcome exceptions end the item: the rest may be skipped.
+                or result.get("pytest_outcome") is not None
+                # What it wrote is collected before the next example writes more.
+                or (watch and changed is not False)
+            )
+        )
+        if hold:
+            result["held"] = True
+        request = None
+        send(sock, result)
+        result = None
+        if aborted:
+            return reader.skip(count)
+        if hold:
+            word = reader.read_after(count)
+            if word is None:
+                return False
+            if changed:
+                FILES.watch_new_directories()
+            if word["op"] != "go_on":
+                return reader.skip(count)
+            word = None
+    return True
+
+
+class FileWatch:
+    """Whether anything changed under the page's working directory, from inotify: one
+    read() per example that changed nothing, instead of a scan of the folder tree. Every
+    directory of the tree is watched (new ones when a change was seen); a change anywhere,
+    by any process, is an event. Where inotify cannot be used, changed() says None (unknown)
+    and the other end scans after every example."""
+
+    # IN_MODIFY | IN_ATTRIB | IN_CLOSE_WRITE | IN_MOVED_FROM | IN_MOVED_TO | IN_CREATE |
+    # IN_DELETE | IN_DELETE_SELF | IN_MOVE_SELF, and IN_DONT_FOLLOW (links are not followed).
+    MASK = 0x2 | 0x4 | 0x8 | 0x40 | 0x80 | 0x100 | 0x200 | 0x400 | 0x800 | 0x02000000
+    # IN_NONBLOCK | IN_CLOEXEC
+    FLAGS = os.O_NONBLOCK | 0o2000000
+    MAX_DEPTH = 8
+    MAX_DIRECTORIES = 1000
+
+    def __init__(self):
+        self.fd = None
+        self.root = None
+        self.broken = False
+        try:
+            # Looked up now, in the zygote: never as an object made between two examples.
+            self.init = LIBC.inotify_init1
+            self.add = LIBC.inotify_add_watch
+        except Exception:
+            self.init = self.add = None
+
+    def start(self, root):
+        """Watches `root` (again, after a fork into another directory)."""
+        if self.root == root and (self.fd is not None or self.broken):
+            return
+        self.stop()
+        self.root, self.broken = root, False
+        if self.init is None:
+            self.broken = True
+            return
+        fd = self.init(self.FLAGS)
+        if fd < 0:
+            self.broken = True
+            return
+        self.fd = fd
+        self.watch_new_directories()
+
+    def stop(self):
+        if self.fd is not None:
+            try:
+                os.close(self.fd)
+            except OSError:
+                pass
+        self.fd = self.root = None
+
+    def watch_new_directories(self):
+        """Adds a watch for every directory of the tree (adding one twice is harmless)."""
+        if self.fd is None:
+            return
+        watched = 0
+        base_depth = self.root.rstrip(os.sep).count(os.sep)
+        for directory, subdirectories, _ in os.walk(self.root):
+            if self.add(self.fd, os.fsencode(directory), self.MASK) < 0:
+                self.broken = True
+                self.stop()
+                return
+            watched += 1
+            if watched >= self.MAX_DIRECTORIES:
+                self.broken = True
+                self.stop()
+                return
+            depth = directory.count(os.sep) - base_depth
+            subdirectories[:] = [
+                name for name in subdirectories if name != "__pycache__" and depth < self.MAX_DEPTH
+            ]
+
+    def changed(self):
+        """True when something changed since the last call, None when unknown."""
+        if self.fd is None:
+            return None
+        seen = False
+        while True:
+            try:
+                if not os.read(self.fd, 1 << 16):
+                    break
+                seen = True
+            except BlockingIOError:
+                break
+            except OSError:
+                self.stop()
+                return None
+        return seen
+
+
+FILES = FileWatch()
 
 
 def copy_regular_file(source, destination):

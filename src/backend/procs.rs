@@ -79,6 +79,12 @@ fn parents() -> HashMap<i32, ProcessStat> {
 
 /// The live children of `parent`.
 pub fn children(parent: i32) -> Vec<i32> {
+    if children_are_listed() {
+        let mut found = listed_children(parent);
+        found.sort_unstable();
+        found.dedup();
+        return found;
+    }
     let mut found: Vec<i32> = parents()
         .values()
         .filter(|stat| stat.ppid == parent)
@@ -88,8 +94,50 @@ pub fn children(parent: i32) -> Vec<i32> {
     found
 }
 
+/// Whether the kernel lists each thread's children (`/proc/PID/task/TID/children`, Linux's
+/// CONFIG_PROC_CHILDREN): then a tree is found with a few reads instead of a walk of every
+/// process on the machine.
+fn children_are_listed() -> bool {
+    static LISTED: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
+    *LISTED.get_or_init(|| {
+        let tid = nix::unistd::gettid();
+        std::path::Path::new(&format!("/proc/self/task/{tid}/children")).exists()
+    })
+}
+
+/// The children of `parent` as the kernel lists them, from each of its threads; none when
+/// it is gone.
+fn listed_children(parent: i32) -> Vec<i32> {
+    let Ok(threads) = std::fs::read_dir(format!("/proc/{parent}/task")) else {
+        return Vec::new();
+    };
+    let mut children = Vec::new();
+    for thread in threads.flatten() {
+        if let Ok(text) = std::fs::read_to_string(thread.path().join("children")) {
+            children.extend(
+                text.split_whitespace()
+                    .filter_map(|pid| pid.parse::<i32>().ok()),
+            );
+        }
+    }
+    children
+}
+
 /// The processes below `root` (not `root` itself), parents before children.
 pub fn descendants(root: i32) -> Vec<i32> {
+    if children_are_listed() {
+        let mut found = Vec::new();
+        let mut pending = vec![root];
+        while let Some(pid) = pending.pop() {
+            for child in listed_children(pid) {
+                if child != root && !found.contains(&child) {
+                    found.push(child);
+                    pending.push(child);
+                }
+            }
+        }
+        return found;
+    }
     let all = parents();
     let mut children: HashMap<i32, Vec<i32>> = HashMap::new();
     for stat in all.values() {
@@ -172,6 +220,15 @@ pub fn kill_tree(root: i32, include_root: bool) {
 /// group id outlives its leader, and may be reused once the group is empty).
 pub fn kill_group(group: i32) {
     let us = std::process::id() as i32;
+    if children_are_listed() {
+        // Our own tree is all that can be below us: a few reads, not the whole machine.
+        for pid in descendants(us) {
+            if stat(pid).is_some_and(|stat| stat.pgrp == group) && descends_from(pid, us) {
+                let _ = kill(Pid::from_raw(pid), Signal::SIGKILL);
+            }
+        }
+        return;
+    }
     for stat in parents().values() {
         if stat.pgrp == group && stat.pid != us && descends_from(stat.pid, us) {
             let _ = kill(Pid::from_raw(stat.pid), Signal::SIGKILL);
@@ -229,6 +286,21 @@ mod tests {
         assert!(descends_from(me, me));
         assert!(descends_from(me, 1));
         assert!(!descends_from(1, me));
+    }
+
+    #[test]
+    fn a_child_is_found_below_us() {
+        let mut child = std::process::Command::new("sleep")
+            .arg("30")
+            .spawn()
+            .expect("sleep starts");
+        let pid = child.id() as i32;
+        let me = std::process::id() as i32;
+        assert!(children(me).contains(&pid));
+        assert!(descendants(me).contains(&pid));
+        let _ = child.kill();
+        let _ = child.wait();
+        assert!(!children(me).contains(&pid));
     }
 
     #[test]

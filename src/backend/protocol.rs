@@ -1,6 +1,10 @@
 //! The messages between us and the Python driver: JSON, one message per line, over a Unix
 //! socket that nothing else writes to. Strings are UTF-8; a lone surrogate an example
 //! printed arrives as U+FFFD (JSON cannot carry it into a Rust `String`).
+//!
+//! A page's examples go as a `Stream` line followed by its `Run` lines, in one write; the
+//! page process answers each with a `Result` line (one write), and holds only where a
+//! `Run` or the driver says so (see `Request::Stream`).
 
 use serde::{Deserialize, Serialize};
 
@@ -42,7 +46,27 @@ pub enum Request<'a> {
         /// its place in the page (Sphinx's `GROUP[i]`).
         #[serde(skip_serializing_if = "Option::is_none")]
         doctest_name: Option<&'a str>,
+        /// In a stream: the output that surely passes (got equal to it, nothing raised, not
+        /// cut); sent only for examples with `hold`.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        want: Option<&'a str>,
+        /// In a stream: unless it surely passed (`want`), the page process holds after this
+        /// example until told to go on (`GoOn`) or stop (`StopStream`), because its verdict
+        /// may mean that the rest must not run.
+        #[serde(skip_serializing_if = "std::ops::Not::not")]
+        hold: bool,
     },
+    /// To a page process: the `count` lines after this one are `Run` requests, sent ahead in
+    /// one write; run them in order, one result line (one write) each. The process holds
+    /// after an example when that example's `hold` says so, when it raised one of pytest's
+    /// outcome exceptions, or (with `watch_files`) when it changed files in the working
+    /// directory; its result then says `held`, and it waits for `GoOn` or `StopStream`,
+    /// which come after the stream's remaining lines. After `Aborted` the rest is dropped.
+    Stream { count: usize, watch_files: bool },
+    /// To a page process holding in a stream: run its next example.
+    GoOn,
+    /// To a page process holding in a stream: drop the stream's remaining examples.
+    StopStream,
     /// To a page process: evaluate a Sphinx `:skipif:` condition in a fresh namespace where
     /// `setup` ran (and `cleanup` runs after), as the doctest builder does.
     Evaluate {
@@ -140,6 +164,13 @@ pub struct ExampleResult {
     /// pytest's outcome exceptions: `pytest.skip()`, `pytest.fail()`, `pytest.xfail()`).
     #[serde(default)]
     pub pytest_outcome: Option<PytestOutcome>,
+    /// In a stream with `watch_files`: whether anything in the working directory changed
+    /// while it ran (`None`: not watched, or the watch failed; scan to know).
+    #[serde(default)]
+    pub files_changed: Option<bool>,
+    /// In a stream: the process holds after it, waiting for `GoOn` or `StopStream`.
+    #[serde(default)]
+    pub held: bool,
 }
 
 /// A pytest outcome exception raised by an example: it ends the page's doctest item.

@@ -756,6 +756,42 @@ pub struct RunExtras<'a> {
     pub doctest_name: Option<&'a str>,
 }
 
+/// One example of a stream (see [`PageProcess::start_stream`]).
+#[derive(Debug, Clone, Copy)]
+pub struct StreamedExample<'a> {
+    pub index: usize,
+    pub source: &'a str,
+    pub extras: RunExtras<'a>,
+    /// The output that surely passes (checked by the engine): the page process then need
+    /// not hold after it.
+    pub want: Option<&'a str>,
+    /// Its verdict may mean that the rest must not run (FAIL_FAST, a profile that stops at
+    /// the first failure, a Sphinx group's setup): unless it surely passed, the process
+    /// holds after it until [`PageProcess::release_hold`].
+    pub hold: bool,
+}
+
+impl StreamedExample<'_> {
+    fn request(&self) -> Request<'_> {
+        let warnings = match self.extras.warnings {
+            WarningCapture::Default => None,
+            WarningCapture::Ignore => Some("ignore"),
+            WarningCapture::Show => Some("show"),
+        };
+        Request::Run {
+            index: self.index,
+            source: self.source,
+            group: self.extras.group,
+            mode: self.extras.mode,
+            requires: self.extras.requires,
+            warnings,
+            doctest_name: self.extras.doctest_name,
+            want: self.want,
+            hold: self.hold,
+        }
+    }
+}
+
 /// Why an example did not produce a result.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum Fault {
@@ -815,6 +851,7 @@ impl PageProcess {
     }
 
     /// Runs one example as its profile says (see [`RunExtras`]); `run` is this with none.
+    /// It is a stream of one: `timeout` bounds it from the moment it is sent.
     pub fn run_with(
         &mut self,
         index: usize,
@@ -822,29 +859,70 @@ impl PageProcess {
         extras: RunExtras<'_>,
         timeout: Duration,
     ) -> Result<ExampleResult, Fault> {
-        let deadline = Instant::now() + timeout;
-        let warnings = match extras.warnings {
-            WarningCapture::Default => None,
-            WarningCapture::Ignore => Some("ignore"),
-            WarningCapture::Show => Some("show"),
+        self.start_stream(
+            &[StreamedExample {
+                index,
+                source,
+                extras,
+                want: None,
+                hold: false,
+            }],
+            false,
+        )?;
+        self.next_result(index, timeout)
+    }
+
+    /// Sends `examples` to run in order, all in one write; read their results, in order,
+    /// with [`PageProcess::next_result`]. With `watch_files` each result says whether the
+    /// working directory changed, and the process holds after one that changed it.
+    pub fn start_stream(
+        &mut self,
+        examples: &[StreamedExample<'_>],
+        watch_files: bool,
+    ) -> Result<(), Fault> {
+        let mut lines = Vec::with_capacity(64 + examples.len() * 128);
+        let header = Request::Stream {
+            count: examples.len(),
+            watch_files,
         };
-        let request = Request::Run {
-            index,
-            source,
-            group: extras.group,
-            mode: extras.mode,
-            requires: extras.requires,
-            warnings,
-            doctest_name: extras.doctest_name,
-        };
-        if self.send(&request).is_err() {
+        let encoded = serde_json::to_writer(&mut lines, &header).and_then(|()| {
+            examples.iter().try_for_each(|example| {
+                lines.push(b'\n');
+                serde_json::to_writer(&mut lines, &example.request())
+            })
+        });
+        if let Err(error) = encoded {
+            return Err(self.kill_for(Fault::Protocol(error.to_string())));
+        }
+        lines.push(b'\n');
+        if self.stream.write_all(&lines).is_err() {
             return Err(self.death());
         }
-        match self.read_event(deadline)? {
+        Ok(())
+    }
+
+    /// The result of streamed example `index`, the next one due; `timeout` bounds it from
+    /// now (the previous example's result, or the stream's start, is when it began).
+    pub fn next_result(&mut self, index: usize, timeout: Duration) -> Result<ExampleResult, Fault> {
+        match self.read_event(Instant::now() + timeout)? {
             Event::Result(result) if result.index == index => Ok(result),
             Event::Aborted { message } => Err(Fault::Aborted(message)),
-            other => Err(Fault::Protocol(format!("unexpected {other:?}"))),
+            other => Err(self.kill_for(Fault::Protocol(format!("unexpected {other:?}")))),
         }
+    }
+
+    /// Tells a process holding after a streamed example (`ExampleResult::held`) to go on
+    /// with the stream (`true`) or to drop the rest of it (`false`).
+    pub fn release_hold(&mut self, go_on: bool) -> Result<(), Fault> {
+        let word = if go_on {
+            Request::GoOn
+        } else {
+            Request::StopStream
+        };
+        if self.send(&word).is_err() {
+            return Err(self.death());
+        }
+        Ok(())
     }
 
     /// Evaluates a Sphinx `:skipif:` condition (see `Request::Evaluate`): `Ok(Err(traceback))`
@@ -891,6 +969,12 @@ impl PageProcess {
 
     pub(super) fn read_event(&mut self, deadline: Instant) -> Result<Event, Fault> {
         let mut line = Vec::new();
+        // A streamed page's results often arrive together: one already read whole needs no
+        // read timeout (a system call) and no wait.
+        if self.reader.buffer().contains(&b'\n') {
+            let _ = self.reader.read_until(b'\n', &mut line);
+            return self.decode_event(&line);
+        }
         loop {
             let left = deadline
                 .checked_duration_since(Instant::now())
@@ -919,7 +1003,11 @@ impl PageProcess {
                 Err(_) => return Err(self.death()),
             }
         }
-        match serde_json::from_slice(&line) {
+        self.decode_event(&line)
+    }
+
+    fn decode_event(&self, line: &[u8]) -> Result<Event, Fault> {
+        match serde_json::from_slice(line) {
             Ok(Event::DriverError { traceback }) => Err(Fault::Internal(traceback)),
             Ok(event) => Ok(event),
             Err(error) => Err(self.kill_for(Fault::Protocol(error.to_string()))),

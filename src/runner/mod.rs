@@ -13,6 +13,7 @@ pub mod read;
 pub mod run;
 pub mod shard;
 pub mod sphinx_conf;
+mod stream;
 pub mod structure;
 pub mod update;
 pub mod write;

@@ -15,16 +15,16 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use crate::backend::protocol::PytestOutcome;
-use crate::backend::worker::RunExtras;
 use crate::backend::{Backend, Fault, PageProcess, PageSetup, RaisedException};
 use crate::engine::judge::{Judgement, judge};
-use crate::engine::page::{CompileMode, ExampleRole};
+use crate::engine::page::ExampleRole;
 use crate::engine::sphinx::VersionSpec;
 use crate::engine::{Example, Flag, FlagRegistry, FlagSet, Page};
 
 use super::artifacts::{Artifact, ArtifactCollector};
 pub use super::cancel::Cancel;
 use super::profile::{PageProfile, Profiles};
+use super::stream::SegmentEnd;
 
 /// How a run is done.
 #[derive(Debug, Clone)]
@@ -329,6 +329,10 @@ struct CollectRuns<'a, F: FnMut(usize, Outcome)> {
 }
 
 impl<F: FnMut(usize, Outcome)> LoopHooks for CollectRuns<'_, F> {
+    fn wants_process_before(&self, _index: usize) -> bool {
+        false
+    }
+
     fn on_example(&mut self, index: usize, _executed: Executed, run: ExampleRun) {
         (self.on_example)(index, run.outcome);
         self.runs.push(run);
@@ -401,6 +405,12 @@ pub trait LoopHooks {
     /// Called before example `index` runs (or is skipped), with the process in the state
     /// before it: the editor takes checkpoints here.
     fn before_example(&mut self, _index: usize, _process: &mut PageProcess) {}
+    /// Whether [`LoopHooks::before_example`] needs the process in the state before example
+    /// `index`: then the examples before it are not streamed past it. True unless a front
+    /// end says otherwise (the CLI never needs it, and streams the whole page).
+    fn wants_process_before(&self, _index: usize) -> bool {
+        true
+    }
     /// Called once per example, in order, with what it did and its judgement.
     fn on_example(&mut self, index: usize, executed: Executed, run: ExampleRun);
 }
@@ -502,142 +512,31 @@ impl PageLoop<'_> {
     ) -> LoopEnd {
         // Sphinx groups whose setup failed: their tests and cleanup do not run.
         let mut failed_setups: Vec<&str> = failed_setups.iter().map(String::as_str).collect();
-        for (index, example) in self.page.examples.iter().enumerate().skip(start) {
+        let mut next = start;
+        while next < self.page.examples.len() {
             if self.cancel.is_some_and(Cancel::is_cancelled) {
                 return LoopEnd::Cancelled;
             }
-            hooks.before_example(index, process);
-            let flags = self.flags(index);
-            let group = example.run.group.as_deref();
-            let held_back = example.run.role != ExampleRole::Setup
-                && group.is_some_and(|group| failed_setups.contains(&group));
-            let executed = if held_back {
-                Some(Executed::held_back(example))
-            } else {
-                self.execute(process, index, example, flags, collector.as_deref_mut())
-            };
-            let Some(executed) = executed else {
-                return LoopEnd::Cancelled;
-            };
-            if self.cancel.is_some_and(Cancel::is_cancelled) {
-                // The process was killed under it: what it reports is not the example's.
-                return LoopEnd::Cancelled;
-            }
-            let run = judge_executed(example, flags, &executed, self.registry);
-            let stop = stops_page(&run, self.profile);
-            if example.run.role == ExampleRole::Setup
-                && run.outcome == Outcome::Failed
-                && let Some(group) = group
-            {
-                failed_setups.push(group);
-            }
-            let skip_rest = skips_rest(&run, &executed);
-            hooks.on_example(index, executed, run);
-            if let Some(reason) = skip_rest {
-                // pytest.skip() ends the doctest item: the rest of the page is skipped.
-                for (later, example) in self.page.examples.iter().enumerate().skip(index + 1) {
-                    let executed = Executed {
-                        skipped: true,
-                        not_run: false,
-                        skip_reason: Some(reason.clone()),
-                        ..Executed::held_back(example)
-                    };
-                    hooks.on_example(later, executed, skipped_after(self.flags(later), &reason));
-                }
-                return LoopEnd::Finished;
-            }
-            if stop {
-                return LoopEnd::Stopped { at: index };
+            let segment = self.plan_segment(next, process, &failed_setups, &*hooks);
+            match self.run_segment(
+                process,
+                segment,
+                &mut failed_setups,
+                collector.as_deref_mut(),
+                hooks,
+            ) {
+                SegmentEnd::Next(index) => next = index,
+                SegmentEnd::Loop(end) => return end,
             }
         }
         LoopEnd::Finished
-    }
-
-    /// Runs one example (or skips it); `None` when the run was cancelled before it began.
-    fn execute(
-        &self,
-        process: &mut PageProcess,
-        index: usize,
-        example: &Example,
-        flags: FlagSet,
-        collector: Option<&mut ArtifactCollector>,
-    ) -> Option<Executed> {
-        let mut executed = Executed {
-            source: example.source.clone(),
-            skipped: flags.contains(Flag::SKIP)
-                || example.run.skip_reason.is_some()
-                || !python_version_allowed(example, process),
-            not_run: false,
-            skip_reason: example.run.skip_reason.clone(),
-            got: None,
-            truncated: false,
-            exception: None,
-            fault: None,
-            duration: Duration::ZERO,
-            artifacts: Vec::new(),
-            pytest_outcome: None,
-        };
-        if executed.skipped {
-            return Some(executed);
-        }
-        if let Some(cancel) = self.cancel
-            && !cancel.start_running(process.pid())
-        {
-            return None;
-        }
-        let started = Instant::now();
-        // `None`: a Sphinx `:skipif:` condition held, so it does not run.
-        let result = match self.skip_condition_holds(process, example) {
-            Ok(true) => None,
-            Ok(false) => Some(process.run_with(
-                index,
-                &example.source,
-                RunExtras {
-                    group: example.run.group.as_deref(),
-                    mode: (example.run.mode == CompileMode::Exec).then_some("exec"),
-                    requires: &example.run.requires,
-                    warnings: example.run.warnings,
-                    doctest_name: example.run.doctest_name.as_deref(),
-                },
-                self.options.timeout,
-            )),
-            Err(fault) => Some(Err(fault)),
-        };
-        if let Some(cancel) = self.cancel {
-            cancel.stop_running();
-        }
-        let Some(result) = result else {
-            executed.skipped = true;
-            return Some(executed);
-        };
-        match result {
-            Ok(result) if result.skipped.is_some() => {
-                executed.skipped = true;
-                executed.skip_reason = result.skipped;
-            }
-            Ok(result) => {
-                executed.got = Some(result.got);
-                executed.truncated = result.truncated;
-                executed.exception = result.exception;
-                executed.duration = Duration::from_nanos(result.duration_ns);
-                executed.pytest_outcome = result.pytest_outcome;
-            }
-            Err(fault) => {
-                executed.fault = Some(fault_outcome(&fault, self.options.timeout));
-                executed.duration = started.elapsed();
-            }
-        }
-        if let Some(collector) = collector {
-            executed.artifacts = collector.collect(example.span.line);
-        }
-        Some(executed)
     }
 }
 
 impl PageLoop<'_> {
     /// Whether the example's Sphinx `:skipif:` condition holds (false without one); a
     /// condition that raises is a crash of the example, as it stops `sphinx-build`.
-    fn skip_condition_holds(
+    pub(super) fn skip_condition_holds(
         &self,
         process: &mut PageProcess,
         example: &Example,
@@ -663,7 +562,7 @@ impl PageLoop<'_> {
 
 /// False when the example's Sphinx `:pyversion:` excludes the page's interpreter (then it
 /// is skipped, as the builder sets SKIP).
-fn python_version_allowed(example: &Example, process: &PageProcess) -> bool {
+pub(super) fn python_version_allowed(example: &Example, process: &PageProcess) -> bool {
     example.run.python_versions.as_deref().is_none_or(|spec| {
         VersionSpec::parse(spec).map_or(true, |spec| spec.allows(process.python_version()))
     })
@@ -671,7 +570,7 @@ fn python_version_allowed(example: &Example, process: &PageProcess) -> bool {
 
 impl Executed {
     /// An example the page's rules kept from running (its Sphinx group's setup failed).
-    fn held_back(example: &Example) -> Executed {
+    pub(super) fn held_back(example: &Example) -> Executed {
         Executed {
             source: example.source.clone(),
             skipped: false,
