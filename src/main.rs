@@ -6,6 +6,7 @@
 //! 2 usage, configuration or backend error.
 
 use std::io::{IsTerminal, Write};
+use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
@@ -95,6 +96,11 @@ struct Cli {
     /// line, the diffs) to FILE, e.g. "$GITHUB_STEP_SUMMARY".
     #[arg(long, value_name = "FILE", conflicts_with = "collect_only")]
     summary_markdown: Option<PathBuf>,
+
+    /// Also write a self-contained HTML report to FILE (summary, every page's examples with
+    /// their output and diffs, the graphs they drew as images), e.g. for a CI artifact.
+    #[arg(long, value_name = "FILE", conflicts_with = "collect_only")]
+    html: Option<PathBuf>,
 
     /// Run only shard K of N (1 <= K <= N): a deterministic share of the pages, every page in
     /// exactly one shard, for CI matrices; combine the shards' JSON reports with `merge`.
@@ -547,18 +553,19 @@ fn run_and_report(
         summary.add(run);
     }
     let duration = started.elapsed();
+    let facts = report::json::RunFacts {
+        config_file: config_file.as_deref(),
+        duration,
+        shard: cli.shard,
+        python: report::json::PythonReport::new(&python.path, python.origin),
+    };
     let output = match cli.format {
         OutputFormat::Human => format!("{}\n", report::human::summary_line(&summary)),
         OutputFormat::Json => report::json::render(
             &runs,
             &summary,
             &warnings,
-            &report::json::RunFacts {
-                config_file: config_file.as_deref(),
-                duration,
-                shard: cli.shard,
-                python: report::json::PythonReport::new(&python.path, python.origin),
-            },
+            &facts,
             registry,
             &options.profiles,
         ),
@@ -570,6 +577,10 @@ fn run_and_report(
         let links = github_links(cwd);
         let markdown = report::summary::render(&runs, &summary, links.as_ref());
         append_to(file, &markdown)?;
+    }
+    if let Some(file) = &cli.html {
+        let html = report::html::render(&runs, &summary, &warnings, &facts, registry);
+        write_html(file, &html)?;
     }
     if cli.update && !summary.all_passed() {
         let update = runner::update::update_pages(&runs, &sources, registry);
@@ -627,6 +638,32 @@ fn append_to(file: &Path, text: &str) -> anyhow::Result<()> {
         })?;
     out.write_all(text.as_bytes())
         .with_context(|| format!("cannot write the summary to {}", file.display()))
+}
+
+/// Writes the HTML report whole (a temporary file renamed over FILE), so that a browser or
+/// an artifact upload never reads half of it.
+fn write_html(file: &Path, html: &str) -> anyhow::Result<()> {
+    let context = || {
+        format!(
+            "cannot write the HTML report to {}; give --html a file in a directory you can write",
+            file.display()
+        )
+    };
+    let directory = match file.parent() {
+        Some(parent) if !parent.as_os_str().is_empty() => parent,
+        _ => Path::new("."),
+    };
+    let mut temporary = tempfile::NamedTempFile::new_in(directory).with_context(context)?;
+    temporary.write_all(html.as_bytes()).with_context(context)?;
+    // Readable by others, as a file written with the default umask would be: a report is
+    // meant to be shared (an artifact, a web server).
+    std::fs::set_permissions(temporary.path(), std::fs::Permissions::from_mode(0o644))
+        .with_context(context)?;
+    temporary
+        .persist(file)
+        .map_err(|error| error.error)
+        .with_context(context)?;
+    Ok(())
 }
 
 /// A progress bar on stderr for human runs on a terminal, shown once a run takes a second.
