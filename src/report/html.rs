@@ -622,7 +622,7 @@ fn captioned_image(out: &mut String, image: &Embedded, path: &Path, alt: &str, c
         Embedded::Inline { data_uri } => {
             let _ = writeln!(
                 out,
-                "<figure><img src=\"{}\" alt=\"{}\" loading=\"lazy\"><figcaption>{}</figcaption>\
+                "<figure><img src=\"{}\" alt=\"{}\"><figcaption>{}</figcaption>\
                  </figure>",
                 attr(data_uri),
                 attr(alt),
