@@ -355,7 +355,7 @@ fn screenshot_for_the_docs() {
     run_chromium(
         &chromium,
         &run.dir.path().join("report.html"),
-        "1000,1900",
+        "1000,2700",
         &[&format!("--screenshot={}", shot.display())],
     );
     assert!(shot.is_file(), "no screenshot at {}", shot.display());
