@@ -25,15 +25,22 @@ struct Run {
 }
 
 impl Run {
+    /// The pages of `tests/pages/html/`.
     fn new() -> Run {
         let dir = tempfile::tempdir().expect("tempdir");
         common::copy_tree(&pages(), dir.path());
+        Run::in_dir(dir)
+    }
+
+    fn in_dir(dir: tempfile::TempDir) -> Run {
         let output = Command::new(env!("CARGO_BIN_EXE_objgraph-doctest"))
             .args([
                 "--python",
                 &common::python_with_objgraph(),
                 "--color",
                 "never",
+                "--timeout",
+                "2",
                 "--jobs",
                 "2",
                 "--artifacts-dir",
@@ -51,7 +58,7 @@ impl Run {
         assert_eq!(
             output.status.code(),
             Some(1),
-            "one example fails on purpose; stderr: {}",
+            "examples fail on purpose; stderr: {}",
             String::from_utf8_lossy(&output.stderr)
         );
         let json = serde_json::from_slice(&output.stdout).expect("the JSON report");
@@ -121,6 +128,16 @@ fn redacted(run: &Run) -> String {
 fn html_report_structure() {
     let run = Run::new();
     insta::assert_snapshot!("html", redacted(&run));
+}
+
+/// Every outcome, exceptions, a page doctest cannot load, a page without examples, Markdown
+/// and a crash: the fixed pages of the other reports' snapshots (`tests/pages/reports/`).
+#[test]
+fn html_report_of_every_outcome() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    common::copy_report_pages(dir.path());
+    let run = Run::in_dir(dir);
+    insta::assert_snapshot!("html_outcomes", redacted(&run));
 }
 
 /// Nothing in the file can reach the network or another file: every `src` is a `data:`

@@ -162,7 +162,9 @@ impl<'a> PageView<'a> {
         for example in &self.run.examples {
             match example.outcome {
                 Outcome::Passed => counts.passed += 1,
-                Outcome::Failed | Outcome::Timeout | Outcome::Crashed => counts.failed += 1,
+                Outcome::Failed => counts.failed += 1,
+                Outcome::Timeout => counts.timeout += 1,
+                Outcome::Crashed => counts.crashed += 1,
                 Outcome::Skipped => counts.skipped += 1,
                 Outcome::NotRun => counts.not_run += 1,
             }
@@ -183,25 +185,30 @@ impl<'a> PageView<'a> {
 #[derive(Default)]
 struct PageCounts {
     passed: usize,
-    /// Failed, timed out or crashed.
     failed: usize,
+    timeout: usize,
+    crashed: usize,
     skipped: usize,
     not_run: usize,
 }
 
 impl PageCounts {
+    /// Failed, timed out or crashed: the list's "failed" column.
+    fn problems(&self) -> usize {
+        self.failed + self.timeout + self.crashed
+    }
+
+    /// As the human report's closing line words it.
     fn describe(&self) -> String {
-        let mut parts = vec![
-            format!("{} passed", self.passed),
-            format!("{} failed", self.failed),
-        ];
-        if self.skipped > 0 {
-            parts.push(format!("{} skipped", self.skipped));
-        }
-        if self.not_run > 0 {
-            parts.push(format!("{} not run", self.not_run));
-        }
-        parts.join(", ")
+        super::human::summary_line(&Summary {
+            passed: self.passed,
+            failed: self.failed,
+            skipped: self.skipped,
+            timeout: self.timeout,
+            crashed: self.crashed,
+            not_run: self.not_run,
+            page_errors: 0,
+        })
     }
 }
 
@@ -297,7 +304,7 @@ fn render_page_list(out: &mut String, order: &[&PageView]) {
          <label><input type=\"radio\" name=\"filter\" value=\"images\"> with images \
          ({with_images})</label>\n</fieldset>\n\
          <p id=\"filter-status\" class=\"filter-status\" role=\"status\" aria-live=\"polite\"></p>\n\
-         <div class=\"scroll\"><table class=\"pages\">\n<caption>Pages, failing ones first</caption>\n\
+         <div class=\"scroll\"><table class=\"pages\">\n<caption>Pages, failing ones first (failed counts timeouts and crashes)</caption>\n\
          <thead><tr><th scope=\"col\">page</th><th scope=\"col\">passed</th>\
          <th scope=\"col\">failed</th><th scope=\"col\">skipped</th>\
          <th scope=\"col\">not run</th><th scope=\"col\">images</th></tr></thead>\n<tbody>\n",
@@ -313,13 +320,13 @@ fn render_page_list(out: &mut String, order: &[&PageView]) {
             page.filter_attributes(),
             page.id,
             text(&page.run.page.path),
-            if page.failed && counts.failed == 0 {
+            if page.failed && counts.problems() == 0 {
                 " <span class=\"badge badge-failed\">page error</span>"
             } else {
                 ""
             },
             counts.passed,
-            counts.failed,
+            counts.problems(),
             counts.skipped,
             counts.not_run,
             page.images
@@ -782,6 +789,62 @@ mod tests {
             prompted_source("for i in x:\n    print(i)\n"),
             ">>> for i in x:\n...     print(i)"
         );
+    }
+
+    /// A page and a run that put markup everywhere they can: in the path, the source, the
+    /// expected and actual output, an artifact's name and note, a warning.
+    #[test]
+    fn everything_from_pages_and_runs_is_escaped() {
+        let registry = FlagRegistry::new();
+        let hostile = "<script>alert(1)</script>\"'&";
+        let page = crate::engine::parse_page(
+            &format!("docs/{hostile}.txt"),
+            crate::engine::PageFormat::Text,
+            format!(">>> print({hostile:?})\n</pre><img src=x onerror=alert(2)>\n").as_bytes(),
+            &registry,
+        );
+        assert_eq!(page.examples.len(), 1, "{:?}", page.errors);
+        let mut result =
+            ExampleRun::without_running(Outcome::Failed, crate::engine::FlagSet::EMPTY);
+        result.got = Some(format!("{hostile}\n"));
+        result.artifacts.push(Artifact {
+            path: PathBuf::from(format!("/nowhere/{hostile}.dot")),
+            name: format!("{hostile}.dot"),
+            kind: ArtifactKind::Dot,
+            size: 1,
+            copied: false,
+            dot: None,
+            note: Some(hostile.to_owned()),
+        });
+        let run = PageRun {
+            page,
+            examples: vec![result],
+            error: Some(hostile.to_owned()),
+            duration: std::time::Duration::ZERO,
+        };
+        let facts = RunFacts {
+            config_file: Some(hostile),
+            duration: std::time::Duration::ZERO,
+            shard: None,
+            python: super::super::json::PythonReport {
+                path: hostile.to_owned(),
+                origin: hostile.to_owned(),
+            },
+        };
+        let mut summary = Summary::default();
+        summary.add(&run);
+        let html = render(&[run], &summary, &[hostile.to_owned()], &facts, &registry);
+        assert_eq!(
+            html.matches("<script>").count(),
+            1,
+            "only the report's script"
+        );
+        assert!(
+            !html.contains("<img"),
+            "markup from the page became an element"
+        );
+        assert!(!html.contains("alert(1)</script>"));
+        assert!(html.contains("&lt;script&gt;alert(1)&lt;/script&gt;"));
     }
 
     #[test]
