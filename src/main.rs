@@ -462,6 +462,10 @@ fn run_and_report(
     cwd: &Path,
 ) -> anyhow::Result<u8> {
     let started = Instant::now();
+    if let Some(file) = &cli.html {
+        // Said before the run, not after it.
+        check_html_target(file)?;
+    }
     let python = interpreter::resolve(
         cli.python.as_deref(),
         config.python.as_deref(),
@@ -640,6 +644,36 @@ fn append_to(file: &Path, text: &str) -> anyhow::Result<()> {
         .with_context(|| format!("cannot write the summary to {}", file.display()))
 }
 
+/// The folder `--html FILE` is written in.
+fn html_directory(file: &Path) -> &Path {
+    match file.parent() {
+        Some(parent) if !parent.as_os_str().is_empty() => parent,
+        _ => Path::new("."),
+    }
+}
+
+/// `--html FILE` names a file in an existing folder, and not a folder itself.
+fn check_html_target(file: &Path) -> anyhow::Result<()> {
+    let directory = html_directory(file);
+    if !directory.is_dir() {
+        anyhow::bail!(
+            "cannot write the HTML report to {}: {} is not a directory; create it or give \
+             --html another path",
+            file.display(),
+            directory.display()
+        );
+    }
+    if file.is_dir() {
+        anyhow::bail!(
+            "cannot write the HTML report to {}: it is a directory; give --html a file name, \
+             e.g. {}",
+            file.display(),
+            file.join("report.html").display()
+        );
+    }
+    Ok(())
+}
+
 /// Writes the HTML report whole (a temporary file renamed over FILE), so that a browser or
 /// an artifact upload never reads half of it.
 fn write_html(file: &Path, html: &str) -> anyhow::Result<()> {
@@ -649,11 +683,8 @@ fn write_html(file: &Path, html: &str) -> anyhow::Result<()> {
             file.display()
         )
     };
-    let directory = match file.parent() {
-        Some(parent) if !parent.as_os_str().is_empty() => parent,
-        _ => Path::new("."),
-    };
-    let mut temporary = tempfile::NamedTempFile::new_in(directory).with_context(context)?;
+    let mut temporary =
+        tempfile::NamedTempFile::new_in(html_directory(file)).with_context(context)?;
     temporary.write_all(html.as_bytes()).with_context(context)?;
     // Readable by others, as a file written with the default umask would be: a report is
     // meant to be shared (an artifact, a web server).

@@ -140,6 +140,71 @@ fn html_report_of_every_outcome() {
     insta::assert_snapshot!("html_outcomes", redacted(&run));
 }
 
+/// A report that cannot be written is said before anything runs, with the fix.
+#[test]
+fn an_unwritable_report_path_is_refused_before_the_run() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    // Examples run in a temporary folder: the marker's path is absolute.
+    let marker = dir.path().join("ran");
+    std::fs::write(
+        dir.path().join("page.txt"),
+        format!(
+            ">>> open({:?}, 'w').close()\n",
+            marker.display().to_string()
+        ),
+    )
+    .expect("page");
+    for (target, says) in [
+        (
+            "missing/report.html",
+            "missing is not a directory; create it",
+        ),
+        (".", "it is a directory; give --html a file name"),
+    ] {
+        let output = Command::new(env!("CARGO_BIN_EXE_objgraph-doctest"))
+            .args([
+                "--python",
+                &common::python_with_objgraph(),
+                "--html",
+                target,
+            ])
+            .arg("page.txt")
+            .current_dir(dir.path())
+            .stdin(Stdio::null())
+            .output()
+            .expect("the binary runs");
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert_eq!(output.status.code(), Some(2), "{stderr}");
+        assert!(
+            stderr.contains(&format!("cannot write the HTML report to {target}: "))
+                && stderr.contains(says),
+            "{stderr}"
+        );
+    }
+    assert!(!marker.exists(), "the page ran before the refusal");
+    // The same page with a writable report runs (the marker is a real check).
+    let output = Command::new(env!("CARGO_BIN_EXE_objgraph-doctest"))
+        .args([
+            "--python",
+            &common::python_with_objgraph(),
+            "--html",
+            "ok.html",
+        ])
+        .arg("page.txt")
+        .current_dir(dir.path())
+        .stdin(Stdio::null())
+        .output()
+        .expect("the binary runs");
+    assert_eq!(output.status.code(), Some(0));
+    assert!(marker.exists() && dir.path().join("ok.html").is_file());
+    let mode = std::os::unix::fs::PermissionsExt::mode(
+        &std::fs::metadata(dir.path().join("ok.html"))
+            .expect("ok.html")
+            .permissions(),
+    );
+    assert_eq!(mode & 0o777, 0o644, "a report is readable by others");
+}
+
 /// Nothing in the file can reach the network or another file: every `src` is a `data:`
 /// URI, every link an anchor in the page, no `<link>`, `url()`, `@import` or scheme, and
 /// the Content-Security-Policy says so to the browser.
