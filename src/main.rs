@@ -136,6 +136,11 @@ enum Subcommand {
         /// When to colour the report.
         #[arg(long, value_enum, default_value_t = ColorChoice::Auto)]
         color: ColorChoice,
+
+        /// Also write the HTML report of the whole run to FILE (images the shards' machines
+        /// kept are shown when their paths are readable here).
+        #[arg(long, value_name = "FILE")]
+        html: Option<PathBuf>,
     },
 }
 
@@ -210,7 +215,8 @@ fn run(mut cli: Cli) -> anyhow::Result<u8> {
             reports,
             format,
             color,
-        }) => return merge(reports, *format, *color),
+            html,
+        }) => return merge(reports, *format, *color, html.as_deref()),
         None => {}
     }
     let cwd = std::env::current_dir().context("cannot read the current directory")?;
@@ -319,7 +325,15 @@ fn select_shard(
 
 /// `merge`: the shards' reports as one, in `format`; 0 when everything passed, 1 when
 /// something failed, 2 (an error) when a report cannot be used.
-fn merge(reports: &[PathBuf], format: OutputFormat, color: ColorChoice) -> anyhow::Result<u8> {
+fn merge(
+    reports: &[PathBuf],
+    format: OutputFormat,
+    color: ColorChoice,
+    html: Option<&Path>,
+) -> anyhow::Result<u8> {
+    if let Some(file) = html {
+        check_html_target(file)?;
+    }
     let merged = report::merge::merge_files(reports)?;
     let palette = Palette::new(color);
     let registry = FlagRegistry::new();
@@ -346,6 +360,23 @@ fn merge(reports: &[PathBuf], format: OutputFormat, color: ColorChoice) -> anyho
         }
     };
     write_stdout(&output)?;
+    if let Some(file) = html {
+        let (path, origin) = merged.python.clone().unwrap_or_default();
+        let facts = report::json::RunFacts {
+            config_file: merged.configfile.as_deref(),
+            duration: merged.duration,
+            shard: None,
+            python: report::json::PythonReport { path, origin },
+        };
+        let page = report::html::render(
+            &merged.runs,
+            &merged.summary,
+            &merged.warnings,
+            &facts,
+            &registry,
+        );
+        write_html(file, &page)?;
+    }
     Ok(if merged.summary.all_passed() {
         0
     } else {

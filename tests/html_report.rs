@@ -140,6 +140,55 @@ fn html_report_of_every_outcome() {
     insta::assert_snapshot!("html_outcomes", redacted(&run));
 }
 
+/// `merge --html`: the report of a sharded run, from the shards' JSON reports, holds every
+/// example and, on the machine that ran them, the images.
+#[test]
+fn merge_writes_the_html_report_of_the_whole_run() {
+    let whole = Run::new();
+    let dir = whole.dir.path();
+    let mut reports = Vec::new();
+    for shard in ["1/2", "2/2"] {
+        let output = Command::new(env!("CARGO_BIN_EXE_objgraph-doctest"))
+            .args(["--python", &common::python_with_objgraph()])
+            .args(["--artifacts-dir", "artifacts", "--format", "json"])
+            .args(["--shard", shard, "."])
+            .current_dir(dir)
+            .stdin(Stdio::null())
+            .output()
+            .expect("the binary runs");
+        let report = dir.join(format!("shard-{}.json", &shard[..1]));
+        std::fs::write(&report, &output.stdout).expect("shard report");
+        reports.push(report);
+    }
+    let output = Command::new(env!("CARGO_BIN_EXE_objgraph-doctest"))
+        .args(["merge", "--format", "json", "--html", "merged.html"])
+        .args(&reports)
+        .current_dir(dir)
+        .stdin(Stdio::null())
+        .output()
+        .expect("the binary runs");
+    assert_eq!(
+        output.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let merged = std::fs::read_to_string(dir.join("merged.html")).expect("merged.html");
+    let examples = |html: &str| -> BTreeSet<String> {
+        regex::Regex::new(r#"data-page="([^"]*)" data-line="(\d+)" data-outcome="([^"]*)""#)
+            .expect("pattern")
+            .captures_iter(html)
+            .map(|found| format!("{}:{}:{}", &found[1], &found[2], &found[3]))
+            .collect()
+    };
+    assert_eq!(examples(&merged), whole.examples());
+    assert_eq!(
+        merged.matches("<img src=\"data:image/").count(),
+        whole.generated_images(),
+        "the shards' images are inlined"
+    );
+}
+
 /// A report that cannot be written is said before anything runs, with the fix.
 #[test]
 fn an_unwritable_report_path_is_refused_before_the_run() {
