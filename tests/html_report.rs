@@ -14,8 +14,18 @@ mod common;
 use std::collections::BTreeSet;
 use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
+
+/// The binary run in `dir` with `args` (stdin closed), to its end.
+fn objgraph_doctest(dir: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_objgraph-doctest"))
+        .args(args)
+        .current_dir(dir)
+        .stdin(Stdio::null())
+        .output()
+        .expect("the binary runs")
+}
 
 /// One run of the fixture pages with `--format json --html report.html`.
 struct Run {
@@ -33,10 +43,12 @@ impl Run {
     }
 
     fn in_dir(dir: tempfile::TempDir) -> Run {
-        let output = Command::new(env!("CARGO_BIN_EXE_objgraph-doctest"))
-            .args([
+        let python = common::python_with_objgraph();
+        let output = objgraph_doctest(
+            dir.path(),
+            &[
                 "--python",
-                &common::python_with_objgraph(),
+                &python,
                 "--color",
                 "never",
                 "--timeout",
@@ -50,11 +62,8 @@ impl Run {
                 "--html",
                 "report.html",
                 ".",
-            ])
-            .current_dir(dir.path())
-            .stdin(Stdio::null())
-            .output()
-            .expect("the binary runs");
+            ],
+        );
         assert_eq!(
             output.status.code(),
             Some(1),
@@ -148,25 +157,32 @@ fn merge_writes_the_html_report_of_the_whole_run() {
     let dir = whole.dir.path();
     let mut reports = Vec::new();
     for shard in ["1/2", "2/2"] {
-        let output = Command::new(env!("CARGO_BIN_EXE_objgraph-doctest"))
-            .args(["--python", &common::python_with_objgraph()])
-            .args(["--artifacts-dir", "artifacts", "--format", "json"])
-            .args(["--shard", shard, "."])
-            .current_dir(dir)
-            .stdin(Stdio::null())
-            .output()
-            .expect("the binary runs");
+        let python = common::python_with_objgraph();
+        let output = objgraph_doctest(
+            dir,
+            &[
+                "--python",
+                &python,
+                "--artifacts-dir",
+                "artifacts",
+                "--format",
+                "json",
+                "--shard",
+                shard,
+                ".",
+            ],
+        );
         let report = dir.join(format!("shard-{}.json", &shard[..1]));
         std::fs::write(&report, &output.stdout).expect("shard report");
         reports.push(report);
     }
-    let output = Command::new(env!("CARGO_BIN_EXE_objgraph-doctest"))
-        .args(["merge", "--format", "json", "--html", "merged.html"])
-        .args(&reports)
-        .current_dir(dir)
-        .stdin(Stdio::null())
-        .output()
-        .expect("the binary runs");
+    let mut args = vec!["merge", "--format", "json", "--html", "merged.html"];
+    args.extend(
+        reports
+            .iter()
+            .map(|report| report.to_str().expect("UTF-8 path")),
+    );
+    let output = objgraph_doctest(dir, &args);
     assert_eq!(
         output.status.code(),
         Some(1),
@@ -203,6 +219,7 @@ fn an_unwritable_report_path_is_refused_before_the_run() {
         ),
     )
     .expect("page");
+    let python = common::python_with_objgraph();
     for (target, says) in [
         (
             "missing/report.html",
@@ -210,18 +227,10 @@ fn an_unwritable_report_path_is_refused_before_the_run() {
         ),
         (".", "it is a directory; give --html a file name"),
     ] {
-        let output = Command::new(env!("CARGO_BIN_EXE_objgraph-doctest"))
-            .args([
-                "--python",
-                &common::python_with_objgraph(),
-                "--html",
-                target,
-            ])
-            .arg("page.txt")
-            .current_dir(dir.path())
-            .stdin(Stdio::null())
-            .output()
-            .expect("the binary runs");
+        let output = objgraph_doctest(
+            dir.path(),
+            &["--python", &python, "--html", target, "page.txt"],
+        );
         let stderr = String::from_utf8_lossy(&output.stderr);
         assert_eq!(output.status.code(), Some(2), "{stderr}");
         assert!(
@@ -232,18 +241,10 @@ fn an_unwritable_report_path_is_refused_before_the_run() {
     }
     assert!(!marker.exists(), "the page ran before the refusal");
     // The same page with a writable report runs (the marker is a real check).
-    let output = Command::new(env!("CARGO_BIN_EXE_objgraph-doctest"))
-        .args([
-            "--python",
-            &common::python_with_objgraph(),
-            "--html",
-            "ok.html",
-        ])
-        .arg("page.txt")
-        .current_dir(dir.path())
-        .stdin(Stdio::null())
-        .output()
-        .expect("the binary runs");
+    let output = objgraph_doctest(
+        dir.path(),
+        &["--python", &python, "--html", "ok.html", "page.txt"],
+    );
     assert_eq!(output.status.code(), Some(0));
     assert!(marker.exists() && dir.path().join("ok.html").is_file());
     let mode = std::os::unix::fs::PermissionsExt::mode(
