@@ -6,6 +6,7 @@
 //! 2 usage, configuration or backend error.
 
 use std::io::{IsTerminal, Write};
+use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
@@ -95,6 +96,11 @@ struct Cli {
     #[arg(long, value_name = "FILE", conflicts_with = "collect_only")]
     summary_markdown: Option<PathBuf>,
 
+    /// Also write a self-contained HTML report to FILE (summary, every page's examples with
+    /// their output and diffs, the graphs they drew as images), e.g. for a CI artifact.
+    #[arg(long, value_name = "FILE", conflicts_with = "collect_only")]
+    html: Option<PathBuf>,
+
     /// Run only shard K of N (1 <= K <= N): a deterministic share of the pages, every page in
     /// exactly one shard, for CI matrices; combine the shards' JSON reports with `merge`.
     #[arg(long, value_name = "K/N")]
@@ -129,6 +135,11 @@ enum Subcommand {
         /// When to colour the report.
         #[arg(long, value_enum, default_value_t = ColorChoice::Auto)]
         color: ColorChoice,
+
+        /// Also write the HTML report of the whole run to FILE (images the shards' machines
+        /// kept are shown when their paths are readable here).
+        #[arg(long, value_name = "FILE")]
+        html: Option<PathBuf>,
     },
 }
 
@@ -203,7 +214,8 @@ fn run(mut cli: Cli) -> anyhow::Result<u8> {
             reports,
             format,
             color,
-        }) => return merge(reports, *format, *color),
+            html,
+        }) => return merge(reports, *format, *color, html.as_deref()),
         None => {}
     }
     let cwd = std::env::current_dir().context("cannot read the current directory")?;
@@ -312,7 +324,15 @@ fn select_shard(
 
 /// `merge`: the shards' reports as one, in `format`; 0 when everything passed, 1 when
 /// something failed, 2 (an error) when a report cannot be used.
-fn merge(reports: &[PathBuf], format: OutputFormat, color: ColorChoice) -> anyhow::Result<u8> {
+fn merge(
+    reports: &[PathBuf],
+    format: OutputFormat,
+    color: ColorChoice,
+    html: Option<&Path>,
+) -> anyhow::Result<u8> {
+    if let Some(file) = html {
+        check_html_target(file)?;
+    }
     let merged = report::merge::merge_files(reports)?;
     let palette = Palette::new(color);
     let registry = FlagRegistry::new();
@@ -339,6 +359,23 @@ fn merge(reports: &[PathBuf], format: OutputFormat, color: ColorChoice) -> anyho
         }
     };
     write_stdout(&output)?;
+    if let Some(file) = html {
+        let (path, origin) = merged.python.clone().unwrap_or_default();
+        let facts = report::json::RunFacts {
+            config_file: merged.configfile.as_deref(),
+            duration: merged.duration,
+            shard: None,
+            python: report::json::PythonReport { path, origin },
+        };
+        let page = report::html::render(
+            &merged.runs,
+            &merged.summary,
+            &merged.warnings,
+            &facts,
+            &registry,
+        );
+        write_html(file, &page)?;
+    }
     Ok(if merged.summary.all_passed() {
         0
     } else {
@@ -455,6 +492,10 @@ fn run_and_report(
     cwd: &Path,
 ) -> anyhow::Result<u8> {
     let started = Instant::now();
+    if let Some(file) = &cli.html {
+        // Said before the run, not after it.
+        check_html_target(file)?;
+    }
     let python = interpreter::resolve(
         cli.python.as_deref(),
         config.python.as_deref(),
@@ -542,18 +583,19 @@ fn run_and_report(
         summary.add(run);
     }
     let duration = started.elapsed();
+    let facts = report::json::RunFacts {
+        config_file: config_file.as_deref(),
+        duration,
+        shard: cli.shard,
+        python: report::json::PythonReport::new(&python.path, python.origin),
+    };
     let output = match cli.format {
         OutputFormat::Human => format!("{}\n", report::human::summary_line(&summary)),
         OutputFormat::Json => report::json::render(
             &runs,
             &summary,
             &warnings,
-            &report::json::RunFacts {
-                config_file: config_file.as_deref(),
-                duration,
-                shard: cli.shard,
-                python: report::json::PythonReport::new(&python.path, python.origin),
-            },
+            &facts,
             registry,
             &options.profiles,
         ),
@@ -565,6 +607,10 @@ fn run_and_report(
         let links = github_links(cwd);
         let markdown = report::summary::render(&runs, &summary, links.as_ref());
         append_to(file, &markdown)?;
+    }
+    if let Some(file) = &cli.html {
+        let html = report::html::render(&runs, &summary, &warnings, &facts, registry);
+        write_html(file, &html)?;
     }
     if cli.update && !summary.all_passed() {
         let update = runner::update::update_pages(&runs, &sources, registry);
@@ -622,6 +668,59 @@ fn append_to(file: &Path, text: &str) -> anyhow::Result<()> {
         })?;
     out.write_all(text.as_bytes())
         .with_context(|| format!("cannot write the summary to {}", file.display()))
+}
+
+/// The folder `--html FILE` is written in.
+fn html_directory(file: &Path) -> &Path {
+    match file.parent() {
+        Some(parent) if !parent.as_os_str().is_empty() => parent,
+        _ => Path::new("."),
+    }
+}
+
+/// `--html FILE` names a file in an existing folder, and not a folder itself.
+fn check_html_target(file: &Path) -> anyhow::Result<()> {
+    let directory = html_directory(file);
+    if !directory.is_dir() {
+        anyhow::bail!(
+            "cannot write the HTML report to {}: {} is not a directory; create it or give \
+             --html another path",
+            file.display(),
+            directory.display()
+        );
+    }
+    if file.is_dir() {
+        anyhow::bail!(
+            "cannot write the HTML report to {}: it is a directory; give --html a file name, \
+             e.g. {}",
+            file.display(),
+            file.join("report.html").display()
+        );
+    }
+    Ok(())
+}
+
+/// Writes the HTML report whole (a temporary file renamed over FILE), so that a browser or
+/// an artifact upload never reads half of it.
+fn write_html(file: &Path, html: &str) -> anyhow::Result<()> {
+    let context = || {
+        format!(
+            "cannot write the HTML report to {}; give --html a file in a directory you can write",
+            file.display()
+        )
+    };
+    let mut temporary =
+        tempfile::NamedTempFile::new_in(html_directory(file)).with_context(context)?;
+    temporary.write_all(html.as_bytes()).with_context(context)?;
+    // Readable by others, as a file written with the default umask would be: a report is
+    // meant to be shared (an artifact, a web server).
+    std::fs::set_permissions(temporary.path(), std::fs::Permissions::from_mode(0o644))
+        .with_context(context)?;
+    temporary
+        .persist(file)
+        .map_err(|error| error.error)
+        .with_context(context)?;
+    Ok(())
 }
 
 /// A progress bar on stderr for human runs on a terminal, shown once a run takes a second.
