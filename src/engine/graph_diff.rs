@@ -172,8 +172,11 @@ fn node_keys(graph: &DotGraph) -> Vec<(String, String)> {
         .collect()
 }
 
+/// An edge as compared: its ends' masked labels and its own masked label.
+type EdgeKey = (String, String, Option<String>);
+
 /// Each edge's masked ends and label (the key compared) and the edge as shown.
-fn edge_keys(graph: &DotGraph) -> Vec<((String, String, Option<String>), EdgeChange)> {
+fn edge_keys(graph: &DotGraph) -> Vec<(EdgeKey, EdgeChange)> {
     let label_of = |node: &DotNode| (mask_label(&node.label), shown_label(&node.label));
     graph
         .graph
