@@ -73,6 +73,8 @@ pub struct FigureOptions {
     pub project_root: PathBuf,
     /// `--update-figures`: write what the examples drew over the figures.
     pub update: bool,
+    /// What a stale figure is; with `Ignore` (and no update) figures are not compared.
+    pub stale: StaleFigures,
 }
 
 /// What became of a figure under `--update-figures`.
@@ -161,6 +163,8 @@ pub struct ExampleGraphDiff {
 /// renders (human, JSON, HTML).
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct PageFigures {
+    /// Whether `--update-figures` wrote what the examples drew.
+    pub updated: bool,
     pub figures: Vec<FigureCheck>,
     pub undrawn: Vec<UndrawnFigure>,
     pub graph_diffs: Vec<ExampleGraphDiff>,
@@ -222,8 +226,12 @@ pub fn check_page(run: &PageRun, options: &FigureOptions) -> PageFigures {
         .collect();
     let names: Vec<&str> = images.iter().map(|(_, a)| a.name.as_str()).collect();
     let matches = match_figures(&page.structure, &names);
-    let mut result = PageFigures::default();
-    for (reference_index, reference) in figure_references(&page.structure) {
+    let mut result = PageFigures {
+        updated: options.update,
+        ..PageFigures::default()
+    };
+    let compared = options.update || options.stale != StaleFigures::Ignore;
+    for (reference_index, reference) in figure_references(&page.structure).filter(|_| compared) {
         let Some(found) = matches.iter().find(|m| m.reference == reference_index) else {
             if target_file_name(&reference.target).is_some() {
                 result.undrawn.push(UndrawnFigure {
