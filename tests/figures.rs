@@ -7,6 +7,8 @@
 //! to the graphs that vary, the others untouched.
 
 mod common;
+#[path = "common/lsp_client.rs"]
+mod lsp_client;
 
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -300,6 +302,42 @@ fn a_graph_that_grew_a_node_says_so() {
         .unwrap()
         .count();
     assert_eq!(kept, 1);
+}
+
+#[test]
+fn the_editors_hover_shows_what_a_graph_gained_since_the_previous_run() {
+    let dir = project(&graph_page(""), "");
+    let first = run(dir.path(), &["docs"]);
+    assert_eq!(first.status.code(), Some(0), "{}", text(&first.stderr));
+    let grown = graph_page(", dict(x=x)");
+    let page = dir.path().join("docs/page.txt");
+    fs::write(&page, &grown).unwrap();
+
+    let settings = serde_json::json!({
+        "runOn": "change",
+        "execute": true,
+        "python": common::python_with_objgraph(),
+        "debounceMs": 0,
+    });
+    let mut client = lsp_client::LspClient::start(dir.path(), settings);
+    client.initialize(dir.path());
+    let uri = format!("file://{}", page.display());
+    client.open(&uri, "plaintext", &grown);
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    let hover = loop {
+        let hover = client.hover_text(&uri, 6, 10);
+        if hover.contains("**passed**") || std::time::Instant::now() > deadline {
+            break hover;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    };
+    assert!(
+        hover.contains(
+            "Graph `graph.dot` changed since the previous run:\n```diff\n+ 1 node: dict 1 items\n"
+        ),
+        "{hover}"
+    );
+    assert!(client.shutdown().success());
 }
 
 /// objgraph 3.7.0's documentation, as `make images` would regenerate it.

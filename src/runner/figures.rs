@@ -438,36 +438,24 @@ fn graph_diffs(
             .iter()
             .filter(|a| a.kind == ArtifactKind::Dot && a.copied)
             .collect();
-        let images: Vec<&Artifact> = example
-            .artifacts
-            .iter()
-            .filter(|a| a.kind == ArtifactKind::Image)
-            .collect();
-        let temporary_dots = dots.iter().filter(|dot| is_temporary(dot)).count();
         for dot in &dots {
             let Some(directory) = dot.path.parent() else {
                 continue;
             };
             let store = directory.join(PREVIOUS_DOTS_DIR);
             store_dir.get_or_insert(store.clone());
-            // objgraph's own `.dot` files have random names: one per example is the graph of
-            // the one image it drew; several cannot be told apart, and are not compared.
-            let key = if !is_temporary(dot) {
-                format!("{}.dot", flattened(&dot.name))
-            } else if temporary_dots == 1 && images.len() == 1 {
-                format!("{}.dot", flattened(&images[0].name))
-            } else if temporary_dots == 1 {
-                format!("example-{}.dot", index + 1)
-            } else {
+            let Some(key) = graph_key(index, dot, &example.artifacts) else {
                 continue;
             };
             let Some(new) = read_graph(&dot.path) else {
                 continue;
             };
             kept.push((key.clone(), dot.path.clone()));
-            let figure = figures.iter().find(|figure| {
-                figure.example == index && (dots.len() == 1 || figure.generated == dot.name)
-            });
+            // The committed `.dot` is the graph of the figure the example drew, when it
+            // wrote one graph.
+            let figure = figures
+                .iter()
+                .find(|figure| figure.example == index && dots.len() == 1);
             let committed = figure.map(|figure| figure.path.with_extension("dot"));
             let (base, against) = match committed.as_ref().and_then(|path| read_graph(path)) {
                 Some(graph) => (
@@ -503,6 +491,49 @@ fn graph_diffs(
         keep_graphs(&store, &kept);
     }
     diffs
+}
+
+/// The name a DOT graph of example `index` is kept under between runs. objgraph's own
+/// `.dot` files have random names: one per example is the graph of the one image it drew
+/// (or of the example); several cannot be told apart, and are not kept (`None`).
+fn graph_key(index: usize, dot: &Artifact, artifacts: &[Artifact]) -> Option<String> {
+    if !is_temporary(dot) {
+        return Some(format!("{}.dot", flattened(&dot.name)));
+    }
+    let temporary_dots = artifacts
+        .iter()
+        .filter(|a| a.kind == ArtifactKind::Dot && is_temporary(a))
+        .count();
+    let images: Vec<&Artifact> = artifacts
+        .iter()
+        .filter(|a| a.kind == ArtifactKind::Image)
+        .collect();
+    match (temporary_dots, images.as_slice()) {
+        (1, [image]) => Some(format!("{}.dot", flattened(&image.name))),
+        (1, _) => Some(format!("example-{}.dot", index + 1)),
+        _ => None,
+    }
+}
+
+/// The graphs example `index` wrote (`artifacts`, copies under the artifacts directory)
+/// against those the previous command-line run of the page kept, for the editor's hover.
+/// Reads only: the editor's own runs do not replace what the command line kept.
+pub fn previous_run_diffs(index: usize, artifacts: &[Artifact]) -> Vec<ExampleGraphDiff> {
+    artifacts
+        .iter()
+        .filter(|a| a.kind == ArtifactKind::Dot && a.copied)
+        .filter_map(|dot| {
+            let key = graph_key(index, dot, artifacts)?;
+            let store = dot.path.parent()?.join(PREVIOUS_DOTS_DIR);
+            let diff = diff_graphs(&read_graph(&store.join(key))?, &read_graph(&dot.path)?);
+            (!diff.is_empty()).then(|| ExampleGraphDiff {
+                example: index,
+                dot: dot.name.clone(),
+                against: GraphBase::PreviousRun,
+                diff,
+            })
+        })
+        .collect()
 }
 
 /// objgraph writes the `.dot` behind each image it renders to a temporary file, in the
