@@ -27,6 +27,7 @@ use serde::Serialize;
 pub use compare::{Comparison, Sameness, compare_images};
 
 use crate::backend::worker::PAGE_TMPDIR;
+use crate::engine::Flag;
 use crate::engine::dot::{DotGraph, MAX_DOT_BYTES, parse_dot};
 use crate::engine::figures::{figure_references, match_figures, target_file_name};
 use crate::engine::graph_diff::{GraphDiff, diff_graphs};
@@ -107,6 +108,9 @@ pub struct FigureCheck {
     /// committed file to compare with (`missing`) or it could not be read (`note`).
     pub comparison: Option<Comparison>,
     pub missing: bool,
+    /// The example says its output varies from run to run (`NODES_VARY`, `RANDOM_OUTPUT`):
+    /// a figure that differs is then not out of date, only redrawn.
+    pub varies: bool,
     pub write: FigureWrite,
     /// Why it was not compared, when it was not.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -114,9 +118,15 @@ pub struct FigureCheck {
 }
 
 impl FigureCheck {
-    /// Out of date: the committed figure is missing or shows something else.
+    /// Out of date: the committed figure is missing, or shows something else and the
+    /// example does not say that its drawing varies.
     pub fn is_stale(&self) -> bool {
-        self.missing || matches!(self.comparison, Some(Comparison::Differs { .. }))
+        self.missing || (self.differs() && !self.varies)
+    }
+
+    /// The committed figure shows something else than what the example drew.
+    pub fn differs(&self) -> bool {
+        matches!(self.comparison, Some(Comparison::Differs { .. }))
     }
 
     /// The share of pixels that differ, when known.
@@ -192,6 +202,8 @@ impl PageFigures {
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
 pub struct FigureCounts {
     pub stale: usize,
+    /// Figures that differ from what examples whose drawing varies drew (not stale).
+    pub varying: usize,
     pub written: usize,
     pub unchanged: usize,
     pub refused: usize,
@@ -205,6 +217,7 @@ impl FigureCounts {
                 FigureWrite::Written => self.written += 1,
                 FigureWrite::Refused { .. } => self.refused += 1,
                 FigureWrite::None if figure.is_stale() => self.stale += 1,
+                FigureWrite::None if figure.differs() => self.varying += 1,
                 FigureWrite::None => self.unchanged += 1,
             }
         }
@@ -244,6 +257,8 @@ pub fn check_page(run: &PageRun, options: &FigureOptions) -> PageFigures {
         let (example, artifact) = images[found.generated];
         let path = committed_path(page_path, &reference.target, &options.project_root);
         let mut check = check_figure(example, &reference.target, reference.line, &path, artifact);
+        let flags = run.examples[example].flags;
+        check.varies = flags.contains(Flag::NODES_VARY) || flags.contains(Flag::RANDOM_OUTPUT);
         if options.update {
             check.write = update_figure(&check, artifact, &options.project_root);
         }
@@ -288,6 +303,7 @@ fn check_figure(
         generated: artifact.name.clone(),
         comparison: None,
         missing: false,
+        varies: false,
         write: FigureWrite::None,
         note: None,
     };

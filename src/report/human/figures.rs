@@ -82,6 +82,11 @@ fn figure_line(check: &FigureCheck, updated: bool) -> Option<String> {
                 format!("{figure}: {path} does not exist; --update-figures writes it")
             } else if check.is_stale() {
                 format!("{figure}: out of date, {change} ({path}); --update-figures rewrites it")
+            } else if check.differs() {
+                format!(
+                    "{figure}: {change} ({path}), as expected: the example's drawing varies \
+                     (NODES_VARY or RANDOM_OUTPUT)"
+                )
             } else if updated {
                 format!("{figure}: unchanged ({change})")
             } else {
