@@ -101,6 +101,7 @@ fn update_figures_writes_the_drawing_then_finds_it_unchanged() {
     let first = run(dir.path(), &["--update-figures", "docs"]);
     let (stdout, stderr) = (text(&first.stdout), text(&first.stderr));
     assert_eq!(first.status.code(), Some(0), "{stdout}\n{stderr}");
+    insta::assert_snapshot!("update_figures_human", redact(&stdout, dir.path()));
     let figure = dir.path().join("docs/images/graph.png");
     let drawn = fs::read(&figure).expect("the figure was written");
     assert!(drawn.starts_with(b"\x89PNG\r\n\x1a\n"), "a PNG");
@@ -163,6 +164,7 @@ fn a_stale_figure_is_a_warning_with_its_share_or_a_failure_by_setting() {
     let warned = run(dir.path(), &["docs"]);
     let (stdout, stderr) = (text(&warned.stdout), text(&warned.stderr));
     assert_eq!(warned.status.code(), Some(0), "{stdout}\n{stderr}");
+    insta::assert_snapshot!("stale_figure_human", redact(&stdout, dir.path()));
     assert!(
         stdout.contains(
             "Figure images/graph.png (line 11): out of date, 100.0% of its pixels differ \
@@ -182,6 +184,7 @@ fn a_stale_figure_is_a_warning_with_its_share_or_a_failure_by_setting() {
 
     let json = run(dir.path(), &["--format", "json", "docs"]);
     let report: serde_json::Value = serde_json::from_slice(&json.stdout).unwrap();
+    insta::assert_json_snapshot!("stale_figure_json", report["pages"][0]["figures"]);
     let check = &report["pages"][0]["figures"]["figures"][0];
     assert_eq!(check["target"], "images/graph.png");
     assert_eq!(check["comparison"]["kind"], "differs");

@@ -514,7 +514,12 @@ fn graph_diffs(
 /// (or of the example); several cannot be told apart, and are not kept (`None`).
 fn graph_key(index: usize, dot: &Artifact, artifacts: &[Artifact]) -> Option<String> {
     if !is_temporary(dot) {
-        return Some(format!("{}.dot", flattened(&dot.name)));
+        let name = flattened(&dot.name);
+        return Some(if name.ends_with(".dot") {
+            name
+        } else {
+            format!("{name}.dot")
+        });
     }
     let temporary_dots = artifacts
         .iter()
@@ -679,6 +684,41 @@ mod tests {
             .map(|entry| entry.unwrap().file_name())
             .collect();
         assert_eq!(left.len(), 1, "no temporary left: {left:?}");
+    }
+
+    fn artifact(name: &str, kind: ArtifactKind) -> Artifact {
+        Artifact {
+            path: PathBuf::from(format!("/artifacts/page/L3-{name}")),
+            name: name.to_owned(),
+            kind,
+            size: 1,
+            copied: true,
+            dot: None,
+            note: None,
+        }
+    }
+
+    #[test]
+    fn graphs_are_kept_under_what_they_stand_for() {
+        let named = artifact("out/graph.dot", ArtifactKind::Dot);
+        assert_eq!(
+            graph_key(0, &named, std::slice::from_ref(&named)).as_deref(),
+            Some("out_graph.dot")
+        );
+        let temporary = artifact(".tmp/objgraph-x1y2.dot", ArtifactKind::Dot);
+        let image = artifact("sample-graph.png", ArtifactKind::Image);
+        let drawn = [temporary.clone(), image.clone()];
+        assert_eq!(
+            graph_key(4, &temporary, &drawn).as_deref(),
+            Some("sample-graph.png.dot")
+        );
+        assert_eq!(
+            graph_key(4, &temporary, std::slice::from_ref(&temporary)).as_deref(),
+            Some("example-5.dot")
+        );
+        let other = artifact(".tmp/objgraph-z9.dot", ArtifactKind::Dot);
+        let two = [temporary.clone(), other, image];
+        assert_eq!(graph_key(4, &temporary, &two), None, "cannot be told apart");
     }
 
     #[test]
