@@ -18,6 +18,7 @@ use objgraph_doctest::backend::{Backend, BackendOptions, interpreter};
 use objgraph_doctest::engine::{FlagRegistry, Page};
 use objgraph_doctest::report::style::{ColorChoice, Palette};
 use objgraph_doctest::report::{self, OutputFormat};
+use objgraph_doctest::runner::figures::{self, FigureCounts, FigureOptions, StaleFigures};
 use objgraph_doctest::runner::options::{self, Overrides, RunSettings};
 use objgraph_doctest::runner::run::{PageRun, RunEvent, Summary, run_pages};
 use objgraph_doctest::runner::shard::{self, Shard};
@@ -78,6 +79,12 @@ struct Cli {
     /// changed meanwhile, or output it cannot hold, is left as it was, with a message).
     #[arg(long, conflicts_with = "collect_only")]
     update: bool,
+
+    /// After the run, write every image an example drew over the figure or image of its page
+    /// with the same file name (`.. figure::`, `.. image::`, Markdown images), atomically;
+    /// report which changed, which were unchanged and which no example drew.
+    #[arg(long, conflicts_with = "collect_only")]
+    update_figures: bool,
 
     /// Where files that examples write are copied (default: .objgraph-doctest/artifacts).
     #[arg(long, value_name = "DIR")]
@@ -548,10 +555,17 @@ fn run_and_report(
     let mut next_to_print = 0;
     let progress = Progress::new(human, pages.iter().map(|page| page.examples.len()).sum());
     let mut write_error = None;
+    let figure_options = FigureOptions {
+        project_root: config.root.clone(),
+        update: cli.update_figures,
+        stale: config.stale_figures.unwrap_or_default(),
+    };
     run_pages(pages, &backend, registry, &options, |event| match event {
         RunEvent::PageStarted { .. } => {}
         RunEvent::ExampleFinished { .. } => progress.tick(),
-        RunEvent::PageFinished { index, run } => {
+        RunEvent::PageFinished { index, mut run } => {
+            // Figures are checked (and written) once the page has run, before it is shown.
+            run.figures = figures::check_page(&run, &figure_options);
             finished[index] = Some(*run);
             // Pages are reported in path order, each as soon as those before it are done.
             while next_to_print < page_count {
@@ -612,6 +626,7 @@ fn run_and_report(
         let html = report::html::render(&runs, &summary, &warnings, &facts, registry);
         write_html(file, &html)?;
     }
+    let figures_failed = report_figures(&runs, &figure_options);
     if cli.update && !summary.all_passed() {
         let update = runner::update::update_pages(&runs, &sources, registry);
         for problem in &update.problems {
@@ -629,7 +644,46 @@ fn run_and_report(
         eprintln!("objgraph-doctest: error: {error}; the pages after that were not run");
         return Ok(EXIT_ERROR);
     }
-    Ok(if summary.all_passed() { 0 } else { EXIT_FAILED })
+    Ok(if summary.all_passed() && !figures_failed {
+        0
+    } else {
+        EXIT_FAILED
+    })
+}
+
+/// The closing line about figures (on stderr, whatever the format); true when they fail the
+/// run: stale ones with `stale-figures = "error"`, ones `--update-figures` could not write.
+fn report_figures(runs: &[PageRun], options: &FigureOptions) -> bool {
+    let mut counts = FigureCounts::default();
+    for run in runs {
+        counts.add(&run.figures);
+    }
+    if options.update {
+        eprintln!(
+            "objgraph-doctest: figures: {} written, {} unchanged, {} not written (see the \
+             report), {} not drawn by any example (left untouched)",
+            counts.written, counts.unchanged, counts.refused, counts.undrawn
+        );
+        return counts.refused > 0;
+    }
+    if counts.stale == 0 || options.stale == StaleFigures::Ignore {
+        return false;
+    }
+    let level = if options.stale == StaleFigures::Error {
+        "error"
+    } else {
+        "warning"
+    };
+    let figures = if counts.stale == 1 {
+        "1 figure is".to_owned()
+    } else {
+        format!("{} figures are", counts.stale)
+    };
+    eprintln!(
+        "objgraph-doctest: {level}: {figures} out of date with what the examples draw (see \
+         the report); run with --update-figures to rewrite them"
+    );
+    options.stale == StaleFigures::Error
 }
 
 /// Links to the pages' lines on GitHub, when run by GitHub Actions (its `GITHUB_*`

@@ -10,6 +10,7 @@ pub mod dot;
 pub mod figures;
 pub mod flags;
 pub mod graph;
+pub mod graph_diff;
 pub mod judge;
 pub mod markdown;
 pub mod page;

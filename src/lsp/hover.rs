@@ -109,6 +109,7 @@ fn example_hover(
                     let _ = write!(value, "\n![{}]({})\n", artifact.name, uri.as_str());
                 }
             }
+            render_graph_diffs(&mut value, index, result);
         }
     }
     let start = document
@@ -123,6 +124,19 @@ fn example_hover(
         value,
         Some(document.index.range(&document.text, start..end)),
     ))
+}
+
+/// The nodes and edges the example's graphs gained or lost since the previous command-line
+/// run of the page (docs/figures.md).
+fn render_graph_diffs(value: &mut String, index: usize, result: &ExampleRun) {
+    for changed in crate::runner::figures::previous_run_diffs(index, &result.artifacts) {
+        let _ = write!(
+            value,
+            "\nGraph `{}` changed since the previous run:\n```diff\n{}\n```\n",
+            changed.dot,
+            changed.diff.lines(8).join("\n")
+        );
+    }
 }
 
 fn markdown(value: String, range: Option<tower_lsp_server::ls_types::Range>) -> Hover {

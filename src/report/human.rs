@@ -11,6 +11,8 @@ use crate::runner::run::{ExampleRun, Outcome, PageRun, Summary};
 
 use super::style::Palette;
 
+mod figures;
+
 /// The line doctest prints between failures.
 const SEPARATOR: &str = "**********************************************************************";
 
@@ -44,18 +46,24 @@ pub fn render_page(run: &PageRun, registry: &FlagRegistry, palette: &Palette) ->
         );
     }
     let mut reported_failure = false;
-    for (example, result) in page.examples.iter().zip(&run.examples) {
+    for (index, (example, result)) in page.examples.iter().zip(&run.examples).enumerate() {
+        let figures = figures::example_lines(&run.figures, index, palette);
         let quiet = reported_failure && result.flags.contains(Flag::REPORT_ONLY_FIRST_FAILURE);
-        if !is_problem(result.outcome) || quiet {
+        let problem = is_problem(result.outcome) && !quiet;
+        if !problem && figures.is_empty() {
             continue;
         }
-        reported_failure = true;
+        reported_failure |= problem;
         let _ = writeln!(out, "{}", palette.dim(SEPARATOR));
         let _ = writeln!(
             out,
             "File \"{}\", line {}, in {name}",
             page.path, example.span.line
         );
+        if !problem {
+            out.push_str(&figures);
+            continue;
+        }
         match result.outcome {
             Outcome::Failed => render_failure(&mut out, example, result, palette),
             Outcome::Timeout | Outcome::Crashed => {
@@ -78,8 +86,10 @@ pub fn render_page(run: &PageRun, registry: &FlagRegistry, palette: &Palette) ->
             _ => {}
         }
         render_artifacts(&mut out, result, palette);
+        out.push_str(&figures);
         let _ = registry;
     }
+    out.push_str(&figures::undrawn_lines(run, palette));
     out
 }
 

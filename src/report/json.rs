@@ -5,6 +5,7 @@ use serde::Serialize;
 
 use crate::engine::{FlagRegistry, PageFormat, Profile};
 use crate::runner::artifacts::Artifact;
+use crate::runner::figures::PageFigures;
 use crate::runner::profile::Profiles;
 use crate::runner::run::{ExampleRun, Outcome, PageRun, Summary};
 use crate::runner::shard::Shard;
@@ -58,6 +59,10 @@ struct PageReport<'a> {
     error: Option<&'a str>,
     duration_ms: u128,
     examples: Vec<ExampleRunReport<'a>>,
+    /// The page's figures against what its examples drew, and its graphs' diffs
+    /// (docs/figures.md); absent when there is nothing to say.
+    #[serde(skip_serializing_if = "PageFigures::is_empty")]
+    figures: &'a PageFigures,
 }
 
 #[derive(Serialize)]
@@ -179,6 +184,7 @@ fn page_report<'a>(
                 example_report(ExampleReport::new(example, registry), result, registry)
             })
             .collect(),
+        figures: &run.figures,
     }
 }
 

@@ -403,6 +403,8 @@ impl PageView {
             examples: results,
             error: self.error,
             duration: Duration::from_millis(self.duration_ms),
+            // The JSON page keeps its figures verbatim; the other renderers go without.
+            figures: Default::default(),
         }
     }
 }

@@ -93,6 +93,7 @@ struct RawConfig {
     jobs: Option<Spanned<usize>>,
     memory_limit: Option<Spanned<u64>>,
     artifacts_dir: Option<String>,
+    stale_figures: Option<Spanned<String>>,
     flags: Option<OrderedTable<RawFlag>>,
     profiles: Option<Vec<Spanned<RawProfileRule>>>,
 }
@@ -145,6 +146,8 @@ pub struct Config {
     pub memory_limit_mib: Option<u64>,
     /// Where files that examples write are copied (relative to `root`).
     pub artifacts_dir: Option<String>,
+    /// What a figure out of date with what its example draws is (`stale-figures`).
+    pub stale_figures: Option<super::figures::StaleFigures>,
     pub flags: Vec<UserFlag>,
     /// `[[profiles]]`: pages matching an entry's globs follow its profile (the first match).
     pub profile_rules: Vec<ProfileRule>,
@@ -327,6 +330,15 @@ impl RawConfig {
                 ),
             ));
         }
+        let stale_figures = self
+            .stale_figures
+            .map(|value| {
+                value
+                    .get_ref()
+                    .parse()
+                    .map_err(|message| locate(Some(value.span()), message))
+            })
+            .transpose()?;
         let profile_rules = self
             .profiles
             .unwrap_or_default()
@@ -347,6 +359,7 @@ impl RawConfig {
             jobs: self.jobs.map(Spanned::into_inner),
             memory_limit_mib: self.memory_limit.map(Spanned::into_inner),
             artifacts_dir: self.artifacts_dir,
+            stale_figures,
             flags,
             profile_rules,
             warnings: Vec::new(),
@@ -778,6 +791,20 @@ mod tests {
         )
         .unwrap_err();
         assert!(error.message.contains("already defined"), "{error}");
+    }
+
+    #[test]
+    fn stale_figures_is_read_and_checked() {
+        let config = parse("objgraph-doctest.toml", "stale-figures = \"error\"\n")
+            .unwrap()
+            .unwrap();
+        assert_eq!(
+            config.stale_figures,
+            Some(super::super::figures::StaleFigures::Error)
+        );
+        let error = parse("objgraph-doctest.toml", "\nstale-figures = \"fail\"\n").unwrap_err();
+        assert_eq!((error.line, error.column), (2, 17));
+        assert!(error.message.contains("\"ignore\""), "{error}");
     }
 
     #[test]

@@ -6,6 +6,7 @@ pub mod cancel;
 pub mod checkpoint_policy;
 pub mod config;
 pub mod discover;
+pub mod figures;
 pub mod options;
 pub mod profile;
 pub mod pytest_config;

@@ -120,6 +120,9 @@ pub struct PageRun {
     /// A problem that stopped the page as a whole (its setup code failed, Python was lost).
     pub error: Option<String>,
     pub duration: Duration,
+    /// The page's figures against what its examples drew, and its graphs' diffs: filled in
+    /// after the run (`runner::figures::check_page`); empty until then.
+    pub figures: super::figures::PageFigures,
 }
 
 /// Counts over a run.
@@ -257,6 +260,7 @@ fn not_run_page(page: Page, options: &RunOptions) -> PageRun {
         examples,
         error: None,
         duration: Duration::ZERO,
+        figures: Default::default(),
     }
 }
 
@@ -319,6 +323,7 @@ pub fn run_page(
         examples,
         error,
         duration: started.elapsed(),
+        figures: Default::default(),
     }
 }
 
