@@ -25,6 +25,8 @@ use tower_lsp_server::ls_types::*;
 use tower_lsp_server::{Client, LanguageServer};
 
 use crate::backend::Backend;
+use crate::backend::InspectQuery;
+use crate::backend::protocol::DrawRefs;
 use crate::engine::FlagRegistry;
 use crate::runner::Config;
 use crate::runner::options::{OptionsError, Overrides, RunSettings, preload};
@@ -32,12 +34,13 @@ use crate::runner::profile::Profiles;
 
 use super::document::Document;
 use super::guard::{CatchPanic, PanicHook, panic_message};
+use super::heap::{Answer, Inquiry};
 use super::lens::{RUN_FROM, RUN_PAGE};
 use super::live::{Cancel, LiveState, RunEnd};
 use super::python::{PythonSlot, Wanted};
 use super::settings::{RunOn, Settings};
 use super::snapshot::{Shelf, Snapshot};
-use super::{actions, diagnostics, hover, lens, symbols};
+use super::{actions, diagnostics, heap, hover, lens, symbols};
 
 mod actor;
 
@@ -104,6 +107,8 @@ impl Workspace {
 struct DocHandle {
     shelf: Arc<Shelf>,
     actor: mpsc::UnboundedSender<ActorMessage>,
+    /// Heap inquiries for the actor (hovers on names, "Show references"): see `lsp::heap`.
+    heap: mpsc::UnboundedSender<Inquiry>,
 }
 
 struct Shared {
@@ -127,6 +132,10 @@ struct Shared {
     /// Settings problems found before the client could be told (during `initialize`).
     unreported: Mutex<Vec<String>>,
     panics: PanicHook,
+    /// The graphs "Show references" drew, per document, shown in later hovers.
+    drawings: Mutex<HashMap<Uri, Vec<heap::Drawing>>>,
+    /// The client can open a file we name (`window/showDocument`).
+    show_document: AtomicBool,
 }
 
 /// Ends everything the server started; usable after the service is gone.
@@ -184,6 +193,8 @@ impl Server {
                 lens_refresh: AtomicBool::new(false),
                 unreported: Mutex::new(Vec::new()),
                 panics: PanicHook::from_env(),
+                drawings: Mutex::new(HashMap::new()),
+                show_document: AtomicBool::new(false),
             }),
         }
     }
@@ -255,6 +266,148 @@ impl Server {
         })
         .await;
         parsed.ok()
+    }
+
+    /// Asks the document's actor about a name's value at its point of the page (drawing its
+    /// graph into a file too, with `draw`), for the text of `snapshot`; waits at most
+    /// [`heap::HEAP_WAIT`].
+    async fn ask_heap(
+        &self,
+        uri: &Uri,
+        snapshot: &Snapshot,
+        name: heap::NameAt,
+        draw: Option<(heap::RefsKind, PathBuf)>,
+    ) -> Answer {
+        let (reply, answer) = tokio::sync::oneshot::channel();
+        let inquiry = Inquiry {
+            revision: snapshot.revision,
+            name,
+            draw,
+            reply,
+        };
+        let sent = lock(&self.shared.documents)
+            .get(uri)
+            .is_some_and(|handle| handle.heap.send(inquiry).is_ok());
+        if !sent {
+            return Answer::Unavailable("the document is not open".to_owned());
+        }
+        match tokio::time::timeout(heap::HEAP_WAIT, answer).await {
+            Ok(Ok(answer)) => answer,
+            Ok(Err(_)) => Answer::Unavailable("the page's checker stopped".to_owned()),
+            Err(_) => Answer::Unavailable(format!(
+                "no answer within {} s (the examples before it are slow)",
+                heap::HEAP_WAIT.as_secs()
+            )),
+        }
+    }
+
+    /// "Show references of NAME": draws the graph into the artifacts folder, remembers it
+    /// for hovers, opens it when the client can; answers the image's path, or the error.
+    async fn show_refs(
+        &self,
+        params: &ExecuteCommandParams,
+        uri: &Uri,
+    ) -> RpcResult<Option<LSPAny>> {
+        let number = |at: usize| {
+            params
+                .arguments
+                .get(at)
+                .and_then(|value| value.as_u64())
+                .and_then(|value| u32::try_from(value).ok())
+        };
+        let kind = params
+            .arguments
+            .get(3)
+            .and_then(|value| value.as_str())
+            .and_then(heap::RefsKind::parse);
+        let (Some(line), Some(character), Some(kind)) = (number(1), number(2), kind) else {
+            return Err(RpcError::invalid_params(format!(
+                "{}: the arguments are [uri, line, character, \"refs\" or \"backrefs\"]",
+                heap::SHOW_REFS
+            )));
+        };
+        let failed = |message: String| Ok(Some(serde_json::json!({ "error": message })));
+        if !self.shared.settings().execute {
+            return failed(
+                "examples are not executed (the `execute` setting is off): nothing was drawn"
+                    .to_owned(),
+            );
+        }
+        let Some(snapshot) = self.snapshot(uri).await else {
+            return failed("the document is not open".to_owned());
+        };
+        let Some(name) = heap::name_at(&snapshot.document, Position::new(line, character)) else {
+            return failed("there is no name at that position in an example's source".to_owned());
+        };
+        let artifacts = match actor::run_settings(&self.shared) {
+            Ok(settings) => settings.run.artifacts_dir,
+            Err(error) => return failed(error.to_string()),
+        };
+        let root = self.shared.workspace().config.root;
+        let artifacts = artifacts.unwrap_or_else(|| root.join("objgraph-doctest-artifacts"));
+        let example_line = snapshot.document.page.examples[name.index].span.line;
+        let path = heap::drawing_path(
+            &artifacts,
+            &snapshot.document.page.path,
+            example_line,
+            &name,
+            kind,
+        );
+        let expression = name.expression.clone();
+        let index = name.index;
+        let answer = self
+            .ask_heap(uri, &snapshot, name.clone(), Some((kind, path.clone())))
+            .await;
+        let inspection = match answer {
+            Answer::Found(inspection) => inspection,
+            other => {
+                let message = heap::value_markdown(&name, &other);
+                self.shared
+                    .client
+                    .show_message(MessageType::WARNING, format!("objgraph-doctest: {message}"))
+                    .await;
+                return failed(message);
+            }
+        };
+        if let Some(error) = inspection.error.clone().or(inspection.draw_error.clone()) {
+            self.shared
+                .client
+                .show_message(MessageType::WARNING, format!("objgraph-doctest: {error}"))
+                .await;
+            return failed(error);
+        }
+        lock(&self.shared.drawings)
+            .entry(uri.clone())
+            .or_default()
+            .push(heap::Drawing {
+                revision: snapshot.revision,
+                index,
+                expression,
+                kind,
+                path: path.clone(),
+            });
+        let image = Uri::from_file_path(&path);
+        if self.shared.show_document.load(Ordering::Relaxed)
+            && let Some(image) = image.clone()
+        {
+            let client = self.shared.client.clone();
+            // Not awaited: the answer must not wait for the client to open it.
+            tokio::spawn(async move {
+                let _ = client
+                    .show_document(ShowDocumentParams {
+                        uri: image,
+                        external: Some(false),
+                        take_focus: Some(false),
+                        selection: None,
+                    })
+                    .await;
+            });
+        }
+        Ok(Some(serde_json::json!({
+            "image": path,
+            "uri": image.map(|uri| uri.as_str().to_owned()),
+            "output": inspection.draw_output,
+        })))
     }
 
     fn send(&self, uri: &Uri, message: ActorMessage) {
@@ -427,6 +580,15 @@ impl LanguageServer for Server {
                 .and_then(|window| window.work_done_progress)
                 .unwrap_or(false);
             self.shared.progress.store(progress, Ordering::Relaxed);
+            let show_document = params
+                .capabilities
+                .window
+                .as_ref()
+                .and_then(|window| window.show_document.as_ref())
+                .is_some_and(|show| show.support);
+            self.shared
+                .show_document
+                .store(show_document, Ordering::Relaxed);
             let lens_refresh = params
                 .capabilities
                 .workspace
@@ -483,14 +645,17 @@ impl LanguageServer for Server {
             );
             let shelf = Arc::new(Shelf::open(item.language_id, document));
             let (sender, receiver) = mpsc::unbounded_channel();
+            let (heap, inquiries) = mpsc::unbounded_channel();
             tokio::spawn(supervise_actor(
                 Arc::clone(&self.shared),
                 Arc::clone(&shelf),
                 receiver,
+                inquiries,
             ));
             let handle = DocHandle {
                 shelf,
                 actor: sender,
+                heap,
             };
             if let Some(old) = lock(&self.shared.documents).insert(item.uri, handle) {
                 let _ = old.actor.send(ActorMessage::Close);
@@ -520,6 +685,7 @@ impl LanguageServer for Server {
         if let Some(handle) = lock(&self.shared.documents).remove(&uri) {
             let _ = handle.actor.send(ActorMessage::Close);
         }
+        lock(&self.shared.drawings).remove(&uri);
         self.shared
             .client
             .publish_diagnostics(uri, Vec::new(), None)
@@ -532,12 +698,30 @@ impl LanguageServer for Server {
             let Some(snapshot) = self.snapshot(&position.text_document.uri).await else {
                 return Ok(None);
             };
-            Ok(hover::hover(
+            let found = hover::hover(
                 &snapshot.document,
                 &snapshot.results,
                 position.position,
                 &self.shared.registry(),
-            ))
+            );
+            // On a name in an example's source, its value at that point first (only when
+            // examples may be executed: see `lsp::heap`).
+            let name = heap::name_at(&snapshot.document, position.position)
+                .filter(|_| self.shared.settings().execute);
+            let Some(name) = name else {
+                return Ok(found);
+            };
+            let uri = &position.text_document.uri;
+            let answer = self.ask_heap(uri, &snapshot, name.clone(), None).await;
+            let mut value = heap::value_markdown(&name, &answer);
+            if let Some(drawings) = lock(&self.shared.drawings).get(uri) {
+                value.push_str(&heap::drawings_markdown(&name, snapshot.revision, drawings));
+            }
+            let range = snapshot
+                .document
+                .index
+                .range(&snapshot.document.text, name.bytes.clone());
+            Ok(Some(heap::hover_on_name(value, found, range)))
         })
         .await
     }
@@ -547,13 +731,17 @@ impl LanguageServer for Server {
             let Some(snapshot) = self.snapshot(&params.text_document.uri).await else {
                 return Ok(None);
             };
-            Ok(Some(actions::code_actions(
+            let mut found = actions::code_actions(
                 &snapshot.document,
                 &snapshot.results,
                 params.range,
                 &params.context.diagnostics,
                 &self.shared.registry(),
-            )))
+            );
+            if self.shared.settings().execute {
+                found.extend(actions::heap_actions(&snapshot.document, params.range));
+            }
+            Ok(Some(found))
         })
         .await
     }
@@ -607,6 +795,7 @@ impl LanguageServer for Server {
             };
             match params.command.as_str() {
                 RUN_PAGE => self.send(&uri, ActorMessage::RunPage),
+                heap::SHOW_REFS => return self.show_refs(&params, &uri).await,
                 RUN_FROM => {
                     let index = params
                         .arguments
@@ -618,7 +807,8 @@ impl LanguageServer for Server {
                 }
                 other => {
                     return Err(RpcError::invalid_params(format!(
-                        "unknown command {other}: the commands are {RUN_PAGE} and {RUN_FROM}"
+                        "unknown command {other}: the commands are {RUN_PAGE}, {RUN_FROM} and {}",
+                        heap::SHOW_REFS
                     )));
                 }
             }
@@ -653,7 +843,11 @@ fn initialize_result() -> InitializeResult {
                 work_done_progress_options: WorkDoneProgressOptions::default(),
             }),
             execute_command_provider: Some(ExecuteCommandOptions {
-                commands: vec![RUN_PAGE.to_owned(), RUN_FROM.to_owned()],
+                commands: vec![
+                    RUN_PAGE.to_owned(),
+                    RUN_FROM.to_owned(),
+                    heap::SHOW_REFS.to_owned(),
+                ],
                 ..ExecuteCommandOptions::default()
             }),
             ..ServerCapabilities::default()

@@ -29,11 +29,18 @@ pub(super) async fn supervise_actor(
     shared: Arc<Shared>,
     shelf: Arc<Shelf>,
     mut messages: mpsc::UnboundedReceiver<ActorMessage>,
+    mut inquiries: mpsc::UnboundedReceiver<Inquiry>,
 ) {
     let mut first = Some(Trigger::Changed);
     loop {
-        let outcome =
-            CatchPanic::new(document_actor(&shared, &shelf, &mut messages, first.take())).await;
+        let outcome = CatchPanic::new(document_actor(
+            &shared,
+            &shelf,
+            &mut messages,
+            &mut inquiries,
+            first.take(),
+        ))
+        .await;
         let failure = match outcome {
             Ok(Ok(())) => return,
             Ok(Err(failure)) | Err(failure) => failure,
@@ -67,7 +74,18 @@ pub(super) async fn supervise_actor(
                 )
                 .await;
         }
-        first = match messages.recv().await {
+        let message = loop {
+            tokio::select! {
+                biased;
+                message = messages.recv() => break message,
+                Some(inquiry) = inquiries.recv() => {
+                    let _ = inquiry.reply.send(Answer::Unavailable(
+                        "checking this page failed; edit it to check it again".to_owned(),
+                    ));
+                }
+            }
+        };
+        first = match message {
             None | Some(ActorMessage::Close) => return,
             Some(message) => Some(to_trigger(message)),
         };
@@ -80,6 +98,7 @@ async fn document_actor(
     shared: &Arc<Shared>,
     shelf: &Arc<Shelf>,
     messages: &mut mpsc::UnboundedReceiver<ActorMessage>,
+    inquiries: &mut mpsc::UnboundedReceiver<Inquiry>,
     mut next: Option<Trigger>,
 ) -> Result<(), String> {
     let mut live = LiveState::new();
@@ -88,9 +107,26 @@ async fn document_actor(
     loop {
         let mut trigger = match next.take() {
             Some(trigger) => trigger,
-            None => match messages.recv().await {
-                None | Some(ActorMessage::Close) => return Ok(()),
-                Some(message) => to_trigger(message),
+            // Idle: heap inquiries are answered here, between runs (see `lsp::heap`).
+            None => loop {
+                let message = tokio::select! {
+                    biased;
+                    message = messages.recv() => message,
+                    Some(inquiry) = inquiries.recv() => {
+                        let (returned, interrupted) =
+                            answer_inquiry(shared, shelf, live, &ran_on, inquiry, messages)
+                                .await?;
+                        live = returned;
+                        match interrupted {
+                            None => continue,
+                            Some(message) => message,
+                        }
+                    }
+                };
+                match message {
+                    None | Some(ActorMessage::Close) => return Ok(()),
+                    Some(message) => break to_trigger(message),
+                }
             },
         };
         // A burst of edits is handled once, for the latest text.
@@ -151,8 +187,16 @@ async fn document_actor(
             Trigger::RunFrom(index) => Some(index),
             _ => None,
         };
-        let (mut returned, interrupted) =
-            run(shared, shelf, live, force_from, &mut ran_on, messages).await?;
+        let (mut returned, interrupted) = run(
+            shared,
+            shelf,
+            live,
+            force_from,
+            &mut ran_on,
+            messages,
+            inquiries,
+        )
+        .await?;
         evaluate(shared, shelf, Some(&returned)).await;
         // Results are out: now end the checkpoints this run made stale.
         returned.release_retired();
@@ -244,6 +288,181 @@ fn wanted_python(shared: &Shared) -> Wanted {
     }
 }
 
+/// The options runs use: the CLI's, built from the workspace's configuration, with the
+/// workspace's profiles (so that runs judge as evaluations do).
+pub(super) fn run_settings(shared: &Shared) -> Result<RunSettings, OptionsError> {
+    let workspace = shared.workspace();
+    match workspace.problem.clone() {
+        Some(problem) => Err(OptionsError(problem)),
+        None => RunSettings::build(&workspace.config, &shared.registry(), &Overrides::default())
+            .map(|mut settings| {
+                settings.run.profiles = Arc::clone(&workspace.profiles);
+                settings
+            }),
+    }
+}
+
+/// Answers a heap inquiry (see `lsp::heap`) for the text it was asked about: a throwaway
+/// fork of the nearest checkpoint runs up to the example and is asked for the value (and
+/// drawing); the live state goes on unchanged. A message that arrives meanwhile cancels the
+/// fork (the answer is then `Stale`) and is returned, for the actor to handle next; so is a
+/// request that stopped waiting.
+async fn answer_inquiry(
+    shared: &Arc<Shared>,
+    shelf: &Arc<Shelf>,
+    mut live: LiveState,
+    ran_on: &Option<Weak<Backend>>,
+    inquiry: Inquiry,
+    messages: &mut mpsc::UnboundedReceiver<ActorMessage>,
+) -> Result<(LiveState, Option<Option<ActorMessage>>), String> {
+    let Inquiry {
+        revision,
+        name,
+        draw,
+        mut reply,
+    } = inquiry;
+    let current = shelf.current();
+    if shelf.revision() != revision || current.revision != revision {
+        let _ = reply.send(Answer::Stale);
+        return Ok((live, None));
+    }
+    if !shared.settings().execute {
+        let _ = reply.send(Answer::Unavailable(
+            "examples are not executed (the `execute` setting is off)".to_owned(),
+        ));
+        return Ok((live, None));
+    }
+    let settings = match run_settings(shared) {
+        Ok(settings) => settings,
+        Err(error) => {
+            let _ = reply.send(Answer::Unavailable(error.to_string()));
+            return Ok((live, None));
+        }
+    };
+    let backend = match shared.python.get(wanted_python(shared)).await {
+        Ok(backend) => backend,
+        Err(message) => {
+            let _ = reply.send(Answer::Unavailable(message));
+            return Ok((live, None));
+        }
+    };
+    // The checkpoints are processes of the backend that ran last: of no use with another.
+    let same_backend = ran_on
+        .as_ref()
+        .is_some_and(|previous| Weak::ptr_eq(previous, &Arc::downgrade(&backend)));
+    let page = current.document.page.clone();
+    let registry = shared.registry();
+    let options = settings.run;
+    let cancel = Cancel::default();
+    lock(&shared.running).push(cancel.clone());
+    let handle = {
+        let cancel = cancel.clone();
+        tokio::task::spawn_blocking(move || {
+            let answer = {
+                let mut scratch = LiveState::new();
+                let state = if same_backend {
+                    &mut live
+                } else {
+                    &mut scratch
+                };
+                inspect_in_fork(
+                    state, &page, &backend, &registry, &options, &name, draw, &cancel,
+                )
+            };
+            (live, answer)
+        })
+    };
+    tokio::pin!(handle);
+    let mut interrupted = None;
+    let mut abandoned = false;
+    let outcome = loop {
+        tokio::select! {
+            finished = &mut handle => break finished,
+            message = messages.recv(), if interrupted.is_none() && !abandoned => {
+                interrupted = Some(message);
+                cancel.cancel();
+            }
+            // The request stopped waiting (it timed out, or was cancelled).
+            _ = reply.closed(), if interrupted.is_none() && !abandoned => {
+                abandoned = true;
+                cancel.cancel();
+            }
+        }
+    };
+    lock(&shared.running).retain(|other| !other.same_as(&cancel));
+    let (returned, answer) = outcome.map_err(|error| match error.try_into_panic() {
+        Ok(payload) => format!(
+            "a heap inspection panicked: {}",
+            panic_message(payload.as_ref())
+        ),
+        Err(error) => format!("a heap inspection ended abnormally: {error}"),
+    })?;
+    let answer = if cancel.is_cancelled() || shelf.revision() != revision {
+        Answer::Stale
+    } else {
+        answer
+    };
+    let _ = reply.send(answer);
+    Ok((returned, interrupted))
+}
+
+/// In a fork of `live` after the example `name` is in: its value, and its graph when asked.
+#[allow(clippy::too_many_arguments)]
+fn inspect_in_fork(
+    live: &mut LiveState,
+    page: &crate::engine::Page,
+    backend: &Backend,
+    registry: &FlagRegistry,
+    options: &crate::runner::run::RunOptions,
+    name: &heap::NameAt,
+    draw: Option<(heap::RefsKind, std::path::PathBuf)>,
+    cancel: &Cancel,
+) -> Answer {
+    let (mut fork, _workdir) =
+        match live.fork_after(page, backend, registry, options, name.index, cancel) {
+            Ok(fork) => fork,
+            Err(error) => return Answer::Unavailable(error.to_string()),
+        };
+    if let Some((_, path)) = &draw
+        && let Some(folder) = path.parent()
+        && let Err(error) = std::fs::create_dir_all(folder)
+    {
+        return Answer::Unavailable(format!(
+            "cannot make the folder {}: {error}",
+            folder.display()
+        ));
+    }
+    let filename = draw
+        .as_ref()
+        .map(|(_, path)| path.to_string_lossy().into_owned());
+    let query = InspectQuery {
+        expression: &name.expression,
+        group: page.examples[name.index].run.group.as_deref(),
+        repr_cap: heap::REPR_CAP,
+        draw: draw
+            .as_ref()
+            .zip(filename.as_deref())
+            .map(|((kind, _), filename)| DrawRefs {
+                kind: kind.as_str(),
+                filename,
+                max_depth: heap::DRAW_DEPTH,
+            }),
+    };
+    if !cancel.start_running(fork.pid()) {
+        return Answer::Stale;
+    }
+    let found = fork.inspect(&query, options.timeout);
+    cancel.stop_running();
+    match found {
+        Ok(inspection) => Answer::Found(inspection),
+        Err(fault) => Answer::Unavailable(format!(
+            "looking at `{}` failed: {}",
+            name.expression,
+            crate::runner::run::fault_outcome(&fault, options.timeout).1
+        )),
+    }
+}
+
 /// Runs what must run, on a blocking thread; a message that arrives meanwhile cancels it.
 /// A backend that cannot start a page process any more (its zygote died) is replaced and
 /// the run tried once more. Errors are failures the actor cannot go on from (the run's
@@ -255,23 +474,12 @@ async fn run(
     force_from: Option<usize>,
     ran_on: &mut Option<Weak<Backend>>,
     messages: &mut mpsc::UnboundedReceiver<ActorMessage>,
+    inquiries: &mut mpsc::UnboundedReceiver<Inquiry>,
 ) -> Result<(LiveState, Option<Interruption>), String> {
     // The same options the CLI builds; one it would refuse is an error here too, and nothing
     // runs (a bad `optionflags` entry is never silently dropped). Checked before Python starts.
     let settings = {
-        let workspace = shared.workspace();
-        let built = match workspace.problem.clone() {
-            Some(problem) => Err(OptionsError(problem)),
-            // The workspace's profiles, so that runs judge as evaluations do.
-            None => {
-                RunSettings::build(&workspace.config, &shared.registry(), &Overrides::default())
-                    .map(|mut settings| {
-                        settings.run.profiles = Arc::clone(&workspace.profiles);
-                        settings
-                    })
-            }
-        };
-        match built {
+        match run_settings(shared) {
             Ok(settings) => settings,
             Err(error) => {
                 live.page_error = Some(format!(
@@ -335,6 +543,12 @@ async fn run(
         let outcome = loop {
             tokio::select! {
                 finished = &mut handle => break finished,
+                Some(inquiry) = inquiries.recv() => {
+                    // The checkpoints are the run's now; waiting for it could take long.
+                    let _ = inquiry.reply.send(Answer::Unavailable(
+                        "the page is running; hover again when it has finished".to_owned(),
+                    ));
+                }
                 message = messages.recv(), if interruption.is_none() => {
                     let edited = matches!(message, Some(ActorMessage::Changed));
                     interruption = Some(match message {
