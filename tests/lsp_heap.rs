@@ -145,6 +145,7 @@ fn hovers_show_values_in_a_fork_and_leave_the_page_unchanged() {
     let python = common::python_with_objgraph();
     let (mut client, uri) = session(dir.path(), PAGE, &python, ClientOptions::default());
 
+    let processes_before = client.python_processes().len();
     let mut hovers = Vec::new();
     for (needle, nth, what) in [
         ("items", 0, "items where it is made"),
@@ -180,6 +181,12 @@ fn hovers_show_values_in_a_fork_and_leave_the_page_unchanged() {
         .map(|(what, text)| format!("=== hover on {what}\n{text}"))
         .collect();
     insta::assert_snapshot!("heap_hovers", shown.join("\n"));
+    // Each fork ended with its answer: the page keeps only the processes it had.
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while client.python_processes().len() > processes_before && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    assert_eq!(client.python_processes().len(), processes_before);
 
     // The page's own state did not move: re-running `Counter.seen` (its source edited, so
     // it runs again from the checkpoints the hovers forked) still prints 0, and the one
@@ -416,5 +423,59 @@ fn a_hover_racing_an_edit_is_answered_stale_when_the_edit_cancels_its_fork() {
         "the edit did not cancel the fork: answered after {:?}",
         edited.elapsed()
     );
+    assert!(client.shutdown().success());
+}
+
+#[test]
+fn a_repr_that_loops_or_is_huge_is_contained() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let page = "Values whose repr misbehaves.
+
+    >>> class Forever:
+    ...     def __repr__(self):
+    ...         while True:
+    ...             pass
+    >>> class Huge:
+    ...     def __repr__(self):
+    ...         print('printed by the repr')
+    ...         return 'y' * 10**6
+    >>> forever = Forever()
+    >>> huge = Huge()
+    >>> huge is None
+    True
+";
+    let python = common::python_with_objgraph();
+    let path = dir.path().join("page.txt");
+    std::fs::write(&path, page).expect("page");
+    std::fs::write(dir.path().join("objgraph-doctest.toml"), "timeout = 1\n").expect("config");
+    let mut client = LspClient::start(dir.path(), settings(&python));
+    client.initialize(dir.path());
+    let uri = format!("file://{}", path.display());
+    client.open(&uri, "plaintext", page);
+    client
+        .diagnostics_where(&uri, WAIT, |found| {
+            found.iter().any(|d| d["code"] == "failed")
+        })
+        .expect("the first run finishes");
+
+    let started = Instant::now();
+    let forever = hover_at(&mut client, &uri, page, "forever =", 0);
+    assert!(
+        forever.starts_with(
+            "**`forever`**: no value shown: looking at `forever` failed: timed out after 1 s\n"
+        ),
+        "{forever}"
+    );
+    assert!(
+        started.elapsed() < Duration::from_secs(10),
+        "{:?}",
+        started.elapsed()
+    );
+
+    let huge = hover_at(&mut client, &uri, page, "huge =", 0);
+    let value = format!("```python\n{}\n```", "y".repeat(200));
+    assert!(huge.contains(&value), "{huge}");
+    assert!(huge.contains("(repr cut at 200 characters)"), "{huge}");
+    assert!(!huge.contains("printed by the repr"), "{huge}");
     assert!(client.shutdown().success());
 }
