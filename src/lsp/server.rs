@@ -25,8 +25,6 @@ use tower_lsp_server::ls_types::*;
 use tower_lsp_server::{Client, LanguageServer};
 
 use crate::backend::Backend;
-use crate::backend::InspectQuery;
-use crate::backend::protocol::DrawRefs;
 use crate::engine::FlagRegistry;
 use crate::runner::Config;
 use crate::runner::options::{OptionsError, Overrides, RunSettings, preload};
@@ -43,6 +41,7 @@ use super::snapshot::{Shelf, Snapshot};
 use super::{actions, diagnostics, heap, hover, lens, symbols};
 
 mod actor;
+mod inspect;
 
 use actor::{ActorMessage, supervise_actor};
 
@@ -266,148 +265,6 @@ impl Server {
         })
         .await;
         parsed.ok()
-    }
-
-    /// Asks the document's actor about a name's value at its point of the page (drawing its
-    /// graph into a file too, with `draw`), for the text of `snapshot`; waits at most
-    /// [`heap::HEAP_WAIT`].
-    async fn ask_heap(
-        &self,
-        uri: &Uri,
-        snapshot: &Snapshot,
-        name: heap::NameAt,
-        draw: Option<(heap::RefsKind, PathBuf)>,
-    ) -> Answer {
-        let (reply, answer) = tokio::sync::oneshot::channel();
-        let inquiry = Inquiry {
-            revision: snapshot.revision,
-            name,
-            draw,
-            reply,
-        };
-        let sent = lock(&self.shared.documents)
-            .get(uri)
-            .is_some_and(|handle| handle.heap.send(inquiry).is_ok());
-        if !sent {
-            return Answer::Unavailable("the document is not open".to_owned());
-        }
-        match tokio::time::timeout(heap::HEAP_WAIT, answer).await {
-            Ok(Ok(answer)) => answer,
-            Ok(Err(_)) => Answer::Unavailable("the page's checker stopped".to_owned()),
-            Err(_) => Answer::Unavailable(format!(
-                "no answer within {} s (the examples before it are slow)",
-                heap::HEAP_WAIT.as_secs()
-            )),
-        }
-    }
-
-    /// "Show references of NAME": draws the graph into the artifacts folder, remembers it
-    /// for hovers, opens it when the client can; answers the image's path, or the error.
-    async fn show_refs(
-        &self,
-        params: &ExecuteCommandParams,
-        uri: &Uri,
-    ) -> RpcResult<Option<LSPAny>> {
-        let number = |at: usize| {
-            params
-                .arguments
-                .get(at)
-                .and_then(|value| value.as_u64())
-                .and_then(|value| u32::try_from(value).ok())
-        };
-        let kind = params
-            .arguments
-            .get(3)
-            .and_then(|value| value.as_str())
-            .and_then(heap::RefsKind::parse);
-        let (Some(line), Some(character), Some(kind)) = (number(1), number(2), kind) else {
-            return Err(RpcError::invalid_params(format!(
-                "{}: the arguments are [uri, line, character, \"refs\" or \"backrefs\"]",
-                heap::SHOW_REFS
-            )));
-        };
-        let failed = |message: String| Ok(Some(serde_json::json!({ "error": message })));
-        if !self.shared.settings().execute {
-            return failed(
-                "examples are not executed (the `execute` setting is off): nothing was drawn"
-                    .to_owned(),
-            );
-        }
-        let Some(snapshot) = self.snapshot(uri).await else {
-            return failed("the document is not open".to_owned());
-        };
-        let Some(name) = heap::name_at(&snapshot.document, Position::new(line, character)) else {
-            return failed("there is no name at that position in an example's source".to_owned());
-        };
-        let artifacts = match actor::run_settings(&self.shared) {
-            Ok(settings) => settings.run.artifacts_dir,
-            Err(error) => return failed(error.to_string()),
-        };
-        let root = self.shared.workspace().config.root;
-        let artifacts = artifacts.unwrap_or_else(|| root.join("objgraph-doctest-artifacts"));
-        let example_line = snapshot.document.page.examples[name.index].span.line;
-        let path = heap::drawing_path(
-            &artifacts,
-            &snapshot.document.page.path,
-            example_line,
-            &name,
-            kind,
-        );
-        let expression = name.expression.clone();
-        let index = name.index;
-        let answer = self
-            .ask_heap(uri, &snapshot, name.clone(), Some((kind, path.clone())))
-            .await;
-        let inspection = match answer {
-            Answer::Found(inspection) => inspection,
-            other => {
-                let message = heap::value_markdown(&name, &other);
-                self.shared
-                    .client
-                    .show_message(MessageType::WARNING, format!("objgraph-doctest: {message}"))
-                    .await;
-                return failed(message);
-            }
-        };
-        if let Some(error) = inspection.error.clone().or(inspection.draw_error.clone()) {
-            self.shared
-                .client
-                .show_message(MessageType::WARNING, format!("objgraph-doctest: {error}"))
-                .await;
-            return failed(error);
-        }
-        lock(&self.shared.drawings)
-            .entry(uri.clone())
-            .or_default()
-            .push(heap::Drawing {
-                revision: snapshot.revision,
-                index,
-                expression,
-                kind,
-                path: path.clone(),
-            });
-        let image = Uri::from_file_path(&path);
-        if self.shared.show_document.load(Ordering::Relaxed)
-            && let Some(image) = image.clone()
-        {
-            let client = self.shared.client.clone();
-            // Not awaited: the answer must not wait for the client to open it.
-            tokio::spawn(async move {
-                let _ = client
-                    .show_document(ShowDocumentParams {
-                        uri: image,
-                        external: Some(false),
-                        take_focus: Some(false),
-                        selection: None,
-                    })
-                    .await;
-            });
-        }
-        Ok(Some(serde_json::json!({
-            "image": path,
-            "uri": image.map(|uri| uri.as_str().to_owned()),
-            "output": inspection.draw_output,
-        })))
     }
 
     fn send(&self, uri: &Uri, message: ActorMessage) {
@@ -712,16 +569,7 @@ impl LanguageServer for Server {
                 return Ok(found);
             };
             let uri = &position.text_document.uri;
-            let answer = self.ask_heap(uri, &snapshot, name.clone(), None).await;
-            let mut value = heap::value_markdown(&name, &answer);
-            if let Some(drawings) = lock(&self.shared.drawings).get(uri) {
-                value.push_str(&heap::drawings_markdown(&name, snapshot.revision, drawings));
-            }
-            let range = snapshot
-                .document
-                .index
-                .range(&snapshot.document.text, name.bytes.clone());
-            Ok(Some(heap::hover_on_name(value, found, range)))
+            Ok(Some(self.hover_on_name(uri, &snapshot, name, found).await))
         })
         .await
     }

@@ -3,6 +3,7 @@
 //! nearest checkpoint on a blocking thread, cancel when a newer edit arrives), publishes the
 //! snapshots requests read, and is restarted by its supervisor when it fails.
 
+use super::inspect::answer_inquiry;
 use super::*;
 
 /// What the server tells a document's actor.
@@ -277,7 +278,7 @@ async fn evaluate(shared: &Arc<Shared>, shelf: &Arc<Shelf>, live: Option<&LiveSt
 }
 
 /// The backend this run wants, as the settings and the workspace choose it now.
-fn wanted_python(shared: &Shared) -> Wanted {
+pub(super) fn wanted_python(shared: &Shared) -> Wanted {
     let workspace = shared.workspace();
     Wanted {
         setting: shared.settings().python,
@@ -299,167 +300,6 @@ pub(super) fn run_settings(shared: &Shared) -> Result<RunSettings, OptionsError>
                 settings.run.profiles = Arc::clone(&workspace.profiles);
                 settings
             }),
-    }
-}
-
-/// Answers a heap inquiry (see `lsp::heap`) for the text it was asked about: a throwaway
-/// fork of the nearest checkpoint runs up to the example and is asked for the value (and
-/// drawing); the live state goes on unchanged. A message that arrives meanwhile cancels the
-/// fork (the answer is then `Stale`) and is returned, for the actor to handle next; so is a
-/// request that stopped waiting.
-async fn answer_inquiry(
-    shared: &Arc<Shared>,
-    shelf: &Arc<Shelf>,
-    mut live: LiveState,
-    ran_on: &Option<Weak<Backend>>,
-    inquiry: Inquiry,
-    messages: &mut mpsc::UnboundedReceiver<ActorMessage>,
-) -> Result<(LiveState, Option<Option<ActorMessage>>), String> {
-    let Inquiry {
-        revision,
-        name,
-        draw,
-        mut reply,
-    } = inquiry;
-    let current = shelf.current();
-    if shelf.revision() != revision || current.revision != revision {
-        let _ = reply.send(Answer::Stale);
-        return Ok((live, None));
-    }
-    if !shared.settings().execute {
-        let _ = reply.send(Answer::Unavailable(
-            "examples are not executed (the `execute` setting is off)".to_owned(),
-        ));
-        return Ok((live, None));
-    }
-    let settings = match run_settings(shared) {
-        Ok(settings) => settings,
-        Err(error) => {
-            let _ = reply.send(Answer::Unavailable(error.to_string()));
-            return Ok((live, None));
-        }
-    };
-    let backend = match shared.python.get(wanted_python(shared)).await {
-        Ok(backend) => backend,
-        Err(message) => {
-            let _ = reply.send(Answer::Unavailable(message));
-            return Ok((live, None));
-        }
-    };
-    // The checkpoints are processes of the backend that ran last: of no use with another.
-    let same_backend = ran_on
-        .as_ref()
-        .is_some_and(|previous| Weak::ptr_eq(previous, &Arc::downgrade(&backend)));
-    let page = current.document.page.clone();
-    let registry = shared.registry();
-    let options = settings.run;
-    let cancel = Cancel::default();
-    lock(&shared.running).push(cancel.clone());
-    let handle = {
-        let cancel = cancel.clone();
-        tokio::task::spawn_blocking(move || {
-            let answer = {
-                let mut scratch = LiveState::new();
-                let state = if same_backend {
-                    &mut live
-                } else {
-                    &mut scratch
-                };
-                inspect_in_fork(
-                    state, &page, &backend, &registry, &options, &name, draw, &cancel,
-                )
-            };
-            (live, answer)
-        })
-    };
-    tokio::pin!(handle);
-    let mut interrupted = None;
-    let mut abandoned = false;
-    let outcome = loop {
-        tokio::select! {
-            finished = &mut handle => break finished,
-            message = messages.recv(), if interrupted.is_none() && !abandoned => {
-                interrupted = Some(message);
-                cancel.cancel();
-            }
-            // The request stopped waiting (it timed out, or was cancelled).
-            _ = reply.closed(), if interrupted.is_none() && !abandoned => {
-                abandoned = true;
-                cancel.cancel();
-            }
-        }
-    };
-    lock(&shared.running).retain(|other| !other.same_as(&cancel));
-    let (returned, answer) = outcome.map_err(|error| match error.try_into_panic() {
-        Ok(payload) => format!(
-            "a heap inspection panicked: {}",
-            panic_message(payload.as_ref())
-        ),
-        Err(error) => format!("a heap inspection ended abnormally: {error}"),
-    })?;
-    let answer = if cancel.is_cancelled() || shelf.revision() != revision {
-        Answer::Stale
-    } else {
-        answer
-    };
-    let _ = reply.send(answer);
-    Ok((returned, interrupted))
-}
-
-/// In a fork of `live` after the example `name` is in: its value, and its graph when asked.
-#[allow(clippy::too_many_arguments)]
-fn inspect_in_fork(
-    live: &mut LiveState,
-    page: &crate::engine::Page,
-    backend: &Backend,
-    registry: &FlagRegistry,
-    options: &crate::runner::run::RunOptions,
-    name: &heap::NameAt,
-    draw: Option<(heap::RefsKind, std::path::PathBuf)>,
-    cancel: &Cancel,
-) -> Answer {
-    let (mut fork, _workdir) =
-        match live.fork_after(page, backend, registry, options, name.index, cancel) {
-            Ok(fork) => fork,
-            Err(error) => return Answer::Unavailable(error.to_string()),
-        };
-    if let Some((_, path)) = &draw
-        && let Some(folder) = path.parent()
-        && let Err(error) = std::fs::create_dir_all(folder)
-    {
-        return Answer::Unavailable(format!(
-            "cannot make the folder {}: {error}",
-            folder.display()
-        ));
-    }
-    let filename = draw
-        .as_ref()
-        .map(|(_, path)| path.to_string_lossy().into_owned());
-    let query = InspectQuery {
-        expression: &name.expression,
-        group: page.examples[name.index].run.group.as_deref(),
-        repr_cap: heap::REPR_CAP,
-        draw: draw
-            .as_ref()
-            .zip(filename.as_deref())
-            .map(|((kind, _), filename)| DrawRefs {
-                kind: kind.as_str(),
-                filename,
-                max_depth: heap::DRAW_DEPTH,
-            }),
-    };
-    if !cancel.start_running(fork.pid()) {
-        return Answer::Stale;
-    }
-    let found = fork.inspect(&query, options.timeout);
-    cancel.stop_running();
-    match found {
-        Ok(inspection) => Answer::Found(inspection),
-        Err(fault) => Answer::Unavailable(format!(
-            "looking at `{}` failed: {}",
-            name.expression,
-            crate::runner::run::fault_outcome(&fault, options.timeout).1
-        )),
     }
 }
 
