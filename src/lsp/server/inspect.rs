@@ -197,6 +197,13 @@ pub(super) async fn answer_inquiry(
         let _ = reply.send(Answer::Stale);
         return Ok((live, None));
     }
+    if !*shared.settings_known.borrow() {
+        // The client's answer may yet turn execution off: nothing runs before it.
+        let _ = reply.send(Answer::Unavailable(
+            "the editor's settings are not known yet".to_owned(),
+        ));
+        return Ok((live, None));
+    }
     if !shared.settings().execute {
         let _ = reply.send(Answer::Unavailable(
             "examples are not executed (the `execute` setting is off)".to_owned(),
