@@ -489,9 +489,11 @@ def draw_refs(value, draw, fakeout):
     show = objgraph.show_refs if draw["kind"] == "refs" else objgraph.show_backrefs
     fakeout.truncate(0)
     try:
-        # This frame holds `value` too: it is ours, not the page's.
+        # This frame and inspect_value's hold `value` too (frames are objects gc sees
+        # before Python 3.11): they are ours, not the page's.
+        ours = [id(sys._getframe()), id(sys._getframe(1))]
         show([value], filename=draw["filename"], max_depth=draw.get("max_depth") or 3,
-             extra_ignore=[id(sys._getframe())])
+             extra_ignore=ours)
         error = None
     except BaseException as raised:
         error = "objgraph raised %s: %s" % (type(raised).__name__, raised)
