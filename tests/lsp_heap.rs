@@ -159,7 +159,9 @@ fn hovers_show_values_in_a_fork_and_leave_the_page_unchanged() {
         ),
         ("seen", 0, "a class body's name, not a global"),
     ] {
+        let asked = Instant::now();
         let text = hover_at(&mut client, &uri, PAGE, needle, nth);
+        eprintln!("hover on {what}: {:?}", asked.elapsed());
         hovers.push((what, redact(&text, dir.path())));
     }
     let first = &hovers[0].1;

@@ -274,6 +274,17 @@ fn fenced(language: &str, text: &str) -> String {
     format!("{fence}{language}\n{text}\n{fence}\n")
 }
 
+/// Adds `drawing` to a document's list, which keeps only the latest text's drawings, one
+/// per name, point and kind (a new one replaces the one it redrew): the list stays small.
+pub fn remember_drawing(drawings: &mut Vec<Drawing>, drawing: Drawing) {
+    drawings.retain(|kept| {
+        kept.revision == drawing.revision
+            && (kept.index, &kept.expression, kept.kind)
+                != (drawing.index, &drawing.expression, drawing.kind)
+    });
+    drawings.push(drawing);
+}
+
 /// The drawings of `name` made for this very text, as Markdown images.
 pub fn drawings_markdown(name: &NameAt, revision: u64, drawings: &[Drawing]) -> String {
     let mut value = String::new();
@@ -383,6 +394,35 @@ mod tests {
         assert_eq!(source_column("... y"), 4);
         assert_eq!(source_column(">>>"), 3);
         assert_eq!(source_column("  total = 0"), 2);
+    }
+
+    #[test]
+    fn only_the_latest_texts_drawings_are_kept_one_per_name_point_and_kind() {
+        let drawing = |revision, expression: &str, kind| Drawing {
+            revision,
+            index: 1,
+            expression: expression.to_owned(),
+            kind,
+            path: PathBuf::from(format!("/a/{revision}-{expression}.png")),
+        };
+        let mut kept = Vec::new();
+        remember_drawing(&mut kept, drawing(1, "x", RefsKind::Refs));
+        remember_drawing(&mut kept, drawing(2, "x", RefsKind::Refs));
+        remember_drawing(&mut kept, drawing(2, "x", RefsKind::Backrefs));
+        remember_drawing(&mut kept, drawing(2, "y", RefsKind::Refs));
+        remember_drawing(&mut kept, drawing(2, "x", RefsKind::Refs));
+        let names: Vec<(u64, &str, RefsKind)> = kept
+            .iter()
+            .map(|d| (d.revision, d.expression.as_str(), d.kind))
+            .collect();
+        assert_eq!(
+            names,
+            [
+                (2, "x", RefsKind::Backrefs),
+                (2, "y", RefsKind::Refs),
+                (2, "x", RefsKind::Refs)
+            ]
+        );
     }
 
     #[test]

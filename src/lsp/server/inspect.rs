@@ -138,16 +138,16 @@ impl Server {
                 .await;
             return failed(error);
         }
-        lock(&self.shared.drawings)
-            .entry(uri.clone())
-            .or_default()
-            .push(heap::Drawing {
+        heap::remember_drawing(
+            lock(&self.shared.drawings).entry(uri.clone()).or_default(),
+            heap::Drawing {
                 revision: snapshot.revision,
                 index,
                 expression,
                 kind,
                 path: path.clone(),
-            });
+            },
+        );
         let image = Uri::from_file_path(&path);
         if self.shared.show_document.load(Ordering::Relaxed)
             && let Some(image) = image.clone()
