@@ -481,3 +481,45 @@ fn a_repr_that_loops_or_is_huge_is_contained() {
     assert!(!huge.contains("printed by the repr"), "{huge}");
     assert!(client.shutdown().success());
 }
+
+#[test]
+fn a_hover_before_the_clients_settings_arrive_runs_nothing_when_they_turn_execution_off() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let marker = dir.path().join("ran");
+    let page = format!(
+        "A page whose examples leave a marker when they run.\n\n    >>> open({:?}, 'w').close()\n    >>> value = 42\n",
+        marker.display().to_string()
+    );
+    let path = dir.path().join("page.txt");
+    std::fs::write(&path, &page).expect("page");
+    let options = ClientOptions {
+        hold_configuration: true,
+        ..ClientOptions::default()
+    };
+    let python = common::python_with_objgraph();
+    let mut client = LspClient::start_with(dir.path(), settings(&python), options);
+    client.initialize_with(dir.path(), json!({"workspace": {"configuration": true}}));
+    let uri = format!("file://{}", path.display());
+    client.open(&uri, "plaintext", &page);
+    assert!(client.configuration_requested(WAIT), "the server asks");
+    let (line, character) = position_of(&page, "value", 0);
+    let id = client.send_request(
+        "textDocument/hover",
+        json!({"textDocument": {"uri": uri}, "position": {"line": line, "character": character + 1}}),
+    );
+    let _ = client.wait_for(Duration::from_millis(300), |_| false);
+    client.release_configuration(json!({"objgraphDoctest": {"execute": false}}));
+    let answer = client.response(id, WAIT).expect("the hover is answered");
+    let text = answer["result"]["contents"]["value"].as_str().unwrap_or("");
+    assert!(
+        text.starts_with(
+            "**`value`**: no value shown: examples are not executed (the `execute` setting is \
+             off)\n"
+        ),
+        "{answer}"
+    );
+    let _ = client.wait_for(Duration::from_millis(500), |_| false);
+    assert!(!marker.exists(), "an example ran");
+    assert_eq!(client.python_processes(), Vec::<u32>::new());
+    assert!(client.shutdown().success());
+}
