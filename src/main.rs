@@ -14,7 +14,6 @@ use anyhow::Context;
 use clap::Parser;
 
 use objgraph_doctest::backend::{Backend, BackendOptions, interpreter};
-use objgraph_doctest::engine::doctestplus::FloatTolerance;
 use objgraph_doctest::engine::{FlagRegistry, Page};
 use objgraph_doctest::report::style::{ColorChoice, Palette};
 use objgraph_doctest::report::{self, OutputFormat};
@@ -466,6 +465,7 @@ fn run_and_report(
         python: python.path.clone(),
         preload: settings.preload.clone(),
         fork: !cli.no_fork,
+        directory: Some(config.root.clone()),
     })
     .with_context(|| {
         format!(
@@ -481,14 +481,9 @@ fn run_and_report(
     let options = settings.run;
     // pytest-doctestplus compares FLOAT_CMP's numbers with numpy.isclose where numpy is,
     // within the tolerances of the project's pytest configuration.
-    let mut registry = registry.with_numpy_isclose(backend.info().numpy);
-    if let Some((rtol, atol)) = options.profiles.float_tolerance() {
-        registry.set_float_tolerance(FloatTolerance {
-            rtol,
-            atol,
-            numpy_isclose: backend.info().numpy,
-        });
-    }
+    let registry = options
+        .profiles
+        .judging_registry(registry, backend.info().numpy);
     let registry = &registry;
 
     let palette = Palette::new(cli.color);

@@ -148,3 +148,46 @@ fn a_closed_stdout_is_a_quiet_exit() {
     let output = child.wait_with_output().expect("wait");
     assert!(!stderr(&output).contains("panicked"), "{}", stderr(&output));
 }
+
+#[test]
+fn sphinx_examples_say_their_group_and_role() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    std::fs::write(
+        dir.path().join("conf.py"),
+        "extensions = ['sphinx.ext.doctest']\n",
+    )
+    .expect("conf.py");
+    std::fs::write(
+        dir.path().join("index.rst"),
+        ".. testsetup:: g\n\n   x = 1\n\n.. doctest:: g\n\n   >>> x\n   1\n\n\
+         .. testcleanup:: g\n\n   del x\n\n>>> 1 + 1\n2\n",
+    )
+    .expect("page");
+    let output = objgraph_doctest(
+        &["--collect-only", "--format", "json", "index.rst"],
+        dir.path(),
+    );
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    let report: serde_json::Value = serde_json::from_slice(&output.stdout).expect("JSON");
+    let examples: Vec<(u64, &str, &str)> = report["pages"][0]["examples"]
+        .as_array()
+        .expect("examples")
+        .iter()
+        .map(|example| {
+            (
+                example["line"].as_u64().unwrap_or(0),
+                example["group"].as_str().unwrap_or("-"),
+                example["role"].as_str().unwrap_or("test"),
+            )
+        })
+        .collect();
+    assert_eq!(
+        examples,
+        [
+            (3, "g", "setup"),
+            (7, "g", "test"),
+            (12, "g", "cleanup"),
+            (14, "default", "test")
+        ]
+    );
+}

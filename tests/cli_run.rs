@@ -368,3 +368,31 @@ fn the_profile_key_decides_which_flags_pages_may_name() {
     assert_eq!(output.status.code(), Some(0), "{}", cli::both(&output));
     assert_eq!(outcomes(&json(&output)), outcome_list(&[(1, "passed")]));
 }
+
+#[test]
+fn preload_modules_come_from_the_project_root_when_run_from_a_subdirectory() {
+    let project = tempfile::tempdir().expect("project");
+    let root = project.path();
+    std::fs::write(root.join("pyproject.toml"), "[project]\nname = 'p'\n").expect("pyproject");
+    std::fs::write(
+        root.join("objgraph-doctest.toml"),
+        "preload = [\"localmod\"]\n",
+    )
+    .expect("configuration");
+    std::fs::write(root.join("localmod.py"), "WHERE = 'the project root'\n").expect("module");
+    let docs = root.join("docs");
+    std::fs::create_dir(&docs).expect("docs");
+    std::fs::write(
+        docs.join("page.txt"),
+        ">>> import localmod\n>>> localmod.WHERE\n'the project root'\n",
+    )
+    .expect("page");
+    let output = run_in(&docs, &["--format", "json", "page.txt"]);
+    let report = json(&output);
+    assert_eq!(
+        outcomes(&report),
+        outcome_list(&[(1, "passed"), (2, "passed")]),
+        "{report}"
+    );
+    assert_eq!(report["warnings"], serde_json::json!([]), "{report}");
+}

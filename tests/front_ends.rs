@@ -537,6 +537,7 @@ fn forking_backend() -> objgraph_doctest::backend::Backend {
         python: common::python().into(),
         preload: vec![],
         fork: true,
+        directory: None,
     })
     .expect("backend starts")
 }

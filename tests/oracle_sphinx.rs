@@ -129,6 +129,7 @@ fn our_records() -> (Vec<Record>, Vec<String>) {
         python: python.clone(),
         preload: vec![],
         fork: true,
+        directory: None,
     })
     .expect("backend starts");
     let registry = FlagRegistry::new();

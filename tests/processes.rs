@@ -21,6 +21,7 @@ fn backend(fork: bool) -> Backend {
         python: PathBuf::from(common::python()),
         preload: vec![],
         fork,
+        directory: None,
     })
     .expect("backend starts")
 }

@@ -103,6 +103,9 @@ pub struct BackendOptions {
     pub preload: Vec<String>,
     /// Fork page processes from a warm zygote (false: a fresh interpreter per page).
     pub fork: bool,
+    /// Where the interpreter starts: `sys.path[0]` is `''` for `python -c`, so the preload
+    /// modules are imported from here first (the project root). `None`: our own directory.
+    pub directory: Option<PathBuf>,
 }
 
 /// What the interpreter said about itself.
@@ -572,6 +575,9 @@ impl Backend {
             // Whatever the interpreter itself puts in the temp directory is ours to remove.
             .env("TMPDIR", self.directory.path())
             .process_group(0);
+        if let Some(directory) = &self.options.directory {
+            command.current_dir(directory);
+        }
         let child = OwnedChild::spawn(&mut command).map_err(|error| BackendError::Start {
             python: self.options.python.display().to_string(),
             message: error.to_string(),

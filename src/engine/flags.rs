@@ -494,12 +494,14 @@ impl FlagRegistry {
     /// Parses `NAME` (as `-o NAME` takes it) into a flag, or says which names exist.
     pub fn parse_name(&self, name: &str) -> Result<Flag, String> {
         self.lookup(name).ok_or_else(|| {
-            let known: Vec<&str> = self
-                .flags
-                .iter()
-                .filter(|info| self.accepts(info.family))
-                .map(|info| info.name.as_str())
-                .collect();
+            // Two families may define one name (pytest's and doctestplus's ALLOW_UNICODE): the
+            // message lists it once.
+            let mut known: Vec<&str> = Vec::new();
+            for info in self.flags.iter().filter(|info| self.accepts(info.family)) {
+                if !known.contains(&info.name.as_str()) {
+                    known.push(&info.name);
+                }
+            }
             format!(
                 "unknown option flag {name:?}; known flags: {}",
                 known.join(", ")
@@ -556,6 +558,16 @@ mod tests {
         assert_eq!(number.index(), 15);
         let on = registry.pytest_flags(FlagSet::EMPTY.with(number));
         assert!(on.number && !on.allow_unicode && !on.allow_bytes);
+    }
+
+    #[test]
+    fn unknown_names_list_each_accepted_name_once() {
+        let registry =
+            FlagRegistry::new().accepting(&[FlagFamily::Pytest, FlagFamily::Doctestplus]);
+        let message = registry.parse_name("NOPE").unwrap_err();
+        assert_eq!(message.matches("ALLOW_UNICODE").count(), 1, "{message}");
+        assert_eq!(message.matches("ALLOW_BYTES").count(), 1, "{message}");
+        assert!(message.contains("FLOAT_CMP") && message.contains("NUMBER"));
     }
 
     #[test]

@@ -64,7 +64,10 @@ struct Workspace {
     config: Config,
     /// Why the configuration could not be used, if it could not (then nothing runs).
     problem: Option<String>,
+    /// What examples are judged with, as the CLI judges them (`Profiles::judging_registry`):
+    /// without numpy, and with numpy (once the interpreter says it has it).
     registry: Arc<FlagRegistry>,
+    registry_with_numpy: Arc<FlagRegistry>,
     /// Each document's profile, resolved as the CLI resolves it from the workspace root.
     profiles: Arc<Profiles>,
 }
@@ -96,7 +99,8 @@ impl Workspace {
             root,
             config,
             problem: problem.clone(),
-            registry: Arc::new(registry),
+            registry: Arc::new(profiles.judging_registry(&registry, false)),
+            registry_with_numpy: Arc::new(profiles.judging_registry(&registry, true)),
             profiles: Arc::new(profiles),
         };
         (workspace, problem)
@@ -119,6 +123,8 @@ struct Shared {
     workspace: RwLock<Workspace>,
     documents: Mutex<HashMap<Uri, DocHandle>>,
     python: PythonSlot,
+    /// Whether the latest interpreter has numpy (FLOAT_CMP then compares as numpy.isclose).
+    numpy: AtomicBool,
     /// Problems with the workspace's configuration: shown until the workspace is reloaded.
     config_problems: RwLock<Vec<String>>,
     /// Problems found by the latest run (no interpreter, no graphviz).
@@ -185,6 +191,7 @@ impl Server {
                 workspace: RwLock::new(Workspace::load(root).0),
                 documents: Mutex::new(HashMap::new()),
                 python: PythonSlot::default(),
+                numpy: AtomicBool::new(false),
                 config_problems: RwLock::new(Vec::new()),
                 run_warnings: RwLock::new(Vec::new()),
                 progress: AtomicBool::new(false),
@@ -289,9 +296,14 @@ fn internal_error(method: &str, message: &str) -> String {
 
 impl Shared {
     fn registry(&self) -> Arc<FlagRegistry> {
-        match self.workspace.read() {
-            Ok(workspace) => Arc::clone(&workspace.registry),
-            Err(poisoned) => Arc::clone(&poisoned.into_inner().registry),
+        let workspace = match self.workspace.read() {
+            Ok(workspace) => workspace,
+            Err(poisoned) => poisoned.into_inner(),
+        };
+        if self.numpy.load(Ordering::SeqCst) {
+            Arc::clone(&workspace.registry_with_numpy)
+        } else {
+            Arc::clone(&workspace.registry)
         }
     }
 

@@ -6,7 +6,7 @@ use std::fmt::Write as _;
 use serde::Serialize;
 use serde::ser::SerializeMap;
 
-use crate::engine::page::ParseErrorKind;
+use crate::engine::page::{ExampleRole, ParseErrorKind};
 use crate::engine::{Example, Flag, FlagRegistry, Page, PageFormat, ParseError};
 use crate::runner::structure::StructureWarning;
 
@@ -59,6 +59,17 @@ pub struct ExampleReport<'a> {
     pub exc_msg: Option<&'a str>,
     pub indent: usize,
     pub options: OptionsReport<'a>,
+    /// The Sphinx group whose namespace it runs in; absent for a page's one namespace.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub group: Option<&'a str>,
+    /// `setup` or `cleanup` for a Sphinx group's `testsetup`/`testcleanup` code; absent for
+    /// a test.
+    #[serde(skip_serializing_if = "is_test")]
+    pub role: ExampleRole,
+}
+
+fn is_test(role: &ExampleRole) -> bool {
+    *role == ExampleRole::Test
 }
 
 impl<'a> ExampleReport<'a> {
@@ -74,6 +85,8 @@ impl<'a> ExampleReport<'a> {
                 options: &example.options,
                 registry,
             },
+            group: example.run.group.as_deref(),
+            role: example.run.role,
         }
     }
 }

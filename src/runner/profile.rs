@@ -128,6 +128,21 @@ impl Profiles {
             .map(|settings| (settings.plus_rtol, settings.plus_atol))
     }
 
+    /// The registry examples are judged with: `registry` with the FLOAT_CMP tolerances of
+    /// the project's pytest configuration, comparing as `numpy.isclose` when the interpreter
+    /// has numpy (`numpy`), as pytest-doctestplus does. Both front ends judge with it.
+    pub fn judging_registry(&self, registry: &FlagRegistry, numpy: bool) -> FlagRegistry {
+        let mut registry = registry.with_numpy_isclose(numpy);
+        if let Some((rtol, atol)) = self.float_tolerance() {
+            registry.set_float_tolerance(crate::engine::doctestplus::FloatTolerance {
+                rtol,
+                atol,
+                numpy_isclose: numpy,
+            });
+        }
+        registry
+    }
+
     pub fn new(config: &Config, base_flags: FlagSet) -> Result<Profiles, ProfileError> {
         let root = std::slice::from_ref(&config.root);
         Profiles::for_run(config, base_flags, root, &config.root)

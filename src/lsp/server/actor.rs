@@ -333,7 +333,10 @@ async fn run(
     loop {
         attempts += 1;
         let backend = match shared.python.get(wanted_python(shared)).await {
-            Ok(backend) => backend,
+            Ok(backend) => {
+                shared.numpy.store(backend.info().numpy, Ordering::SeqCst);
+                backend
+            }
             Err(message) => {
                 write(
                     &shared.run_warnings,
