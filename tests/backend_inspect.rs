@@ -20,6 +20,7 @@ fn backend(python: String) -> Backend {
         python: PathBuf::from(python),
         preload: vec![],
         fork: true,
+        directory: None,
     })
     .expect("backend starts")
 }
