@@ -1,7 +1,7 @@
 //! The language server in a real editor: Neovim 0.11, headless, configured the way a user
 //! would (`vim.lsp.config` + `vim.lsp.enable`), runs tests/editor/neovim_e2e.lua on a page
 //! with a failing example: the diagnostic appears on the right line, the hover shows the
-//! actual output, the "Accept actual output" quick fix applied by Neovim clears it, and
+//! actual output, a hover on a name shows its value on the page's live heap, the "Accept actual output" quick fix applied by Neovim clears it, and
 //! nothing the server started is left running afterwards.
 //!
 //! Neovim comes from `$OBJGRAPH_DOCTEST_NVIM`, else target/editor-venv (made by
@@ -108,6 +108,14 @@ fn neovim_shows_the_failure_hovers_it_and_applies_the_quick_fix() {
     let hover = result["hover"].as_str().expect("a markdown hover");
     assert!(hover.contains("**failed**"), "{hover}");
     assert!(hover.contains("```text\n42\n```"), "{hover}");
+
+    // The heap hover on `x` in `>>> x = 6`: its value after that example.
+    let name_hover = result["name_hover"].as_str().expect("a hover on a name");
+    assert!(
+        name_hover.starts_with("**`x`** after this example: `int`, refcount "),
+        "{name_hover}"
+    );
+    assert!(name_hover.contains("```python\n6\n```"), "{name_hover}");
 
     assert!(
         result["actions"]

@@ -45,7 +45,9 @@ fn editor_view(client: &mut LspClient, dir: &Path, name: &str) -> String {
     let mut hovers = Vec::new();
     for (line, content) in text.lines().enumerate() {
         if let Some(column) = content.find(">>> ") {
-            let hover = client.hover_text(&uri, line as u32, column as u32 + 4);
+            // On the prompt: the example's own hover (a name in the source would add its
+            // value first; tests/lsp_heap.rs snapshots those).
+            let hover = client.hover_text(&uri, line as u32, column as u32 + 1);
             hovers.push(json!({"line": line + 1, "hover": hover}));
         }
     }

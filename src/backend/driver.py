@@ -469,6 +469,126 @@ def evaluate_condition(request, fakeout):
     return answer
 
 
+def qualified_type_name(value):
+    """The type's name as a traceback names it: module-qualified unless a builtin or the
+    page's own (`__main__`)."""
+    kind = type(value)
+    name = getattr(kind, "__qualname__", kind.__name__)
+    module = getattr(kind, "__module__", "builtins")
+    if module in ("builtins", "__main__"):
+        return name
+    return "%s.%s" % (module, name)
+
+
+def capped_repr(value, cap):
+    """reprlib's repr (containers shortened, long strings cut), then cut at `cap`
+    characters. A __repr__ that raises is described, not raised; one that never returns is
+    ended by the deadline on the Rust side (this runs in a throwaway fork)."""
+    import reprlib
+
+    shortener = reprlib.Repr()
+    shortener.maxlevel = 3
+    shortener.maxstring = shortener.maxother = shortener.maxlong = max(cap, 40)
+    try:
+        # reprlib shortens the builtin containers and strings; any other object's own
+        # __repr__ is called as is (reprlib would hide what it raises).
+        if hasattr(shortener, "repr_" + "_".join(type(value).__name__.split())):
+            text = shortener.repr(value)
+        else:
+            text = repr(value)
+    except BaseException as error:
+        try:
+            text = "<repr raised %s: %s>" % (type(error).__name__, error)
+        except BaseException:
+            text = "<repr raised %s>" % type(error).__name__
+    if not isinstance(text, str):
+        text = "<repr returned %s>" % type(text).__name__
+    if len(text) > cap:
+        return text[:cap], True
+    return text, False
+
+
+def look_up(expression, namespace):
+    """`expression` (a name or dotted name, checked here) in `namespace`, then builtins."""
+    parts = expression.split(".")
+    if not all(part.isidentifier() for part in parts):
+        raise ValueError("%r is not a name or dotted name" % expression)
+    if parts[0] in namespace:
+        value = namespace[parts[0]]
+    else:
+        import builtins
+
+        if not hasattr(builtins, parts[0]):
+            raise NameError("name %r is not defined" % parts[0])
+        value = getattr(builtins, parts[0])
+    for part in parts[1:]:
+        value = getattr(value, part)
+    return value
+
+
+def draw_refs(value, draw, fakeout):
+    """objgraph.show_refs or show_backrefs of `value` into draw["filename"]."""
+    try:
+        import objgraph
+    except BaseException as error:
+        return {
+            "draw_error": "objgraph is not importable in this interpreter (%s: %s): "
+            "install it where the page runs (`python -m pip install objgraph`)"
+            % (type(error).__name__, error)
+        }
+    show = objgraph.show_refs if draw["kind"] == "refs" else objgraph.show_backrefs
+    fakeout.truncate(0)
+    try:
+        # This frame and inspect_value's hold `value` too (frames are objects gc sees
+        # before Python 3.11): they are ours, not the page's.
+        ours = [id(sys._getframe()), id(sys._getframe(1))]
+        show([value], filename=draw["filename"], max_depth=draw.get("max_depth") or 3,
+             extra_ignore=ours)
+        error = None
+    except BaseException as raised:
+        error = "objgraph raised %s: %s" % (type(raised).__name__, raised)
+    output = fakeout.getvalue()
+    fakeout.truncate(0)
+    answer = {"draw_output": output}
+    if error is None and os.path.isfile(draw["filename"]):
+        answer["drawn"] = draw["filename"]
+    else:
+        answer["draw_error"] = error or (
+            "objgraph made no image (%s): install graphviz's `dot` (scripts/setup does)"
+            % (output.strip() or "it printed nothing")
+        )
+    return answer
+
+
+def inspect_value(request, namespace, fakeout):
+    """The answer to an "inspect" request: the value of a name at this point of the page
+    (its type, refcount and a capped repr), and its references drawn when asked. It runs
+    in a throwaway fork, so whatever a __repr__ or a property does is forgotten."""
+    try:
+        value = look_up(request["expression"], namespace)
+    except BaseException as error:
+        fakeout.truncate(0)
+        return {
+            "event": "inspected",
+            "error": "".join(traceback.format_exception_only(type(error), error)).strip(),
+        }
+    # Our local `value` and getrefcount's argument: one more than `sys.getrefcount(NAME)`
+    # in an example, which holds only the argument.
+    refcount = sys.getrefcount(value) - 1
+    text, truncated = capped_repr(value, request.get("repr_cap") or 200)
+    answer = {
+        "event": "inspected",
+        "type": qualified_type_name(value),
+        "refcount": refcount,
+        "repr": text,
+        "repr_truncated": truncated,
+    }
+    if request.get("draw"):
+        answer.update(draw_refs(value, request["draw"], fakeout))
+    fakeout.truncate(0)
+    return answer
+
+
 # pytest-doctestplus's IGNORE_WARNINGS and SHOW_WARNINGS: it runs such an example inside a
 # `with` block of a context manager it defines in the page's globals under these names (its
 # first example); so do we, the first time one is needed.
@@ -628,6 +748,13 @@ def run_page(sock, reader, setup, socket_path):
         elif request["op"] == "evaluate":
             answer = evaluate_condition(request, fakeout)
             request = None
+            send(sock, answer)
+            answer = None
+        elif request["op"] == "inspect":
+            group = request.get("group")
+            namespace = globs if group is None else group_globs.setdefault(group, {})
+            answer = inspect_value(request, namespace, fakeout)
+            request = namespace = None
             send(sock, answer)
             answer = None
         elif request["op"] == "checkpoint":

@@ -3,6 +3,7 @@
 
 mod acceptor;
 pub mod checkpoint;
+pub mod inspect;
 pub mod interpreter;
 pub mod procs;
 pub mod protocol;
@@ -10,6 +11,7 @@ pub mod shutdown;
 pub mod worker;
 
 pub use checkpoint::Checkpoint;
+pub use inspect::InspectQuery;
 pub use protocol::{ExampleResult, RaisedException};
 pub use worker::{
     Backend, BackendError, BackendOptions, ExitStatus, Fault, PageProcess, PageSetup,

@@ -80,8 +80,31 @@ pub enum Request<'a> {
     /// To a checkpoint: fork a new runner (hello with `token`) whose working directory is
     /// `workdir`, filled with the checkpoint's copy of the files.
     Resume { token: &'a str, workdir: &'a str },
+    /// To a page process (a throwaway fork: see `lsp::heap`): look up `expression`, a name
+    /// or dotted name, in the page's globals (or a Sphinx group's), and answer its type,
+    /// `sys.getrefcount` and a `repr` capped at `repr_cap` characters; with `draw`, also
+    /// draw its references (objgraph's `show_refs` or `show_backrefs`) into a file.
+    Inspect {
+        expression: &'a str,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        group: Option<&'a str>,
+        repr_cap: usize,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        draw: Option<DrawRefs<'a>>,
+    },
     /// To any process: finish.
     Exit,
+}
+
+/// Which graph `Request::Inspect` draws, and where.
+#[derive(Debug, Clone, Copy, Serialize)]
+pub struct DrawRefs<'a> {
+    /// `refs` (objgraph.show_refs: what the object refers to) or `backrefs`
+    /// (objgraph.show_backrefs: what refers to it).
+    pub kind: &'a str,
+    /// The image to write (an absolute path ending in `.png`).
+    pub filename: &'a str,
+    pub max_depth: u32,
 }
 
 /// What a Python process tells us.
@@ -112,6 +135,8 @@ pub enum Event {
         #[serde(default)]
         error: Option<String>,
     },
+    /// The answer to `Inspect`.
+    Inspected(Inspection),
     /// The example did something after which CPython's doctest stops the run.
     Aborted {
         message: String,
@@ -144,6 +169,35 @@ pub struct Hello {
     /// numpy can be found (pytest-doctestplus's FLOAT_CMP then uses `numpy.isclose`).
     #[serde(default)]
     pub numpy: bool,
+}
+
+/// What `Request::Inspect` found: the value, or why there is none.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+pub struct Inspection {
+    /// The lookup failed (`NameError: name 'x' is not defined`); nothing else is set.
+    #[serde(default)]
+    pub error: Option<String>,
+    /// The type, module-qualified unless a builtin or the page's own (`__main__`).
+    #[serde(default, rename = "type")]
+    pub type_name: String,
+    /// `sys.getrefcount(NAME)` as an example at this point would print it.
+    #[serde(default)]
+    pub refcount: u64,
+    /// `reprlib`'s repr, cut at the cap (or what the `__repr__` raised).
+    #[serde(default)]
+    pub repr: String,
+    /// The repr was longer than the cap and was cut.
+    #[serde(default)]
+    pub repr_truncated: bool,
+    /// The image written, when a drawing was asked for and made.
+    #[serde(default)]
+    pub drawn: Option<String>,
+    /// Why the drawing was not made (objgraph not importable, graphviz missing).
+    #[serde(default)]
+    pub draw_error: Option<String>,
+    /// What objgraph printed while drawing (`Graph written to ... (N nodes)`).
+    #[serde(default)]
+    pub draw_output: String,
 }
 
 /// What one example did.

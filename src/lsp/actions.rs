@@ -5,7 +5,8 @@
 use std::collections::HashMap;
 
 use tower_lsp_server::ls_types::{
-    CodeAction, CodeActionKind, CodeActionOrCommand, Diagnostic, Range, TextEdit, WorkspaceEdit,
+    CodeAction, CodeActionKind, CodeActionOrCommand, Command, Diagnostic, Range, TextEdit,
+    WorkspaceEdit,
 };
 
 use crate::engine::check::check_output;
@@ -14,6 +15,7 @@ use crate::engine::{Example, Flag, FlagRegistry};
 use crate::runner::run::{ExampleRun, Outcome};
 
 use super::document::Document;
+use super::heap::{self, RefsKind};
 
 /// The actions for `range` (and the whole page) given the latest results.
 pub fn code_actions(
@@ -79,6 +81,35 @@ pub fn code_actions(
         ));
     }
     actions
+}
+
+/// On a name in an example's source: "Show references of NAME" and "Show back-references
+/// of NAME", which draw objgraph's graphs of its value at that point (`lsp::heap`). The
+/// caller offers them only when examples may be executed.
+pub fn heap_actions(document: &Document, range: Range) -> Vec<CodeActionOrCommand> {
+    let Some(name) = heap::name_at(document, range.start) else {
+        return Vec::new();
+    };
+    [RefsKind::Refs, RefsKind::Backrefs]
+        .into_iter()
+        .map(|kind| {
+            let title = format!("Show {} of {}", kind.noun(), name.expression);
+            CodeActionOrCommand::CodeAction(CodeAction {
+                title: title.clone(),
+                command: Some(Command {
+                    title,
+                    command: heap::SHOW_REFS.to_owned(),
+                    arguments: Some(vec![
+                        serde_json::json!(document.uri.as_str()),
+                        serde_json::json!(range.start.line),
+                        serde_json::json!(range.start.character),
+                        serde_json::json!(kind.as_str()),
+                    ]),
+                }),
+                ..CodeAction::default()
+            })
+        })
+        .collect()
 }
 
 /// The failing examples, with their indices.

@@ -299,6 +299,99 @@ impl LiveState {
     }
 }
 
+impl LiveState {
+    /// A throwaway runner in the state the page has after example `after` ran, for looking
+    /// at its heap (`lsp::heap`): resumed from the nearest checkpoint still valid for `page`
+    /// (or a fresh page process), which then runs the examples up to `after` with the page
+    /// loop, keeping no artifacts and taking no checkpoints. Nothing kept here changes: the
+    /// runner is a fork, dropped by the caller. `Err` says why there is no such state.
+    pub fn fork_after(
+        &mut self,
+        page: &Page,
+        backend: &Backend,
+        registry: &FlagRegistry,
+        options: &RunOptions,
+        after: usize,
+        cancel: &Cancel,
+    ) -> Result<(PageProcess, tempfile::TempDir), ForkError> {
+        let profile = options.profile(page);
+        let flags: Vec<FlagSet> = page
+            .examples
+            .iter()
+            .map(|example| profile.default_flags.merged_with(&example.options))
+            .collect();
+        // A checkpoint before example k holds the state of the sources that ran before k:
+        // usable while those are the page's sources still.
+        let valid = self.first_stale(page, &flags);
+        let nearest = self
+            .checkpoints
+            .range(..=(after + 1).min(valid))
+            .next_back()
+            .map(|(&before, _)| before);
+        let resumed = nearest.and_then(|before| {
+            let workdir = tempfile::Builder::new()
+                .prefix("objgraph-doctest-page-")
+                .tempdir()
+                .ok()?;
+            let runner = self
+                .checkpoints
+                .get_mut(&before)?
+                .resume(backend, workdir.path());
+            Some((runner.ok()?, workdir, before))
+        });
+        let (mut runner, workdir, start) = match resumed {
+            Some(resumed) => resumed,
+            None => {
+                let (runner, workdir) =
+                    open_page_process(page, backend, options).map_err(ForkError::Start)?;
+                (runner, workdir, 0)
+            }
+        };
+        let mut prefix = page.clone();
+        prefix.examples.truncate(after + 1);
+        let options = RunOptions {
+            artifacts_dir: None,
+            ..options.clone()
+        };
+        let page_loop = PageLoop {
+            page: &prefix,
+            profile: &profile,
+            registry,
+            options: &options,
+            cancel: Some(cancel),
+        };
+        let failed_setups =
+            page_loop.failed_setups(&self.executed[..start.min(self.executed.len())]);
+        let mut hooks = DiscardRuns;
+        match page_loop.run_from_after(&mut runner, start, &failed_setups, None, &mut hooks) {
+            LoopEnd::Finished => Ok((runner, workdir)),
+            LoopEnd::Cancelled => Err(ForkError::Cancelled),
+            LoopEnd::Stopped { at } if at == after => Ok((runner, workdir)),
+            LoopEnd::Stopped { at } => Err(ForkError::Stopped { at }),
+        }
+    }
+}
+
+/// Why [`LiveState::fork_after`] has no state to show.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ForkError {
+    #[error("no page process could be started: {0}")]
+    Start(String),
+    #[error("a newer edit cancelled it")]
+    Cancelled,
+    /// Example `at` (0-based) stopped the page before the point asked for (it timed out,
+    /// crashed, or failed under FAIL_FAST).
+    #[error("example {} stopped the page before this point", at + 1)]
+    Stopped { at: usize },
+}
+
+/// Hooks that keep nothing: a fork's runs are not the page's.
+struct DiscardRuns;
+
+impl LoopHooks for DiscardRuns {
+    fn on_example(&mut self, _index: usize, _executed: Executed, _run: ExampleRun) {}
+}
+
 /// The editor's hooks into the page loop: take the planned checkpoints, keep what ran.
 struct LiveHooks<'a> {
     state: &'a mut LiveState,

@@ -7,6 +7,7 @@ pub mod diagnostics;
 pub mod document;
 pub mod framing;
 pub mod guard;
+pub mod heap;
 pub mod hover;
 pub mod lens;
 pub mod line_index;

@@ -32,14 +32,16 @@ use crate::runner::profile::Profiles;
 
 use super::document::Document;
 use super::guard::{CatchPanic, PanicHook, panic_message};
+use super::heap::{Answer, Inquiry};
 use super::lens::{RUN_FROM, RUN_PAGE};
 use super::live::{Cancel, LiveState, RunEnd};
 use super::python::{PythonSlot, Wanted};
 use super::settings::{RunOn, Settings};
 use super::snapshot::{Shelf, Snapshot};
-use super::{actions, diagnostics, hover, lens, symbols};
+use super::{actions, diagnostics, heap, hover, lens, symbols};
 
 mod actor;
+mod inspect;
 
 use actor::{ActorMessage, supervise_actor};
 
@@ -108,6 +110,8 @@ impl Workspace {
 struct DocHandle {
     shelf: Arc<Shelf>,
     actor: mpsc::UnboundedSender<ActorMessage>,
+    /// Heap inquiries for the actor (hovers on names, "Show references"): see `lsp::heap`.
+    heap: mpsc::UnboundedSender<Inquiry>,
 }
 
 struct Shared {
@@ -133,6 +137,10 @@ struct Shared {
     /// Settings problems found before the client could be told (during `initialize`).
     unreported: Mutex<Vec<String>>,
     panics: PanicHook,
+    /// The graphs "Show references" drew, per document, shown in later hovers.
+    drawings: Mutex<HashMap<Uri, Vec<heap::Drawing>>>,
+    /// The client can open a file we name (`window/showDocument`).
+    show_document: AtomicBool,
 }
 
 /// Ends everything the server started; usable after the service is gone.
@@ -191,6 +199,8 @@ impl Server {
                 lens_refresh: AtomicBool::new(false),
                 unreported: Mutex::new(Vec::new()),
                 panics: PanicHook::from_env(),
+                drawings: Mutex::new(HashMap::new()),
+                show_document: AtomicBool::new(false),
             }),
         }
     }
@@ -439,6 +449,15 @@ impl LanguageServer for Server {
                 .and_then(|window| window.work_done_progress)
                 .unwrap_or(false);
             self.shared.progress.store(progress, Ordering::Relaxed);
+            let show_document = params
+                .capabilities
+                .window
+                .as_ref()
+                .and_then(|window| window.show_document.as_ref())
+                .is_some_and(|show| show.support);
+            self.shared
+                .show_document
+                .store(show_document, Ordering::Relaxed);
             let lens_refresh = params
                 .capabilities
                 .workspace
@@ -495,14 +514,17 @@ impl LanguageServer for Server {
             );
             let shelf = Arc::new(Shelf::open(item.language_id, document));
             let (sender, receiver) = mpsc::unbounded_channel();
+            let (heap, inquiries) = mpsc::unbounded_channel();
             tokio::spawn(supervise_actor(
                 Arc::clone(&self.shared),
                 Arc::clone(&shelf),
                 receiver,
+                inquiries,
             ));
             let handle = DocHandle {
                 shelf,
                 actor: sender,
+                heap,
             };
             if let Some(old) = lock(&self.shared.documents).insert(item.uri, handle) {
                 let _ = old.actor.send(ActorMessage::Close);
@@ -532,6 +554,7 @@ impl LanguageServer for Server {
         if let Some(handle) = lock(&self.shared.documents).remove(&uri) {
             let _ = handle.actor.send(ActorMessage::Close);
         }
+        lock(&self.shared.drawings).remove(&uri);
         self.shared
             .client
             .publish_diagnostics(uri, Vec::new(), None)
@@ -544,12 +567,21 @@ impl LanguageServer for Server {
             let Some(snapshot) = self.snapshot(&position.text_document.uri).await else {
                 return Ok(None);
             };
-            Ok(hover::hover(
+            let found = hover::hover(
                 &snapshot.document,
                 &snapshot.results,
                 position.position,
                 &self.shared.registry(),
-            ))
+            );
+            // On a name in an example's source, its value at that point first (only when
+            // examples may be executed: see `lsp::heap`).
+            let name = heap::name_at(&snapshot.document, position.position)
+                .filter(|_| self.shared.settings().execute);
+            let Some(name) = name else {
+                return Ok(found);
+            };
+            let uri = &position.text_document.uri;
+            Ok(Some(self.hover_on_name(uri, &snapshot, name, found).await))
         })
         .await
     }
@@ -559,13 +591,17 @@ impl LanguageServer for Server {
             let Some(snapshot) = self.snapshot(&params.text_document.uri).await else {
                 return Ok(None);
             };
-            Ok(Some(actions::code_actions(
+            let mut found = actions::code_actions(
                 &snapshot.document,
                 &snapshot.results,
                 params.range,
                 &params.context.diagnostics,
                 &self.shared.registry(),
-            )))
+            );
+            if self.shared.settings().execute {
+                found.extend(actions::heap_actions(&snapshot.document, params.range));
+            }
+            Ok(Some(found))
         })
         .await
     }
@@ -619,6 +655,7 @@ impl LanguageServer for Server {
             };
             match params.command.as_str() {
                 RUN_PAGE => self.send(&uri, ActorMessage::RunPage),
+                heap::SHOW_REFS => return self.show_refs(&params, &uri).await,
                 RUN_FROM => {
                     let index = params
                         .arguments
@@ -630,7 +667,8 @@ impl LanguageServer for Server {
                 }
                 other => {
                     return Err(RpcError::invalid_params(format!(
-                        "unknown command {other}: the commands are {RUN_PAGE} and {RUN_FROM}"
+                        "unknown command {other}: the commands are {RUN_PAGE}, {RUN_FROM} and {}",
+                        heap::SHOW_REFS
                     )));
                 }
             }
@@ -665,7 +703,11 @@ fn initialize_result() -> InitializeResult {
                 work_done_progress_options: WorkDoneProgressOptions::default(),
             }),
             execute_command_provider: Some(ExecuteCommandOptions {
-                commands: vec![RUN_PAGE.to_owned(), RUN_FROM.to_owned()],
+                commands: vec![
+                    RUN_PAGE.to_owned(),
+                    RUN_FROM.to_owned(),
+                    heap::SHOW_REFS.to_owned(),
+                ],
                 ..ExecuteCommandOptions::default()
             }),
             ..ServerCapabilities::default()

@@ -5,9 +5,9 @@
 --
 -- It configures the server the way a user would (vim.lsp.config + vim.lsp.enable, with
 -- SERVER as the binary and PYTHON as the interpreter), opens PAGE, waits for the failing
--- example's diagnostic, hovers the example, applies the "Accept actual output" quick fix,
--- waits for the diagnostics to clear, stops the server, and writes what it saw to RESULT as
--- JSON. The Rust test asserts on that file. Every wait is bounded: a step that times out
+-- example's diagnostic, hovers the example and a name in an example (its value, read from the
+-- page's live interpreter), applies the "Accept actual output" quick fix, waits for the
+-- diagnostics to clear, stops the server, and writes what it saw to RESULT as JSON. The Rust test asserts on that file. Every wait is bounded: a step that times out
 -- records an error and the script still stops the server and writes the result.
 
 local server, python, page, result_path = arg[1], arg[2], arg[3], arg[4]
@@ -106,6 +106,18 @@ local function session()
     })
     local contents = hover and hover.contents or {}
     result.hover = type(contents) == 'table' and contents.value or contents
+  end)
+
+  -- The heap hover: on `x` in `>>> x = 6` (line 2, 0-based), its value after that example.
+  step('name hover', function()
+    local line = vim.api.nvim_buf_get_lines(buf, 2, 3, true)[1]
+    local column = line:find('x = 6', 1, true) - 1
+    local hover = request(client, buf, 'textDocument/hover', {
+      textDocument = { uri = vim.uri_from_bufnr(buf) },
+      position = { line = 2, character = column },
+    })
+    local contents = hover and hover.contents or {}
+    result.name_hover = type(contents) == 'table' and contents.value or contents
   end)
 
   step('quick fix', function()

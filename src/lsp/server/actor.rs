@@ -3,6 +3,7 @@
 //! nearest checkpoint on a blocking thread, cancel when a newer edit arrives), publishes the
 //! snapshots requests read, and is restarted by its supervisor when it fails.
 
+use super::inspect::answer_inquiry;
 use super::*;
 
 /// What the server tells a document's actor.
@@ -29,11 +30,18 @@ pub(super) async fn supervise_actor(
     shared: Arc<Shared>,
     shelf: Arc<Shelf>,
     mut messages: mpsc::UnboundedReceiver<ActorMessage>,
+    mut inquiries: mpsc::UnboundedReceiver<Inquiry>,
 ) {
     let mut first = Some(Trigger::Changed);
     loop {
-        let outcome =
-            CatchPanic::new(document_actor(&shared, &shelf, &mut messages, first.take())).await;
+        let outcome = CatchPanic::new(document_actor(
+            &shared,
+            &shelf,
+            &mut messages,
+            &mut inquiries,
+            first.take(),
+        ))
+        .await;
         let failure = match outcome {
             Ok(Ok(())) => return,
             Ok(Err(failure)) | Err(failure) => failure,
@@ -67,7 +75,18 @@ pub(super) async fn supervise_actor(
                 )
                 .await;
         }
-        first = match messages.recv().await {
+        let message = loop {
+            tokio::select! {
+                biased;
+                message = messages.recv() => break message,
+                Some(inquiry) = inquiries.recv() => {
+                    let _ = inquiry.reply.send(Answer::Unavailable(
+                        "checking this page failed; edit it to check it again".to_owned(),
+                    ));
+                }
+            }
+        };
+        first = match message {
             None | Some(ActorMessage::Close) => return,
             Some(message) => Some(to_trigger(message)),
         };
@@ -80,6 +99,7 @@ async fn document_actor(
     shared: &Arc<Shared>,
     shelf: &Arc<Shelf>,
     messages: &mut mpsc::UnboundedReceiver<ActorMessage>,
+    inquiries: &mut mpsc::UnboundedReceiver<Inquiry>,
     mut next: Option<Trigger>,
 ) -> Result<(), String> {
     let mut live = LiveState::new();
@@ -88,9 +108,26 @@ async fn document_actor(
     loop {
         let mut trigger = match next.take() {
             Some(trigger) => trigger,
-            None => match messages.recv().await {
-                None | Some(ActorMessage::Close) => return Ok(()),
-                Some(message) => to_trigger(message),
+            // Idle: heap inquiries are answered here, between runs (see `lsp::heap`).
+            None => loop {
+                let message = tokio::select! {
+                    biased;
+                    message = messages.recv() => message,
+                    Some(inquiry) = inquiries.recv() => {
+                        let (returned, interrupted) =
+                            answer_inquiry(shared, shelf, live, &ran_on, inquiry, messages)
+                                .await?;
+                        live = returned;
+                        match interrupted {
+                            None => continue,
+                            Some(message) => message,
+                        }
+                    }
+                };
+                match message {
+                    None | Some(ActorMessage::Close) => return Ok(()),
+                    Some(message) => break to_trigger(message),
+                }
             },
         };
         // A burst of edits is handled once, for the latest text.
@@ -151,8 +188,16 @@ async fn document_actor(
             Trigger::RunFrom(index) => Some(index),
             _ => None,
         };
-        let (mut returned, interrupted) =
-            run(shared, shelf, live, force_from, &mut ran_on, messages).await?;
+        let (mut returned, interrupted) = run(
+            shared,
+            shelf,
+            live,
+            force_from,
+            &mut ran_on,
+            messages,
+            inquiries,
+        )
+        .await?;
         evaluate(shared, shelf, Some(&returned)).await;
         // Results are out: now end the checkpoints this run made stale.
         returned.release_retired();
@@ -233,7 +278,7 @@ async fn evaluate(shared: &Arc<Shared>, shelf: &Arc<Shelf>, live: Option<&LiveSt
 }
 
 /// The backend this run wants, as the settings and the workspace choose it now.
-fn wanted_python(shared: &Shared) -> Wanted {
+pub(super) fn wanted_python(shared: &Shared) -> Wanted {
     let workspace = shared.workspace();
     Wanted {
         setting: shared.settings().python,
@@ -241,6 +286,20 @@ fn wanted_python(shared: &Shared) -> Wanted {
         config_root: workspace.config.root.clone(),
         workspace_root: workspace.root.clone(),
         preload: preload(&workspace.config),
+    }
+}
+
+/// The options runs use: the CLI's, built from the workspace's configuration, with the
+/// workspace's profiles (so that runs judge as evaluations do).
+pub(super) fn run_settings(shared: &Shared) -> Result<RunSettings, OptionsError> {
+    let workspace = shared.workspace();
+    match workspace.problem.clone() {
+        Some(problem) => Err(OptionsError(problem)),
+        None => RunSettings::build(&workspace.config, &shared.registry(), &Overrides::default())
+            .map(|mut settings| {
+                settings.run.profiles = Arc::clone(&workspace.profiles);
+                settings
+            }),
     }
 }
 
@@ -255,23 +314,12 @@ async fn run(
     force_from: Option<usize>,
     ran_on: &mut Option<Weak<Backend>>,
     messages: &mut mpsc::UnboundedReceiver<ActorMessage>,
+    inquiries: &mut mpsc::UnboundedReceiver<Inquiry>,
 ) -> Result<(LiveState, Option<Interruption>), String> {
     // The same options the CLI builds; one it would refuse is an error here too, and nothing
     // runs (a bad `optionflags` entry is never silently dropped). Checked before Python starts.
     let settings = {
-        let workspace = shared.workspace();
-        let built = match workspace.problem.clone() {
-            Some(problem) => Err(OptionsError(problem)),
-            // The workspace's profiles, so that runs judge as evaluations do.
-            None => {
-                RunSettings::build(&workspace.config, &shared.registry(), &Overrides::default())
-                    .map(|mut settings| {
-                        settings.run.profiles = Arc::clone(&workspace.profiles);
-                        settings
-                    })
-            }
-        };
-        match built {
+        match run_settings(shared) {
             Ok(settings) => settings,
             Err(error) => {
                 live.page_error = Some(format!(
@@ -338,6 +386,12 @@ async fn run(
         let outcome = loop {
             tokio::select! {
                 finished = &mut handle => break finished,
+                Some(inquiry) = inquiries.recv() => {
+                    // The checkpoints are the run's now; waiting for it could take long.
+                    let _ = inquiry.reply.send(Answer::Unavailable(
+                        "the page is running; hover again when it has finished".to_owned(),
+                    ));
+                }
                 message = messages.recv(), if interruption.is_none() => {
                     let edited = matches!(message, Some(ActorMessage::Changed));
                     interruption = Some(match message {
