@@ -130,6 +130,11 @@ enum Subcommand {
         /// When to colour the report.
         #[arg(long, value_enum, default_value_t = ColorChoice::Auto)]
         color: ColorChoice,
+
+        /// Also append the Markdown summary of the whole run (as a run's `--summary-markdown`
+        /// writes it) to FILE, e.g. "$GITHUB_STEP_SUMMARY".
+        #[arg(long, value_name = "FILE")]
+        summary_markdown: Option<PathBuf>,
     },
 }
 
@@ -204,7 +209,8 @@ fn run(mut cli: Cli) -> anyhow::Result<u8> {
             reports,
             format,
             color,
-        }) => return merge(reports, *format, *color),
+            summary_markdown,
+        }) => return merge(reports, *format, *color, summary_markdown.as_deref()),
         None => {}
     }
     let cwd = std::env::current_dir().context("cannot read the current directory")?;
@@ -311,9 +317,15 @@ fn select_shard(
         .unzip())
 }
 
-/// `merge`: the shards' reports as one, in `format`; 0 when everything passed, 1 when
-/// something failed, 2 (an error) when a report cannot be used.
-fn merge(reports: &[PathBuf], format: OutputFormat, color: ColorChoice) -> anyhow::Result<u8> {
+/// `merge`: the shards' reports as one, in `format` (and as the Markdown summary appended to
+/// `summary_markdown`); 0 when everything passed, 1 when something failed, 2 (an error) when
+/// a report cannot be used.
+fn merge(
+    reports: &[PathBuf],
+    format: OutputFormat,
+    color: ColorChoice,
+    summary_markdown: Option<&Path>,
+) -> anyhow::Result<u8> {
     let merged = report::merge::merge_files(reports)?;
     let palette = Palette::new(color);
     let registry = FlagRegistry::new();
@@ -340,6 +352,12 @@ fn merge(reports: &[PathBuf], format: OutputFormat, color: ColorChoice) -> anyho
         }
     };
     write_stdout(&output)?;
+    if let Some(file) = summary_markdown {
+        let cwd = std::env::current_dir().context("cannot read the current directory")?;
+        let links = github_links(&cwd);
+        let markdown = report::summary::render(&merged.runs, &merged.summary, links.as_ref());
+        append_to(file, &markdown)?;
+    }
     Ok(if merged.summary.all_passed() {
         0
     } else {
