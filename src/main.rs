@@ -147,6 +147,10 @@ enum Subcommand {
         /// kept are shown when their paths are readable here).
         #[arg(long, value_name = "FILE")]
         html: Option<PathBuf>,
+        /// Also append the Markdown summary of the whole run (as a run's `--summary-markdown`
+        /// writes it) to FILE, e.g. "$GITHUB_STEP_SUMMARY".
+        #[arg(long, value_name = "FILE")]
+        summary_markdown: Option<PathBuf>,
     },
 }
 
@@ -222,7 +226,16 @@ fn run(mut cli: Cli) -> anyhow::Result<u8> {
             format,
             color,
             html,
-        }) => return merge(reports, *format, *color, html.as_deref()),
+            summary_markdown,
+        }) => {
+            return merge(
+                reports,
+                *format,
+                *color,
+                html.as_deref(),
+                summary_markdown.as_deref(),
+            );
+        }
         None => {}
     }
     let cwd = std::env::current_dir().context("cannot read the current directory")?;
@@ -329,13 +342,15 @@ fn select_shard(
         .unzip())
 }
 
-/// `merge`: the shards' reports as one, in `format`; 0 when everything passed, 1 when
-/// something failed, 2 (an error) when a report cannot be used.
+/// `merge`: the shards' reports as one, in `format` (and as the Markdown summary appended to
+/// `summary_markdown`, and as HTML to `html`); 0 when everything passed, 1 when something failed, 2 (an error) when
+/// a report cannot be used.
 fn merge(
     reports: &[PathBuf],
     format: OutputFormat,
     color: ColorChoice,
     html: Option<&Path>,
+    summary_markdown: Option<&Path>,
 ) -> anyhow::Result<u8> {
     if let Some(file) = html {
         check_html_target(file)?;
@@ -382,6 +397,12 @@ fn merge(
             &registry,
         );
         write_html(file, &page)?;
+    }
+    if let Some(file) = summary_markdown {
+        let cwd = std::env::current_dir().context("cannot read the current directory")?;
+        let links = github_links(&cwd);
+        let markdown = report::summary::render(&merged.runs, &merged.summary, links.as_ref());
+        append_to(file, &markdown)?;
     }
     Ok(if merged.summary.all_passed() {
         0

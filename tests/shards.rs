@@ -1,9 +1,11 @@
 //! `--shard K/N` and `merge`, end to end: on 30 generated pages (passing, failing, skipped,
 //! a page doctest cannot read, a page without examples) the shards 1..N for N in 1, 2, 3, 4
 //! and 7 hold every page exactly once, and merging their JSON reports gives the unsharded
-//! run's JSON and JUnit reports (durations and times redacted) and exit status. On the fixed
-//! report pages (`tests/pages/reports/`: timeouts, a crash, artifacts, a graph) `merge` gives
-//! the unsharded run's report in all four formats, and its human report is a snapshot.
+//! run's JSON and JUnit reports (durations and times redacted), Markdown job summary
+//! (`--summary-markdown`) and exit status. On the fixed report pages (`tests/pages/reports/`:
+//! timeouts, a crash, artifacts, a graph) `merge` gives the unsharded run's report in all four
+//! formats and its job summary with GitHub links; the human report and the summary are
+//! snapshots.
 //! The bad inputs of `merge` (not JSON, not a run report, another version, a page twice) exit
 //! with status 2 and say where. The GitHub Actions workflow in docs/sharding.md passes
 //! actionlint.
@@ -87,6 +89,45 @@ fn merge(dir: &Path, reports: &[PathBuf], format: &str) -> Output {
         .expect("the binary runs")
 }
 
+/// `merge ... --format json --summary-markdown SUMMARY`, with GitHub's variables set when
+/// `github` is given (so the summary links the lines), and the summary it wrote.
+fn merge_summary(
+    dir: &Path,
+    reports: &[PathBuf],
+    summary: &Path,
+    github: &[(&str, String)],
+) -> (Output, String) {
+    let output = Command::new(env!("CARGO_BIN_EXE_objgraph-doctest"))
+        .arg("merge")
+        .args(reports)
+        .args(["--format", "json", "--color", "never", "--summary-markdown"])
+        .arg(summary)
+        .current_dir(dir)
+        .stdin(Stdio::null())
+        .envs(github.iter().map(|(name, value)| (name, value)))
+        .output()
+        .expect("the binary runs");
+    (output, read_summary(summary))
+}
+
+/// GitHub Actions' variables for a checkout at `dir`, as the job summary's links read them.
+fn github_variables(dir: &Path) -> Vec<(&'static str, String)> {
+    vec![
+        ("GITHUB_SERVER_URL", "https://github.com".to_owned()),
+        ("GITHUB_REPOSITORY", "owner/docs".to_owned()),
+        ("GITHUB_SHA", "0123abc".to_owned()),
+        ("GITHUB_WORKSPACE", dir.to_string_lossy().into_owned()),
+    ]
+}
+
+/// The summary file, read and removed (the next run appends to it otherwise).
+fn read_summary(path: &Path) -> String {
+    let text = std::fs::read_to_string(path)
+        .unwrap_or_else(|error| panic!("{}: no summary: {error}", path.display()));
+    std::fs::remove_file(path).expect("remove the summary");
+    text
+}
+
 /// The test's own TMPDIR, outside the pages' directory, so that nothing the runs leave
 /// there is discovered as a page.
 fn tmpdir(_dir: &Path) -> PathBuf {
@@ -153,9 +194,27 @@ fn shards_cover_every_page_once_and_merge_to_the_unsharded_run() {
     let mut expected = write_generated_pages(dir);
     expected.sort_by(|a, b| Path::new(a).cmp(Path::new(b)));
 
-    let whole_json = run(dir, &["--format", "json", "docs"]);
+    // Job summaries are written outside the pages' directory.
+    let summaries = tempfile::tempdir().expect("tempdir");
+    let summary_file = summaries.path().join("summary.md");
+    let summary_arg = summary_file.to_string_lossy().into_owned();
+    let whole_json = run(
+        dir,
+        &[
+            "--format",
+            "json",
+            "--summary-markdown",
+            &summary_arg,
+            "docs",
+        ],
+    );
     assert_eq!(whole_json.status.code(), Some(1), "{}", both(&whole_json));
     assert_eq!(page_paths(&whole_json), expected);
+    let whole_summary = read_summary(&summary_file);
+    assert!(
+        whole_summary.contains("## objgraph-doctest: failed"),
+        "{whole_summary}"
+    );
     let whole_junit = run(dir, &["--format", "junit", "docs"]);
     assert_eq!(whole_junit.status.code(), Some(1));
     let summary = &cli::json(&whole_json)["summary"];
@@ -204,6 +263,13 @@ fn shards_cover_every_page_once_and_merge_to_the_unsharded_run() {
             redact(&text(&merged_junit.stdout), dir),
             redact(&text(&whole_junit.stdout), dir),
             "{count} shards: merged JUnit"
+        );
+        let (merged, merged_summary) = merge_summary(dir, &reports, &summary_file, &[]);
+        assert_eq!(merged.status.code(), whole_json.status.code());
+        assert_eq!(
+            redact(&merged_summary, dir),
+            redact(&whole_summary, dir),
+            "{count} shards: merged job summary"
         );
     }
 }
@@ -264,6 +330,39 @@ fn merge_of_the_report_pages_matches_every_format() {
         }
     }
     insta::assert_snapshot!("merged_human", human.unwrap_or_default());
+
+    let summaries = tempfile::tempdir().expect("tempdir");
+    let summary_file = summaries.path().join("summary.md");
+    let github = github_variables(dir);
+    let whole = objgraph_doctest(dir, &tmpdir(dir))
+        .args([
+            "--jobs",
+            "2",
+            "--timeout",
+            "5",
+            "--artifacts-dir",
+            "artifacts",
+        ])
+        .args(["--format", "json", "--summary-markdown"])
+        .arg(&summary_file)
+        .arg(".")
+        .envs(github.iter().map(|(name, value)| (name, value)))
+        .output()
+        .expect("the binary runs");
+    assert_eq!(whole.status.code(), Some(1), "{}", both(&whole));
+    let whole_summary = redact(&read_summary(&summary_file), dir);
+    let (merged, merged_summary) = merge_summary(dir, &reports, &summary_file, &github);
+    assert_eq!(merged.status.code(), Some(1), "{}", both(&merged));
+    let merged_summary = redact(&merged_summary, dir);
+    assert_eq!(
+        merged_summary, whole_summary,
+        "the merged job summary differs from the unsharded run's"
+    );
+    assert!(
+        merged_summary.contains("](https://github.com/owner/docs/blob/0123abc/"),
+        "{merged_summary}"
+    );
+    insta::assert_snapshot!("merged_summary_markdown", merged_summary);
 }
 
 #[test]
