@@ -430,6 +430,7 @@ mod tests {
             examples: vec![result],
             error: Some(hostile.to_owned()),
             duration: std::time::Duration::ZERO,
+            figures: Default::default(),
         };
         let facts = RunFacts {
             config_file: Some(hostile),
