@@ -534,7 +534,8 @@ fn run_and_report(
         python: python.path.clone(),
         preload: settings.preload.clone(),
         fork: !cli.no_fork,
-        directory: Some(config.root.clone()),
+        // `--config FILE` with a bare file name has an empty root: the current directory.
+        directory: Some(cwd.join(&config.root)),
     })
     .with_context(|| {
         format!(

@@ -86,7 +86,7 @@ impl PythonSlot {
             python: resolved.path.clone(),
             preload: wanted.preload.clone(),
             fork: true,
-            directory: Some(wanted.config_root.clone()),
+            directory: Some(wanted.config_root.clone()).filter(|root| !root.as_os_str().is_empty()),
         };
         let started = tokio::task::spawn_blocking(move || {
             // The old interpreter (if any) ends here, off the runtime's threads.
