@@ -161,9 +161,16 @@ fn a_stale_figure_is_a_warning_with_its_share_or_a_failure_by_setting() {
     fs::write(&figure, &stale).unwrap();
     let before = bytes_and_mtime(&figure);
 
-    let warned = run(dir.path(), &["docs"]);
+    let warned = run(dir.path(), &["docs", "--html", "report.html"]);
     let (stdout, stderr) = (text(&warned.stdout), text(&warned.stderr));
     assert_eq!(warned.status.code(), Some(0), "{stdout}\n{stderr}");
+    // The HTML report says it under the example, as the human report does.
+    let html = fs::read_to_string(dir.path().join("report.html")).expect("HTML report");
+    assert!(
+        html.contains("<pre class=\"figures\" aria-label=\"figures and graph changes\">")
+            && html.contains("out of date, 100.0% of its pixels differ"),
+        "{html}"
+    );
     insta::assert_snapshot!("stale_figure_human", redact(&stdout, dir.path()));
     assert!(
         stdout.contains(

@@ -11,7 +11,7 @@ use crate::runner::run::{ExampleRun, Outcome, PageRun, Summary};
 
 use super::style::Palette;
 
-mod figures;
+pub(crate) mod figures;
 
 /// The line doctest prints between failures.
 const SEPARATOR: &str = "**********************************************************************";

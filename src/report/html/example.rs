@@ -79,9 +79,28 @@ impl ExampleView<'_> {
                  cap</p>\n",
             );
         }
-        out.push_str(&graph_diff(result));
+        self.render_figures_and_graph_diffs(out);
         self.render_artifacts(out, embedder);
         out.push_str("</li>\n");
+    }
+
+    /// What the run found about this example's figures (out of date with the share of
+    /// pixels, written or unchanged by `--update-figures`) and the nodes and edges its graphs
+    /// gained or lost: the human report's lines (`report/human/figures.rs`), uncoloured.
+    fn render_figures_and_graph_diffs(&self, out: &mut String) {
+        let lines = crate::report::human::figures::example_lines(
+            &self.page.run.figures,
+            self.index,
+            &crate::report::style::Palette::plain(),
+        );
+        if lines.trim().is_empty() {
+            return;
+        }
+        let _ = writeln!(
+            out,
+            "<pre class=\"figures\" aria-label=\"figures and graph changes\">{}</pre>",
+            text(lines.trim_end())
+        );
     }
 
     /// Expected and actual output side by side, then, for a failure, the diff.
@@ -226,7 +245,6 @@ impl ExampleView<'_> {
             }
         }
         image_figure(out, artifact, &drawn_alt, "This run: ", embedder);
-        out.push_str(&figure_status(figure, artifact));
         out.push_str("</div>\n");
     }
 }
@@ -318,20 +336,6 @@ fn render_dot(out: &mut String, artifact: &Artifact) {
         }
     }
     out.push_str("</div>\n");
-}
-
-/// Where a graph diff of this example (nodes and edges that appeared or disappeared, by
-/// label, against the previous run or the committed figure's DOT) is shown, once run
-/// results carry one (issue 13 §2). Nothing until then.
-fn graph_diff(_result: &ExampleRun) -> String {
-    String::new()
-}
-
-/// Where a figure's status (changed / unchanged / stale, with the share of pixels that
-/// differ) is shown beside the two images, once run results carry it (issue 13 §2).
-/// Nothing until then.
-fn figure_status(_figure: &Reference, _generated: &Artifact) -> String {
-    String::new()
 }
 
 /// The committed figure a page's target names: relative to the page's directory. A

@@ -15,7 +15,7 @@ use super::super::style::Palette;
 const LISTED_CHANGES: usize = 8;
 
 /// What to say about example `index`'s figures and graphs; empty when nothing.
-pub(super) fn example_lines(figures: &PageFigures, index: usize, palette: &Palette) -> String {
+pub(crate) fn example_lines(figures: &PageFigures, index: usize, palette: &Palette) -> String {
     let (checks, diffs) = figures.of_example(index);
     let mut out = String::new();
     for check in checks {
