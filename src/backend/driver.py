@@ -94,7 +94,12 @@ def clean(value):
 def send(sock, message):
     if _getpid() != OWNER[0]:
         _exit(0)
-    data = _encode(clean(message)).encode("utf-8")
+    # Lone surrogates are rare: `message` is walked for them only when encoding fails,
+    # not once per example (the walk cost more than the encoding).
+    try:
+        data = _encode(message).encode("utf-8")
+    except UnicodeEncodeError:
+        data = _encode(clean(message)).encode("utf-8")
     _sendall(sock, data + b"\n")
 
 
