@@ -58,7 +58,8 @@ struct Cli {
     #[arg(long, value_name = "FILE")]
     config: Option<PathBuf>,
 
-    /// The Python interpreter (default: configuration, $VIRTUAL_ENV, ./.venv, python3).
+    /// The Python interpreter (default: configuration, $VIRTUAL_ENV unless it is this tool's
+    /// own environment, ./.venv, the virtual environment this tool is installed in, python3).
     #[arg(long, value_name = "PATH")]
     python: Option<String>,
 
@@ -271,20 +272,23 @@ fn run(mut cli: Cli) -> anyhow::Result<u8> {
     let settings = RunSettings::build(&config, &registry, &overrides)?;
     allow_sphinx_conf(&cli, &config, &settings, &cwd);
     warnings.extend(settings.run.profiles.warnings.iter().cloned());
-    let (pages, sources): (Vec<Page>, Vec<Option<ReadFile>>) = discovery
-        .pages
-        .iter()
-        .map(|file| runner::load_page(file, &registry, &settings.run.profiles))
-        .unzip();
-
-    // Warnings are found over every page, so that each shard reports them all (merge keeps
-    // one of each) and a sharded run warns exactly as an unsharded one.
-    let structure = runner::structure::structure_warnings(&pages, &config.root);
-    let (pages, sources) = match cli.shard {
-        Some(shard) => select_shard(shard, cli.durations.as_deref(), pages, sources)?,
-        None => (pages, sources),
+    let load = || -> anyhow::Result<LoadedPages> {
+        let (pages, sources): (Vec<Page>, Vec<Option<ReadFile>>) = discovery
+            .pages
+            .iter()
+            .map(|file| runner::load_page(file, &registry, &settings.run.profiles))
+            .unzip();
+        // Warnings are found over every page, so that each shard reports them all (merge
+        // keeps one of each) and a sharded run warns exactly as an unsharded one.
+        let structure = runner::structure::structure_warnings(&pages, &config.root);
+        let (pages, sources) = match cli.shard {
+            Some(shard) => select_shard(shard, cli.durations.as_deref(), pages, sources)?,
+            None => (pages, sources),
+        };
+        Ok((pages, sources, structure))
     };
     if cli.collect_only {
+        let (pages, _, structure) = load()?;
         for warning in &warnings {
             eprintln!("objgraph-doctest: warning: {warning}");
         }
@@ -296,16 +300,66 @@ fn run(mut cli: Cli) -> anyhow::Result<u8> {
         let broken = pages.iter().any(|page| !page.errors.is_empty());
         return Ok(if broken { EXIT_FAILED } else { 0 });
     }
+    // The interpreter starts (and imports what it preloads) while the pages are read and
+    // parsed, and while a Sphinx conf.py runs in an interpreter of its own: both cost tens
+    // of milliseconds, and one does not need the other. It starts on this thread, which
+    // outlives it (a child dies with the thread that started it: PR_SET_PDEATHSIG).
+    let (backend, loaded) = std::thread::scope(|scope| {
+        let loading = scope.spawn(load);
+        let backend = start_backend(&cli, &config, &cwd, &settings);
+        (backend, loading.join())
+    });
+    let (pages, sources, structure) = match loaded {
+        Ok(loaded) => loaded?,
+        Err(panic) => std::panic::resume_unwind(panic),
+    };
     warnings.extend(structure.iter().map(ToString::to_string));
     run_and_report(
         &cli,
         &config,
         &registry,
         settings,
-        (pages, sources),
-        warnings,
+        (pages, sources, warnings),
+        backend?,
         &cwd,
     )
+}
+
+/// The pages to run (and what was read for them), with the warnings about their structure.
+type LoadedPages = (
+    Vec<Page>,
+    Vec<Option<ReadFile>>,
+    Vec<runner::structure::StructureWarning>,
+);
+
+/// The interpreter that runs the examples, started.
+fn start_backend(
+    cli: &Cli,
+    config: &Config,
+    cwd: &Path,
+    settings: &RunSettings,
+) -> anyhow::Result<(interpreter::Candidate, Backend)> {
+    let python = interpreter::resolve(
+        cli.python.as_deref(),
+        config.python.as_deref(),
+        &config.root,
+        cwd,
+    )?;
+    let backend = Backend::start(BackendOptions {
+        python: python.path.clone(),
+        preload: settings.preload.clone(),
+        fork: !cli.no_fork,
+        // `--config FILE` with a bare file name has an empty root: the current directory.
+        directory: Some(cwd.join(&config.root)),
+    })
+    .with_context(|| {
+        format!(
+            "the Python backend ({} from {}) did not start",
+            python.path.display(),
+            python.origin
+        )
+    })?;
+    Ok((python, backend))
 }
 
 /// The pages of `shard` (and what was read for them), in discovery order: by page size
@@ -515,8 +569,8 @@ fn run_and_report(
     config: &Config,
     registry: &FlagRegistry,
     settings: RunSettings,
-    (pages, sources): (Vec<Page>, Vec<Option<ReadFile>>),
-    structure_warnings: Vec<String>,
+    (pages, sources, structure_warnings): (Vec<Page>, Vec<Option<ReadFile>>, Vec<String>),
+    (python, backend): (interpreter::Candidate, Backend),
     cwd: &Path,
 ) -> anyhow::Result<u8> {
     let started = Instant::now();
@@ -524,27 +578,6 @@ fn run_and_report(
         // Said before the run, not after it.
         check_html_target(file)?;
     }
-    let python = interpreter::resolve(
-        cli.python.as_deref(),
-        config.python.as_deref(),
-        &config.root,
-        cwd,
-    )?;
-    let backend = Backend::start(BackendOptions {
-        python: python.path.clone(),
-        preload: settings.preload.clone(),
-        fork: !cli.no_fork,
-        // `--config FILE` with a bare file name has an empty root: the current directory.
-        directory: Some(cwd.join(&config.root)),
-    })
-    .with_context(|| {
-        format!(
-            "the Python backend ({} from {}) did not start",
-            python.path.display(),
-            python.origin
-        )
-    })?;
-
     let mut warnings = structure_warnings;
     warnings.extend(settings.warnings.iter().cloned());
     warnings.extend(settings.preload_warnings(backend.info()));

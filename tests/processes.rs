@@ -489,3 +489,77 @@ fn a_fifo_or_a_deleted_working_directory_does_not_stall_a_checkpoint() {
         assert_eq!(listing, expected, "round {round}");
     }
 }
+
+/// Pages forked ahead (`fork_ahead`, as the CLI asks for one per job) wait for their set-up
+/// and are used in turn; when their zygote dies they go with it, and the next page comes
+/// from its replacement; when no more are wanted, they exit.
+#[test]
+fn pages_forked_ahead_are_used_and_go_with_their_zygote() {
+    use objgraph_doctest::backend::procs;
+    let backend = backend(true);
+    backend.fork_ahead(2);
+    let dir = tempfile::tempdir().unwrap();
+    let mut pids = Vec::new();
+    for name in ["a", "b", "c", "d"] {
+        let mut page = page(&backend, &dir.path().join(name).tap_create());
+        let result = page.run(0, "import os; os.getpid()\n", WAIT).unwrap();
+        assert_eq!(result.got, format!("{}\n", page.pid()));
+        pids.push(page.pid());
+    }
+    // The zygote's children: this page and the two spares forked ahead of it (the zygote
+    // forks them when it gets to the requests: wait for them a little).
+    let zygote_children = |page: &PageProcess| {
+        let zygote = procs::stat(page.pid()).expect("page alive").ppid;
+        let deadline = Instant::now() + Duration::from_secs(5);
+        loop {
+            let children = procs::children(zygote);
+            if children.len() >= 3 || Instant::now() >= deadline {
+                return children;
+            }
+            std::thread::sleep(Duration::from_millis(10));
+        }
+    };
+    let mut killer = page(&backend, &dir.path().join("e").tap_create());
+    let before = zygote_children(&killer);
+    assert!(before.len() >= 3, "{before:?}");
+    pids.extend(before);
+    let died = killer.run(
+        0,
+        "import os, signal; os.kill(os.getppid(), signal.SIGKILL)\n",
+        WAIT,
+    );
+    assert!(matches!(died, Err(Fault::Died(_)) | Ok(_)), "{died:?}");
+    drop(killer);
+    // The spares went with their zygote (PR_SET_PDEATHSIG); the next page comes from its
+    // replacement at once.
+    let started = Instant::now();
+    let mut after = page(&backend, &dir.path().join("f").tap_create());
+    assert!(
+        started.elapsed() < Duration::from_secs(5),
+        "{:?}",
+        started.elapsed()
+    );
+    assert_eq!(after.run(0, "6 * 7\n", WAIT).unwrap().got, "42\n");
+    let replaced = zygote_children(&after);
+    assert!(replaced.len() >= 3, "{replaced:?}");
+    pids.extend(replaced);
+    // No more wanted: they exit; the page is killed when dropped.
+    backend.fork_ahead(0);
+    drop(after);
+    let left = survivors(&pids);
+    let described: Vec<String> = left
+        .iter()
+        .map(|&pid| {
+            format!(
+                "{pid} {:?} {:?}",
+                procs::stat(pid),
+                std::fs::read_to_string(format!("/proc/{pid}/cmdline")).map(|c| c
+                    .replace('\0', " ")
+                    .chars()
+                    .take(80)
+                    .collect::<String>())
+            )
+        })
+        .collect();
+    assert_eq!(left, Vec::<i32>::new(), "{described:?} of {pids:?}");
+}

@@ -1,4 +1,5 @@
-//! The socket's acceptor: every Python process connects to one socket, and a thread takes
+//! The socket's acceptor: the Python processes that are not forked pages (those get a
+//! socket pair from the zygote, `worker.rs`) connect to one socket, and a thread takes
 //! each connection, checks the peer (our user, and a process below us: SO_PEERCRED), reads
 //! its hello (off the acceptor's own thread, so a silent connection holds nobody up) and
 //! hands it to whoever waits for the random token it carries. Any number of processes can

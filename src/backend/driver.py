@@ -1,8 +1,10 @@
 """objgraph-doctest's Python side: a warm interpreter that forks one process per page.
 
 Embedded in the objgraph-doctest binary and run as `python -c <this> SOCKET PRELOAD...`.
-Every process connects to the Unix socket SOCKET and speaks JSON lines over that connection
-only: nothing an example prints, writes to fd 1/2 or spawns can reach the protocol.
+Every process speaks JSON lines over its own connection only: nothing an example prints,
+writes to fd 1/2 or spawns can reach the protocol. A page forked by the zygote gets its
+connection with the "fork" request (a socket pair's end, SCM_RIGHTS); every other process
+connects to the Unix socket SOCKET.
 
 Roles:
 - zygote: imports the PRELOAD modules once, then forks a page process per "fork" request.
@@ -21,6 +23,7 @@ no newer syntax), so that an interpreter older than 3.9 is refused with a messag
 (tests/interpreters.rs) instead of a SyntaxError.
 """
 
+import array
 import doctest
 import gc
 import json
@@ -113,12 +116,15 @@ class Lines:
     def has_line(self):
         return b"\n" in self.buffer
 
+    def receive(self):
+        return _recv(self.sock, 1 << 16)
+
     def read(self):
         """The next message, or None when the other end has gone."""
         if _getpid() != OWNER[0]:
             _exit(0)
         while b"\n" not in self.buffer:
-            chunk = _recv(self.sock, 1 << 16)
+            chunk = self.receive()
             if not chunk:
                 return None
             self.buffer += chunk
@@ -128,7 +134,7 @@ class Lines:
     def _fill(self, lines):
         """Reads until `lines` whole lines are buffered; False when the other end has gone."""
         while self.buffer.count(b"\n") < lines:
-            chunk = _recv(self.sock, 1 << 16)
+            chunk = self.receive()
             if not chunk:
                 return False
             self.buffer += chunk
@@ -158,6 +164,31 @@ class Lines:
         return _decode(line.decode("utf-8"))
 
 
+class RequestsWithSockets(Lines):
+    """The zygote's requests: each "fork" line comes with one end of a socket pair
+    (SCM_RIGHTS on its first byte), kept in `sockets` in arrival order. Linux hands over a
+    message's descriptors with its bytes and never joins two messages' in one recvmsg, so
+    the n-th fork line read is the n-th socket received."""
+
+    # Room for more descriptors than one recvmsg can bring (one per message).
+    SPACE = None
+
+    def __init__(self, sock):
+        Lines.__init__(self, sock)
+        self.sockets = []
+        if RequestsWithSockets.SPACE is None:
+            RequestsWithSockets.SPACE = socket.CMSG_SPACE(16 * array.array("i").itemsize)
+
+    def receive(self):
+        data, ancillary, _, _ = self.sock.recvmsg(1 << 16, self.SPACE)
+        for level, kind, payload in ancillary:
+            if level == socket.SOL_SOCKET and kind == socket.SCM_RIGHTS:
+                fds = array.array("i")
+                fds.frombytes(payload[: len(payload) - len(payload) % fds.itemsize])
+                self.sockets.extend(fds)
+        return data
+
+
 def connect(path):
     sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     sock.connect(path)
@@ -177,13 +208,17 @@ def load_libc():
 LIBC = load_libc()
 
 
-def die_with_parent():
-    """Ask Linux to kill this process when its parent dies (no orphans if the zygote dies)."""
+def die_with_parent(parent):
+    """Ask Linux to kill this process when its parent dies (no orphans if the zygote dies).
+    A parent that died before we asked sends nothing: then we are an orphan already (our
+    parent is no longer `parent`), and go."""
     PR_SET_PDEATHSIG = 1
     try:
         LIBC.prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
     except Exception:
         pass
+    if os.getppid() != parent:
+        _exit(0)
 
 
 def become_subreaper():
@@ -264,7 +299,8 @@ def kill_tree(root):
 def reap_children(sock, ours, keep=frozenset()):
     """Collect finished children and say how each of `ours` ended; kill the orphans that
     were re-parented here (we are a subreaper), which are nobody's to keep. Children in
-    `keep` (a checkpoint's own, started by examples before it) are not orphans."""
+    `keep` (a checkpoint's own, started by examples before it) are not orphans. `ours` maps
+    each child's pid to the token it was started for (or None), which its report carries."""
     reaped = False
     while True:
         try:
@@ -276,16 +312,18 @@ def reap_children(sock, ours, keep=frozenset()):
         reaped = True
         if pid not in ours:
             continue
-        ours.discard(pid)
+        token = ours.pop(pid)
         if os.WIFSIGNALED(status):
             ended = {"code": None, "signal": os.WTERMSIG(status)}
         else:
             ended = {"code": os.waitstatus_to_exitcode(status), "signal": None}
         message = {"event": "exited", "pid": pid}
+        if token is not None:
+            message["token"] = token
         message.update(ended)
         send(sock, message)
     if reaped:
-        for orphan in children_of(_getpid()) - ours - keep:
+        for orphan in children_of(_getpid()) - set(ours) - keep:
             kill_tree(orphan)
 
 
@@ -987,18 +1025,19 @@ def checkpoint(sock, reader, token, socket_path, workdir):
         cwd = workdir  # the page deleted its working directory
     relative_cwd = os.path.relpath(cwd, workdir) if cwd.startswith(workdir) else "."
     restore_into = None
-    runners = set()
+    runners = {}
     # Children the examples started before this point are part of the page's state.
     before = frozenset(children_of(_getpid()))
     # The checkpoint reaps its runners itself, whatever SIGCHLD handling an example set up
     # (SIG_IGN would hide their exit statuses); runners get the page's handling back.
     page_sigchld = signal.signal(signal.SIGCHLD, signal.SIG_DFL)
     while True:
+        parent = _getpid()
         pid = _fork()
         if pid == 0:
             signal.signal(signal.SIGCHLD, page_sigchld)
             become_owner()
-            die_with_parent()
+            die_with_parent(parent)
             become_subreaper()
             if restore_into is not None:
                 copy_files(snapshot, restore_into)
@@ -1012,7 +1051,7 @@ def checkpoint(sock, reader, token, socket_path, workdir):
             runner = connect(socket_path)
             send(runner, page_hello(token))
             return runner, Lines(runner), workdir
-        runners.add(pid)
+        runners[pid] = None
         send(sock, {"event": "forked", "token": token, "pid": pid})
         while True:
             if not reader.has_line():
@@ -1081,9 +1120,11 @@ def serve_zygote(socket_path, token, preload):
     preloaded, failed = preload_modules(preload)
     gc.collect()
     sock = connect(socket_path)
-    reader = Lines(sock)
+    reader = RequestsWithSockets(sock)
     send(sock, interpreter_hello(token, preloaded, failed))
-    pages = set()
+    # The pid of each page, with the token its fork request carried.
+    pages = {}
+    zygote = _getpid()
     while True:
         if not reader.has_line():
             ready, _, _ = _select([sock], [], [], 0.05)
@@ -1094,34 +1135,48 @@ def serve_zygote(socket_path, token, preload):
         if request is None or request["op"] == "exit":
             break
         if request["op"] == "fork":
+            channel = reader.sockets.pop(0) if reader.sockets else None
             pid = _fork()
             if pid == 0:
-                become_page(socket_path, request["token"])
+                # The sockets of pages not forked yet are theirs, not this one's.
+                for other in reader.sockets:
+                    os.close(other)
+                del reader.sockets[:]
+                become_page(socket_path, request["token"], parent=zygote, channel=channel)
                 _exit(0)
-            pages.add(pid)
-            send(sock, {"event": "forked", "token": request["token"], "pid": pid})
+            if channel is not None:
+                os.close(channel)
+            pages[pid] = request["token"]
     # Our end is gone (we exit with it): no page, and nothing a page started, stays behind.
     for child in children_of(_getpid()):
         kill_tree(child)
     _exit(0)
 
 
-def become_page(socket_path, token, forked=True):
+def become_page(socket_path, token, parent=None, channel=None):
     """A page process. Whatever goes wrong in here that is not an example's doing is sent
     as a traceback (and written to stderr, our log), never just an exit status.
 
-    A page forked by the zygote dies with it. One started by objgraph-doctest itself
-    (`forked=False`) does not: Linux ties PR_SET_PDEATHSIG to the parent *thread*, and the
+    A page forked by the zygote speaks on `channel`, its end of the socket pair that came
+    with the request; without one (and a page started by objgraph-doctest itself) it
+    connects to SOCKET_PATH.
+
+    A page forked by the zygote (pid `parent`) dies with it. One started by objgraph-doctest
+    itself (no `parent`) does not: Linux ties PR_SET_PDEATHSIG to the parent *thread*, and the
     Rust thread that started it may end long before the page (an editor's thread pool);
     our end of the connection closing ends it instead, and the shutdown kills its tree."""
     become_owner()
     sock = None
     try:
         os.setpgid(0, 0)
-        if forked:
-            die_with_parent()
+        if parent is not None:
+            die_with_parent(parent)
         become_subreaper()
-        sock = connect(socket_path)
+        if channel is None:
+            sock = connect(socket_path)
+        else:
+            sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM, fileno=channel)
+            OUR_SOCKETS.append(sock)
         reader = Lines(sock)
         send(sock, page_hello(token))
         setup = reader.read()
@@ -1164,7 +1219,7 @@ def main():
         sock.close()
     else:
         preload_modules(preload)
-        become_page(socket_path, token, forked=False)
+        become_page(socket_path, token)
         # Not a normal interpreter exit: that would wait for threads examples left running.
         _exit(0)
 

@@ -180,6 +180,31 @@ pub fn descends_from(pid: i32, ancestor: i32) -> bool {
 /// killed before its children were found leaves them to the nearest subreaper, which
 /// kills orphans it did not start.
 pub fn kill_tree(root: i32, include_root: bool) {
+    kill_tree_then(root, include_root, |_| {});
+}
+
+/// Kills `root`, everything below it, and its process group, which `root` leads: a
+/// member that left the tree (its parent died) but not the group goes too.
+///
+/// While `root` is alive (stopped, and not yet reaped) its pid, and so its group's id,
+/// cannot belong to anyone else: the group is killed with one `killpg` then, instead of a
+/// walk of every process below us. Only when `root` was gone already are the members looked
+/// for, as [`kill_group`] does.
+pub fn kill_tree_and_group(root: i32) {
+    let mut group_killed = false;
+    kill_tree_then(root, true, |root_alive| {
+        if root_alive {
+            group_killed = nix::sys::signal::killpg(Pid::from_raw(root), Signal::SIGKILL).is_ok();
+        }
+    });
+    if !group_killed {
+        kill_group(root);
+    }
+}
+
+/// [`kill_tree`], calling `before_kill` once every member is stopped and before any is
+/// killed, with whether `root` is then alive.
+fn kill_tree_then(root: i32, include_root: bool, before_kill: impl FnOnce(bool)) {
     // A pid that is no longer below us was reaped and may be someone else's now.
     if root <= 1 || !descends_from(root, std::process::id() as i32) {
         return;
@@ -211,6 +236,9 @@ pub fn kill_tree(root: i32, include_root: bool) {
             std::thread::sleep(Duration::from_micros(200));
         }
     }
+    let root_alive =
+        include_root && stat(root).is_some_and(|stat| !matches!(stat.state, 'Z' | 'X'));
+    before_kill(root_alive);
     for &pid in &stopped {
         let _ = kill(Pid::from_raw(pid), Signal::SIGKILL);
     }

@@ -12,7 +12,9 @@ use serde::{Deserialize, Serialize};
 #[derive(Debug, Clone, Serialize)]
 #[serde(tag = "op", rename_all = "snake_case")]
 pub enum Request<'a> {
-    /// To the zygote: fork a page process that will say hello with `token`.
+    /// To the zygote: fork a page process that will say hello with `token`. It arrives
+    /// with one end of a socket pair (SCM_RIGHTS), the page's connection: the page speaks
+    /// on it and never connects to the backend's socket.
     Fork { token: &'a str },
     /// To a new page process: where and how to run the page.
     Setup {
@@ -118,6 +120,9 @@ pub enum Event {
     },
     Exited {
         pid: i32,
+        /// The token of the fork request it was started for (the zygote's pages).
+        #[serde(default)]
+        token: Option<String>,
         /// The exit code, when the process exited.
         code: Option<i32>,
         /// The signal, when a signal killed it.

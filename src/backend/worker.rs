@@ -10,8 +10,10 @@
 //! or is stopped is replaced. Per-example deadlines are enforced here, not trusted to
 //! Python. See docs/processes.md.
 //!
-//! Connections arrive on one socket in a private (0700) directory and are handed out by
-//! token (`acceptor.rs`).
+//! A page forked from the zygote gets its connection with the fork request: one end of a
+//! socket pair, passed with SCM_RIGHTS. Every other process (the zygote, `--no-fork`
+//! pages, checkpoint runners) connects to one socket in a private (0700) directory and is
+//! handed out by token (`acceptor.rs`).
 
 use std::collections::HashMap;
 use std::io::{BufRead, BufReader, Read, Write};
@@ -27,7 +29,7 @@ use std::time::{Duration, Instant};
 use nix::sys::signal::{Signal, killpg};
 use nix::unistd::Pid;
 
-use super::acceptor::{Acceptor, Arrival, Expected, accept_connections};
+use super::acceptor::{Acceptor, Expected, accept_connections};
 use super::procs;
 use super::protocol::{Event, ExampleResult, Hello, Request};
 use crate::engine::page::WarningCapture;
@@ -131,52 +133,66 @@ pub enum ExitStatus {
 /// a connection drops.
 #[derive(Debug, Default)]
 pub(super) struct ExitBook {
-    statuses: Mutex<HashMap<i32, ExitStatus>>,
+    book: Mutex<Book>,
     changed: Condvar,
-    /// The pid the zygote forked for each token, until its hello arrives.
-    forked: Mutex<HashMap<String, i32>>,
+}
+
+#[derive(Debug, Default)]
+struct Book {
+    statuses: HashMap<i32, ExitStatus>,
+    /// Pages asked of the zygote that have not said hello yet, by token, with how each
+    /// ended once the zygote says (its exit reports carry the token).
+    forking: HashMap<String, Option<ExitStatus>>,
 }
 
 impl ExitBook {
-    fn record_fork(&self, token: String, pid: i32) {
-        if let Ok(mut forked) = self.forked.lock() {
-            forked.insert(token, pid);
+    fn expect_fork(&self, token: &str) {
+        if let Ok(mut book) = self.book.lock() {
+            book.forking.insert(token.to_owned(), None);
         }
     }
 
-    /// How the process forked for `token` ended, if it ended before saying hello.
+    /// How the process forked for `token` ended, if the zygote said so already.
     fn fork_ended(&self, token: &str) -> Option<ExitStatus> {
-        let pid = *self.forked.lock().ok()?.get(token)?;
-        self.statuses.lock().ok()?.get(&pid).copied()
+        *self.book.lock().ok()?.forking.get(token)?
     }
 
     fn forget_fork(&self, token: &str) {
-        if let Ok(mut forked) = self.forked.lock() {
-            forked.remove(token);
+        if let Ok(mut book) = self.book.lock() {
+            book.forking.remove(token);
+        }
+    }
+
+    /// Records how the zygote's child with `token` ended, when a page start waits for it.
+    fn record_fork_exit(&self, token: &str, status: ExitStatus) {
+        if let Ok(mut book) = self.book.lock()
+            && let Some(slot) = book.forking.get_mut(token)
+        {
+            *slot = Some(status);
         }
     }
 
     pub(super) fn record(&self, pid: i32, status: ExitStatus) {
-        if let Ok(mut statuses) = self.statuses.lock() {
+        if let Ok(mut book) = self.book.lock() {
             // Most reports are of pages that ended normally, which nobody waits for: keep
             // a long editor session's book from growing without bound.
-            if statuses.len() >= MAX_UNCLAIMED_EXITS {
-                statuses.clear();
+            if book.statuses.len() >= MAX_UNCLAIMED_EXITS {
+                book.statuses.clear();
             }
-            statuses.insert(pid, status);
+            book.statuses.insert(pid, status);
             self.changed.notify_all();
         }
     }
 
     fn wait_for(&self, pid: i32, timeout: Duration) -> Option<ExitStatus> {
         let deadline = Instant::now() + timeout;
-        let mut statuses = self.statuses.lock().ok()?;
+        let mut book = self.book.lock().ok()?;
         loop {
-            if let Some(status) = statuses.remove(&pid) {
+            if let Some(status) = book.statuses.remove(&pid) {
                 return Some(status);
             }
             let left = deadline.checked_duration_since(Instant::now())?;
-            statuses = self.changed.wait_timeout(statuses, left).ok()?.0;
+            book = self.changed.wait_timeout(book, left).ok()?.0;
         }
     }
 }
@@ -282,6 +298,16 @@ pub struct Backend {
     exits: Arc<ExitBook>,
     info: InterpreterInfo,
     serial: AtomicU64,
+    /// Page processes forked ahead of need, and how many to keep.
+    spares: Mutex<Vec<Spare>>,
+    spares_wanted: AtomicUsize,
+}
+
+/// A page process forked ahead: it waits for its set-up on `stream`.
+struct Spare {
+    stream: UnixStream,
+    token: String,
+    zygote: Arc<Zygote>,
 }
 
 impl Backend {
@@ -309,6 +335,8 @@ impl Backend {
             exits: Arc::new(ExitBook::default()),
             info: InterpreterInfo::default(),
             serial: AtomicU64::new(0),
+            spares: Mutex::new(Vec::new()),
+            spares_wanted: AtomicUsize::new(0),
         };
         let mode = if backend.options.fork {
             "zygote"
@@ -354,11 +382,7 @@ impl Backend {
         let reader = std::thread::Builder::new()
             .name("zygote-events".into())
             .spawn(move || {
-                read_exit_reports(BufReader::new(reader_stream), &exits, |event| {
-                    if let Event::Forked { token, pid } = event {
-                        exits.record_fork(token, pid);
-                    }
-                });
+                read_exit_reports(BufReader::new(reader_stream), &exits, |_| {});
                 flag.store(false, Ordering::Release);
             })?;
         Ok((
@@ -424,25 +448,60 @@ impl Backend {
     /// died or was stopped is noticed at once and replaced (up to three times); after
     /// that every page fails with [`BackendError::ZygoteLost`] without waiting.
     pub fn open_page(&self, setup: &PageSetup<'_>) -> Result<PageProcess, BackendError> {
-        let (stream, hello, spawned, zygote) = if self.options.fork {
-            let zygote = self.current_zygote()?;
-            let (arrival, zygote) = match self.fork_page(zygote.clone()) {
-                Err(BackendError::ZygoteLost(why)) => {
-                    self.replace_zygote(&why, &zygote)?;
-                    self.fork_page(self.current_zygote()?)?
-                }
-                other => other?,
-            };
-            (arrival.0, arrival.1, None, Some(zygote))
-        } else {
+        let setup_request = Request::Setup {
+            path: setup.path,
+            name: setup.name,
+            workdir: &setup.workdir.to_string_lossy(),
+            setup_code: setup.setup_code,
+            sys_path: setup.sys_path,
+            pytest: setup.pytest_globals,
+            output_cap: setup.output_cap,
+            memory_limit: setup.memory_limit,
+        };
+        if !self.options.fork {
             let token = self.next_token("page")?;
             let expected = self.acceptor.expect(&token)?;
             let mut process = self.spawn_python("page", &token)?;
-            let (stream, hello) = expected.wait(START_TIMEOUT, || process.exited())?;
-            (stream, hello, process.0.take(), None)
-        };
-        let reader = BufReader::new(stream.try_clone()?);
-        let mut page = PageProcess {
+            let (mut stream, hello) = expected.wait(START_TIMEOUT, || process.exited())?;
+            write_request(&mut stream, &setup_request)?;
+            let reader = BufReader::new(stream.try_clone()?);
+            let page = self.page_process((stream, reader, hello), process.0.take(), None);
+            return page.ready();
+        }
+        let zygote = self.current_zygote()?;
+        match self.open_forked(zygote.clone(), &setup_request) {
+            Err(BackendError::ZygoteLost(why)) => {
+                self.replace_zygote(&why, &zygote)?;
+                self.open_forked(self.current_zygote()?, &setup_request)
+            }
+            other => other,
+        }
+    }
+
+    /// A page forked from `zygote`, set up. A page that dies during its set-up because its
+    /// zygote died (a page forked ahead, just before an example killed the zygote) is
+    /// `ZygoteLost`, so that the caller starts another zygote and tries again.
+    fn open_forked(
+        &self,
+        zygote: Arc<Zygote>,
+        setup: &Request<'_>,
+    ) -> Result<PageProcess, BackendError> {
+        let (arrival, zygote) = self.fork_page(zygote, setup)?;
+        let page = self.page_process(arrival, None, Some(Arc::clone(&zygote)));
+        page.ready()
+            .map_err(|error| match (error, zygote.trouble()) {
+                (BackendError::Lost(_), Some(why)) => BackendError::ZygoteLost(why),
+                (error, _) => error,
+            })
+    }
+
+    fn page_process(
+        &self,
+        (stream, reader, hello): PageArrival,
+        spawned: Option<OwnedChild>,
+        zygote: Option<Arc<Zygote>>,
+    ) -> PageProcess {
+        PageProcess {
             pid: hello.pid,
             group: hello.pid,
             owns_group: true,
@@ -452,24 +511,6 @@ impl Backend {
             zygote,
             _spawned: spawned,
             python_version: self.info.version.clone(),
-        };
-        page.send(&Request::Setup {
-            path: setup.path,
-            name: setup.name,
-            workdir: &setup.workdir.to_string_lossy(),
-            setup_code: setup.setup_code,
-            sys_path: setup.sys_path,
-            pytest: setup.pytest_globals,
-            output_cap: setup.output_cap,
-            memory_limit: setup.memory_limit,
-        })?;
-        match page.read_event(Instant::now() + SETUP_TIMEOUT) {
-            Ok(Event::Ready) => Ok(page),
-            Ok(Event::SetupError { traceback }) => Err(BackendError::Setup(traceback)),
-            Ok(Event::DriverError { traceback }) => Err(BackendError::Internal(traceback)),
-            Ok(other) => Err(BackendError::Lost(format!("unexpected {other:?}"))),
-            Err(Fault::Internal(traceback)) => Err(BackendError::Internal(traceback)),
-            Err(fault) => Err(BackendError::Lost(format!("during page setup: {fault}"))),
         }
     }
 
@@ -483,33 +524,129 @@ impl Backend {
             .ok_or_else(|| BackendError::ZygoteLost("it is gone".into()))
     }
 
-    /// Asks `zygote` for a page process and waits for its hello.
-    fn fork_page(&self, zygote: Arc<Zygote>) -> Result<(Arrival, Arc<Zygote>), BackendError> {
+    /// Asks `zygote` for a page process and waits for its hello. The page's connection is
+    /// a socket pair: one end goes to the zygote with the request (SCM_RIGHTS) and on to the
+    /// page it forks, so nothing connects, is accepted or is routed, and `setup` is written
+    /// at once, for the page to read as soon as it runs. Only the zygote's child can hold
+    /// that end: it needs no peer check and no token to be told apart.
+    fn fork_page(
+        &self,
+        zygote: Arc<Zygote>,
+        setup: &Request<'_>,
+    ) -> Result<(PageArrival, Arc<Zygote>), BackendError> {
         if let Some(why) = zygote.trouble() {
             return Err(BackendError::ZygoteLost(why));
         }
-        let token = self.next_token("page")?;
-        let expected = self.acceptor.expect(&token)?;
-        {
+        let (mut ours, token) = {
             let mut writer = zygote
                 .writer
                 .lock()
                 .map_err(|_| BackendError::ZygoteLost("its connection is broken".into()))?;
-            write_request(&mut writer, &Request::Fork { token: &token })
-                .map_err(|error| BackendError::ZygoteLost(error.to_string()))?;
-        }
-        let arrival = expected.wait(START_TIMEOUT, || {
-            if let Some(status) = self.exits.fork_ended(&token) {
-                return Some(BackendError::Lost(format!(
-                    "the page process {} before it connected{}",
-                    describe_death(Some(status)).trim_start_matches("the interpreter "),
-                    log_tail(&zygote.log)
-                )));
-            }
-            zygote.trouble().map(BackendError::ZygoteLost)
-        });
+            let forked = match self.take_spare(&zygote) {
+                Some(spare) => spare,
+                None => self.ask_fork(&mut writer)?,
+            };
+            self.fork_spares(&zygote, &mut writer);
+            forked
+        };
+        let arrival = write_request(&mut ours, setup)
+            .map_err(BackendError::from)
+            .and_then(|()| {
+                let reader = BufReader::new(ours.try_clone()?);
+                wait_for_page_hello(ours, reader, &token, || {
+                    zygote.trouble().map(BackendError::ZygoteLost)
+                })
+            })
+            .map_err(|error| match error {
+                BackendError::Lost(_) => self.lost_before_hello(&zygote, &token),
+                other => other,
+            });
         self.exits.forget_fork(&token);
         Ok((arrival?, zygote))
+    }
+
+    /// Asks the zygote (through `writer`, its locked connection) for a page process; its
+    /// connection and token. Nothing waits for the fork.
+    fn ask_fork(&self, writer: &mut UnixStream) -> Result<(UnixStream, String), BackendError> {
+        let token = self.next_token("page")?;
+        let (ours, theirs) = UnixStream::pair()?;
+        self.exits.expect_fork(&token);
+        if let Err(error) = send_with_socket(writer, &Request::Fork { token: &token }, &theirs) {
+            self.exits.forget_fork(&token);
+            return Err(BackendError::ZygoteLost(error.to_string()));
+        }
+        // Ours is the only end left here: once the page (or, before it forks, the zygote)
+        // is gone, reading it ends.
+        Ok((ours, token))
+    }
+
+    /// A page process forked ahead from `zygote` (see [`Backend::fork_ahead`]), if any.
+    fn take_spare(&self, zygote: &Arc<Zygote>) -> Option<(UnixStream, String)> {
+        let mut spares = self.spares.lock().ok()?;
+        let spare = spares.pop()?;
+        // Forked by a zygote since replaced: it goes (it exits when its connection ends).
+        if !Arc::ptr_eq(&spare.zygote, zygote) {
+            for spare in std::iter::once(spare).chain(spares.drain(..)) {
+                self.exits.forget_fork(&spare.token);
+            }
+            return None;
+        }
+        Some((spare.stream, spare.token))
+    }
+
+    /// Forks page processes ahead, up to the number [`Backend::fork_ahead`] asked for: they
+    /// start (CPython's after-fork work, the page's own set-up before its page is known)
+    /// while the pages before them run.
+    fn fork_spares(&self, zygote: &Arc<Zygote>, writer: &mut UnixStream) {
+        let wanted = self.spares_wanted.load(Ordering::Acquire);
+        let Ok(mut spares) = self.spares.lock() else {
+            return;
+        };
+        while spares.len() < wanted {
+            let Ok((stream, token)) = self.ask_fork(writer) else {
+                return;
+            };
+            spares.push(Spare {
+                stream,
+                token,
+                zygote: Arc::clone(zygote),
+            });
+        }
+    }
+
+    /// Keeps up to `count` page processes forked ahead of need (the CLI: one per job while
+    /// pages are left). Fewer wanted than kept: the others go now.
+    pub fn fork_ahead(&self, count: usize) {
+        self.spares_wanted.store(count, Ordering::Release);
+        let Ok(mut spares) = self.spares.lock() else {
+            return;
+        };
+        while spares.len() > count {
+            if let Some(spare) = spares.pop() {
+                self.exits.forget_fork(&spare.token);
+            }
+        }
+    }
+
+    /// Why a forked page's connection ended before its hello: the zygote died (its end of
+    /// the pair went with it; then it is replaced), or the page did, as the zygote reports.
+    fn lost_before_hello(&self, zygote: &Zygote, token: &str) -> BackendError {
+        let deadline = Instant::now() + Duration::from_millis(500);
+        let status = loop {
+            if let Some(why) = zygote.trouble() {
+                return BackendError::ZygoteLost(why);
+            }
+            let status = self.exits.fork_ended(token);
+            if status.is_some() || Instant::now() >= deadline {
+                break status;
+            }
+            std::thread::sleep(Duration::from_millis(5));
+        };
+        BackendError::Lost(format!(
+            "the page process {} before it connected{}",
+            describe_death(status).trim_start_matches("the interpreter "),
+            log_tail(&zygote.log)
+        ))
     }
 
     /// Replaces `failed`, a zygote that died or stopped, unless another page already did.
@@ -845,6 +982,18 @@ impl PageProcess {
         self.pid
     }
 
+    /// This new page, once it says its set-up ran.
+    fn ready(mut self) -> Result<PageProcess, BackendError> {
+        match self.read_event(Instant::now() + SETUP_TIMEOUT) {
+            Ok(Event::Ready) => Ok(self),
+            Ok(Event::SetupError { traceback }) => Err(BackendError::Setup(traceback)),
+            Ok(Event::DriverError { traceback }) => Err(BackendError::Internal(traceback)),
+            Ok(other) => Err(BackendError::Lost(format!("unexpected {other:?}"))),
+            Err(Fault::Internal(traceback)) => Err(BackendError::Internal(traceback)),
+            Err(fault) => Err(BackendError::Lost(format!("during page setup: {fault}"))),
+        }
+    }
+
     /// The version of the interpreter running the page (`3.11.4`).
     pub fn python_version(&self) -> &str {
         &self.python_version
@@ -1061,6 +1210,99 @@ impl Drop for PageProcess {
     }
 }
 
+/// A page's connection once it said hello: the stream, its reader (which may hold what
+/// the page sent after its hello), the hello.
+type PageArrival = (UnixStream, BufReader<UnixStream>, Hello);
+
+/// How long to wait between looks at the zygote while a page is starting.
+const HELLO_SLICE: Duration = Duration::from_millis(50);
+
+/// Reads a forked page's hello from its connection. `watch` is asked every slice whether
+/// waiting is pointless (the zygote stopped); the connection ending means the page died
+/// (`BackendError::Lost`).
+fn wait_for_page_hello(
+    stream: UnixStream,
+    mut reader: BufReader<UnixStream>,
+    token: &str,
+    mut watch: impl FnMut() -> Option<BackendError>,
+) -> Result<PageArrival, BackendError> {
+    let deadline = Instant::now() + START_TIMEOUT;
+    let mut line = Vec::new();
+    loop {
+        let now = Instant::now();
+        let Some(left) = deadline
+            .checked_duration_since(now)
+            .filter(|left| !left.is_zero())
+        else {
+            return Err(BackendError::Lost("no answer from the page process".into()));
+        };
+        stream.set_read_timeout(Some(left.min(HELLO_SLICE)))?;
+        let limit = MAX_HELLO.saturating_sub(line.len() as u64);
+        match (&mut reader).take(limit).read_until(b'\n', &mut line) {
+            Ok(0) if limit == 0 => return Err(BackendError::Lost("its hello is too long".into())),
+            Ok(0) => return Err(BackendError::Lost("its connection closed".into())),
+            Ok(_) if line.ends_with(b"\n") => break,
+            Ok(_) => {}
+            Err(error)
+                if matches!(
+                    error.kind(),
+                    std::io::ErrorKind::WouldBlock
+                        | std::io::ErrorKind::TimedOut
+                        | std::io::ErrorKind::Interrupted
+                ) =>
+            {
+                if let Some(error) = watch() {
+                    return Err(error);
+                }
+            }
+            Err(error) => return Err(BackendError::Lost(error.to_string())),
+        }
+    }
+    stream.set_read_timeout(None)?;
+    match serde_json::from_slice(&line) {
+        Ok(Event::Hello(hello)) if hello.token.as_deref() == Some(token) => {
+            Ok((stream, reader, hello))
+        }
+        Ok(Event::DriverError { traceback }) => Err(BackendError::Internal(traceback)),
+        _ => Err(BackendError::Lost(format!(
+            "the page process said {:?} instead of hello",
+            String::from_utf8_lossy(&line)
+        ))),
+    }
+}
+
+/// Longest hello line (a page's hello is a few dozen bytes).
+const MAX_HELLO: u64 = 64 * 1024;
+
+/// Writes `request` to the zygote with `socket` attached (SCM_RIGHTS) to its first byte,
+/// where the zygote's reader finds it with the line.
+fn send_with_socket(
+    stream: &mut UnixStream,
+    request: &Request<'_>,
+    socket: &UnixStream,
+) -> std::io::Result<()> {
+    use nix::sys::socket::{ControlMessage, MsgFlags, sendmsg};
+    use std::os::fd::AsRawFd;
+    let mut line = serde_json::to_vec(request).map_err(std::io::Error::other)?;
+    line.push(b'\n');
+    let fds = [socket.as_raw_fd()];
+    let sent = loop {
+        match sendmsg::<()>(
+            stream.as_raw_fd(),
+            &[std::io::IoSlice::new(&line)],
+            &[ControlMessage::ScmRights(&fds)],
+            MsgFlags::MSG_NOSIGNAL,
+            None,
+        ) {
+            Ok(sent) => break sent,
+            Err(nix::errno::Errno::EINTR) => continue,
+            Err(errno) => return Err(std::io::Error::from(errno)),
+        }
+    };
+    // The socket went with the first byte; a short write's rest is plain data.
+    stream.write_all(&line[sent..])
+}
+
 pub(super) fn write_request(stream: &mut UnixStream, request: &Request<'_>) -> std::io::Result<()> {
     let mut line = serde_json::to_vec(request).map_err(std::io::Error::other)?;
     line.push(b'\n');
@@ -1069,9 +1311,13 @@ pub(super) fn write_request(stream: &mut UnixStream, request: &Request<'_>) -> s
 
 /// Kills a page process's tree, and its process group when it owns it.
 pub(super) fn kill_page(pid: i32, group: i32, owns_group: bool) {
-    procs::kill_tree(pid, true);
-    if owns_group {
-        procs::kill_group(group);
+    if owns_group && group == pid {
+        procs::kill_tree_and_group(pid);
+    } else {
+        procs::kill_tree(pid, true);
+        if owns_group {
+            procs::kill_group(group);
+        }
     }
 }
 
@@ -1085,12 +1331,20 @@ pub(super) fn read_exit_reports(
     for line in reader.lines() {
         let Ok(line) = line else { break };
         match serde_json::from_str(&line) {
-            Ok(Event::Exited { pid, code, signal }) => {
+            Ok(Event::Exited {
+                pid,
+                token,
+                code,
+                signal,
+            }) => {
                 let status = match (code, signal) {
                     (_, Some(signal)) => ExitStatus::Signal(signal),
                     (Some(code), None) => ExitStatus::Code(code),
                     (None, None) => ExitStatus::Code(0),
                 };
+                if let Some(token) = token {
+                    exits.record_fork_exit(&token, status);
+                }
                 exits.record(pid, status);
             }
             Ok(event) => other(event),

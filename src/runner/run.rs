@@ -198,11 +198,18 @@ pub fn run_pages(
     let (sender, receiver) = mpsc::channel();
     std::thread::scope(|scope| {
         // More threads than pages would only wait: `-j 1000000` runs one per page.
-        for _ in 0..options.jobs.clamp(1, pages.len().max(1)) {
+        let jobs = options.jobs.clamp(1, pages.len().max(1));
+        for _ in 0..jobs {
             let sender = sender.clone();
             let (queue, pages) = (&queue, &pages);
             scope.spawn(move || {
-                while let Some(index) = queue.lock().ok().and_then(|mut queue| queue.pop_front()) {
+                while let Some((index, left)) = queue
+                    .lock()
+                    .ok()
+                    .and_then(|mut queue| Some((queue.pop_front()?, queue.len())))
+                {
+                    // The next pages' processes are forked while this one runs.
+                    backend.fork_ahead(left.min(jobs));
                     let Some(page) = pages[index].lock().ok().and_then(|mut page| page.take())
                     else {
                         continue;
@@ -233,6 +240,7 @@ pub fn run_pages(
             on_event(event);
         }
     });
+    backend.fork_ahead(0);
 }
 
 impl RunOptions {

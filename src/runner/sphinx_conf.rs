@@ -341,7 +341,8 @@ pub fn read_sphinx_conf(
         match child.try_wait() {
             Ok(Some(status)) => break Some(status),
             Ok(None) if Instant::now() >= deadline => break None,
-            Ok(None) => std::thread::sleep(Duration::from_millis(10)),
+            // conf.py takes tens of milliseconds, and pages wait for it: look often.
+            Ok(None) => std::thread::sleep(Duration::from_millis(1)),
             Err(error) => return Err(format!("{}: {error}", conf_py.display())),
         }
     };
