@@ -18,7 +18,7 @@ use objgraph_doctest::backend::{Backend, BackendOptions, interpreter};
 use objgraph_doctest::engine::{FlagRegistry, Page};
 use objgraph_doctest::report::style::{ColorChoice, Palette};
 use objgraph_doctest::report::{self, OutputFormat};
-use objgraph_doctest::runner::figures::{self, FigureCounts, FigureOptions, StaleFigures};
+use objgraph_doctest::runner::figures::{self, FigureOptions, FigureVerdict};
 use objgraph_doctest::runner::options::{self, Overrides, RunSettings};
 use objgraph_doctest::runner::run::{PageRun, RunEvent, Summary, run_pages};
 use objgraph_doctest::runner::shard::{self, Shard};
@@ -430,9 +430,12 @@ fn merge(
         }
         OutputFormat::Json => report::merge::render_json(&merged),
         OutputFormat::Junit => report::junit::render(&merged.runs, merged.duration),
-        OutputFormat::Github => {
-            report::github::render(&merged.runs, &merged.summary, &merged.warnings)
-        }
+        OutputFormat::Github => report::github::render(
+            &merged.runs,
+            &merged.summary,
+            &merged.warnings,
+            &merged.figures,
+        ),
     };
     write_stdout(&output)?;
     if let Some(file) = html {
@@ -442,6 +445,7 @@ fn merge(
             duration: merged.duration,
             shard: None,
             python: report::json::PythonReport { path, origin },
+            figures: merged.figures,
         };
         let page = report::html::render(
             &merged.runs,
@@ -455,10 +459,17 @@ fn merge(
     if let Some(file) = summary_markdown {
         let cwd = std::env::current_dir().context("cannot read the current directory")?;
         let links = github_links(&cwd);
-        let markdown = report::summary::render(&merged.runs, &merged.summary, links.as_ref());
+        let markdown = report::summary::render(
+            &merged.runs,
+            &merged.summary,
+            &merged.figures,
+            links.as_ref(),
+        );
         append_to(file, &markdown)?;
     }
-    Ok(if merged.summary.all_passed() {
+    // As the shards' run would have said it, once, of all their figures.
+    let figures_failed = report_figures(&merged.figures);
+    Ok(if merged.summary.all_passed() && !figures_failed {
         0
     } else {
         EXIT_FAILED
@@ -652,11 +663,13 @@ fn run_and_report(
         summary.add(run);
     }
     let duration = started.elapsed();
+    let verdict = FigureVerdict::of(&runs, figure_options.stale, figure_options.update);
     let facts = report::json::RunFacts {
         config_file: config_file.as_deref(),
         duration,
         shard: cli.shard,
         python: report::json::PythonReport::new(&python.path, python.origin),
+        figures: verdict,
     };
     let output = match cli.format {
         OutputFormat::Human => format!("{}\n", report::human::summary_line(&summary)),
@@ -669,19 +682,19 @@ fn run_and_report(
             &options.profiles,
         ),
         OutputFormat::Junit => report::junit::render(&runs, duration),
-        OutputFormat::Github => report::github::render(&runs, &summary, &warnings),
+        OutputFormat::Github => report::github::render(&runs, &summary, &warnings, &verdict),
     };
     write_stdout(&output)?;
     if let Some(file) = &cli.summary_markdown {
         let links = github_links(cwd);
-        let markdown = report::summary::render(&runs, &summary, links.as_ref());
+        let markdown = report::summary::render(&runs, &summary, &verdict, links.as_ref());
         append_to(file, &markdown)?;
     }
     if let Some(file) = &cli.html {
         let html = report::html::render(&runs, &summary, &warnings, &facts, registry);
         write_html(file, &html)?;
     }
-    let figures_failed = report_figures(&runs, &figure_options);
+    let figures_failed = report_figures(&verdict);
     if cli.update && !summary.all_passed() {
         let update = runner::update::update_pages(&runs, &sources, registry);
         for problem in &update.problems {
@@ -708,37 +721,11 @@ fn run_and_report(
 
 /// The closing line about figures (on stderr, whatever the format); true when they fail the
 /// run: stale ones with `stale-figures = "error"`, ones `--update-figures` could not write.
-fn report_figures(runs: &[PageRun], options: &FigureOptions) -> bool {
-    let mut counts = FigureCounts::default();
-    for run in runs {
-        counts.add(&run.figures);
+fn report_figures(verdict: &FigureVerdict) -> bool {
+    if let Some(line) = verdict.closing_line() {
+        eprintln!("objgraph-doctest: {line}");
     }
-    if options.update {
-        eprintln!(
-            "objgraph-doctest: figures: {} written, {} unchanged, {} not written (see the \
-             report), {} not drawn by any example (left untouched)",
-            counts.written, counts.unchanged, counts.refused, counts.undrawn
-        );
-        return counts.refused > 0;
-    }
-    if counts.stale == 0 || options.stale == StaleFigures::Ignore {
-        return false;
-    }
-    let level = if options.stale == StaleFigures::Error {
-        "error"
-    } else {
-        "warning"
-    };
-    let figures = if counts.stale == 1 {
-        "1 figure is".to_owned()
-    } else {
-        format!("{} figures are", counts.stale)
-    };
-    eprintln!(
-        "objgraph-doctest: {level}: {figures} out of date with what the examples draw (see \
-         the report); run with --update-figures to rewrite them"
-    );
-    options.stale == StaleFigures::Error
+    verdict.fails()
 }
 
 /// Links to the pages' lines on GitHub, when run by GitHub Actions (its `GITHUB_*`

@@ -252,6 +252,95 @@ fn a_stale_figure_is_a_warning_with_its_share_or_a_failure_by_setting() {
     );
 }
 
+/// A stale figure in the other reports: a GitHub annotation at the figure's line (a warning,
+/// an error with `stale-figures = "error"`), a row of the job summary, the example's JUnit
+/// `system-out`; and `merge` of the shards' JSON reports says it as the unsharded run did,
+/// with the same exit status.
+#[test]
+fn a_stale_figure_in_github_junit_the_job_summary_and_merge() {
+    let dir = project(PAGE, "");
+    fs::write(dir.path().join("docs/images/graph.png"), white_png(10, 10)).unwrap();
+    fs::write(dir.path().join("docs/other.txt"), ">>> 1 + 1\n2\n").unwrap();
+
+    let github = run(
+        dir.path(),
+        &[
+            "--format",
+            "github",
+            "--summary-markdown",
+            "summary.md",
+            "docs",
+        ],
+    );
+    assert_eq!(github.status.code(), Some(0), "{}", text(&github.stderr));
+    let annotations = redact(&text(&github.stdout), dir.path());
+    insta::assert_snapshot!("stale_figure_github", annotations);
+    let summary = fs::read_to_string(dir.path().join("summary.md")).unwrap();
+    insta::assert_snapshot!("stale_figure_summary", redact(&summary, dir.path()));
+
+    let junit = run(dir.path(), &["--format", "junit", "docs"]);
+    let xml = text(&junit.stdout);
+    assert!(
+        xml.contains("<system-out>Figure images/graph.png (line 11): out of date, 100.0% of its pixels differ"),
+        "{xml}"
+    );
+
+    // Shards and their merge: the same figure lines, the same closing line and status.
+    fs::write(
+        dir.path().join("objgraph-doctest.toml"),
+        format!("{CONFIG}stale-figures = \"error\"\n"),
+    )
+    .unwrap();
+    let whole = run(dir.path(), &["docs"]);
+    assert_eq!(whole.status.code(), Some(1), "{}", text(&whole.stderr));
+    for shard in ["1/2", "2/2"] {
+        let out = run(dir.path(), &["--format", "json", "--shard", shard, "docs"]);
+        let name = format!("shard-{}.json", &shard[..1]);
+        fs::write(dir.path().join(name), &out.stdout).unwrap();
+    }
+    let merged = Command::new(env!("CARGO_BIN_EXE_objgraph-doctest"))
+        .args(["merge", "--color", "never", "shard-1.json", "shard-2.json"])
+        .current_dir(dir.path())
+        .output()
+        .unwrap();
+    assert_eq!(merged.status.code(), Some(1), "{}", text(&merged.stderr));
+    let figure_lines = |out: &[u8]| -> Vec<String> {
+        text(out)
+            .lines()
+            .filter(|line| line.starts_with("Figure "))
+            .map(str::to_owned)
+            .collect()
+    };
+    assert_eq!(figure_lines(&merged.stdout), figure_lines(&whole.stdout));
+    assert!(
+        !figure_lines(&merged.stdout).is_empty(),
+        "{}",
+        text(&merged.stdout)
+    );
+    assert!(
+        text(&merged.stderr).contains("error: 1 figure is out of date"),
+        "{}",
+        text(&merged.stderr)
+    );
+    let merged_github = Command::new(env!("CARGO_BIN_EXE_objgraph-doctest"))
+        .args([
+            "merge",
+            "--format",
+            "github",
+            "shard-1.json",
+            "shard-2.json",
+        ])
+        .current_dir(dir.path())
+        .output()
+        .unwrap();
+    assert!(
+        text(&merged_github.stdout)
+            .contains("::error file=docs/page.txt,line=11,title=figure out of date::"),
+        "{}",
+        text(&merged_github.stdout)
+    );
+}
+
 #[test]
 fn a_figure_outside_the_project_is_not_written() {
     let outside = tempfile::tempdir().unwrap();

@@ -3,10 +3,20 @@
 use std::fmt::Write as _;
 
 use crate::engine::diff;
+use crate::runner::figures::{FigureVerdict, FigureWrite};
 use crate::runner::run::{Outcome, PageRun, Summary};
 
-/// One `::error` line per failing example or page error, then a `::notice` with the counts.
-pub fn render(runs: &[PageRun], summary: &Summary, warnings: &[String]) -> String {
+use super::human::figures::figure_line;
+
+/// One `::error` line per failing example or page error, one `::warning` (or `::error`,
+/// with `stale-figures = "error"`) per figure out of date or not written, then a `::notice`
+/// with the counts.
+pub fn render(
+    runs: &[PageRun],
+    summary: &Summary,
+    warnings: &[String],
+    figures: &FigureVerdict,
+) -> String {
     let mut out = String::new();
     for warning in warnings {
         let _ = writeln!(
@@ -58,6 +68,7 @@ pub fn render(runs: &[PageRun], summary: &Summary, warnings: &[String]) -> Strin
                 &message,
             );
         }
+        annotate_figures(&mut out, run, figures);
     }
     let errors = out
         .lines()
@@ -82,6 +93,31 @@ pub fn render(runs: &[PageRun], summary: &Summary, warnings: &[String]) -> Strin
 /// Error annotations GitHub shows per step (it drops the rest; 50 per job).
 const ANNOTATIONS_SHOWN: usize = 10;
 
+/// At each figure's line: one out of date (as `stale-figures` says), or one
+/// `--update-figures` could not write (an error: it fails the run).
+fn annotate_figures(out: &mut String, run: &PageRun, verdict: &FigureVerdict) {
+    for check in &run.figures.figures {
+        let (level, title) = match &check.write {
+            FigureWrite::Refused { .. } => ("error", "figure not written"),
+            FigureWrite::None if check.is_stale() => match verdict.stale_level() {
+                Some(level) => (level, "figure out of date"),
+                None => continue,
+            },
+            _ => continue,
+        };
+        let Some(message) = figure_line(check, run.figures.updated) else {
+            continue;
+        };
+        annotate_as(
+            out,
+            level,
+            (&run.page.path, check.line, None),
+            title,
+            &message,
+        );
+    }
+}
+
 fn annotate(
     out: &mut String,
     file: &str,
@@ -90,12 +126,22 @@ fn annotate(
     title: &str,
     message: &str,
 ) {
+    annotate_as(out, "error", (file, line, column), title, message);
+}
+
+fn annotate_as(
+    out: &mut String,
+    level: &str,
+    (file, line, column): (&str, usize, Option<usize>),
+    title: &str,
+    message: &str,
+) {
     let column = column
         .map(|column| format!(",col={column}"))
         .unwrap_or_default();
     let _ = writeln!(
         out,
-        "::error file={},line={line}{column},title={}::{}",
+        "::{level} file={},line={line}{column},title={}::{}",
         escape_property(file),
         escape_property(title),
         escape_data(message.trim_end())

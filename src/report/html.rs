@@ -440,6 +440,7 @@ mod tests {
                 path: hostile.to_owned(),
                 origin: hostile.to_owned(),
             },
+            figures: Default::default(),
         };
         let mut summary = Summary::default();
         summary.add(&run);

@@ -5,7 +5,7 @@ use serde::Serialize;
 
 use crate::engine::{FlagRegistry, PageFormat, Profile};
 use crate::runner::artifacts::Artifact;
-use crate::runner::figures::PageFigures;
+use crate::runner::figures::{FigureVerdict, PageFigures, StaleFigures};
 use crate::runner::profile::Profiles;
 use crate::runner::run::{ExampleRun, Outcome, PageRun, Summary};
 use crate::runner::shard::Shard;
@@ -26,6 +26,10 @@ struct RunReport<'a> {
     /// `merge` can tell that a shard is missing.
     #[serde(skip_serializing_if = "Option::is_none")]
     shard: Option<Shard>,
+    /// What the run was told about figures: `stale-figures` (`warn`, `error`, `ignore`) and
+    /// whether `--update-figures` wrote them, so that `merge` judges figures as the run did.
+    stale_figures: StaleFigures,
+    update_figures: bool,
 }
 
 /// The report's `python` object: `{"path": ..., "origin": ...}`.
@@ -119,6 +123,8 @@ pub struct RunFacts<'a> {
     pub shard: Option<Shard>,
     /// The interpreter the examples ran with.
     pub python: PythonReport,
+    /// The run's figures, and what it was told about them.
+    pub figures: FigureVerdict,
 }
 
 /// The whole run as pretty JSON, ending with a newline.
@@ -144,6 +150,8 @@ pub fn render(
             duration_ms: facts.duration.as_millis(),
         },
         shard: facts.shard,
+        stale_figures: facts.figures.stale,
+        update_figures: facts.figures.updated,
     };
     let mut json = serde_json::to_string_pretty(&report).unwrap_or_else(|error| {
         format!(

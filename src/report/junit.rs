@@ -5,6 +5,8 @@ use quick_junit::{NonSuccessKind, Report, TestCase, TestCaseStatus, TestSuite};
 use crate::engine::diff;
 use crate::runner::run::{Outcome, PageRun};
 
+use super::human::figures::figure_line;
+
 /// The run as a JUnit XML document.
 pub fn render(runs: &[PageRun], duration: std::time::Duration) -> String {
     let mut report = Report::new("objgraph-doctest");
@@ -31,7 +33,7 @@ pub fn render(runs: &[PageRun], duration: std::time::Duration) -> String {
             case.set_classname(page.path.as_str());
             suite.add_test_case(case);
         }
-        for (example, result) in page.examples.iter().zip(&run.examples) {
+        for (index, (example, result)) in page.examples.iter().zip(&run.examples).enumerate() {
             let first_line = example.source.lines().next().unwrap_or("");
             let name = format!("line {}: {first_line}", example.span.line);
             let status = match result.outcome {
@@ -60,6 +62,17 @@ pub fn render(runs: &[PageRun], duration: std::time::Duration) -> String {
             let mut case = TestCase::new(name, status);
             case.set_classname(page.path.as_str())
                 .set_time(result.duration);
+            // What the human report says under the example about the figures it drew.
+            let figures: Vec<String> = run
+                .figures
+                .of_example(index)
+                .0
+                .into_iter()
+                .filter_map(|check| figure_line(check, run.figures.updated))
+                .collect();
+            if !figures.is_empty() {
+                case.set_system_out(figures.join("\n") + "\n");
+            }
             suite.add_test_case(case);
         }
         report.add_test_suite(suite);

@@ -18,6 +18,7 @@ use crate::backend::RaisedException;
 use crate::engine::page::{ExampleSpan, ParseErrorKind, RunSpec, Structure};
 use crate::engine::{Example, FlagRegistry, FlagSet, Page, PageFormat, ParseError, Profile};
 use crate::runner::artifacts::Artifact;
+use crate::runner::figures::{FigureVerdict, PageFigures, StaleFigures};
 use crate::runner::run::{ExampleRun, Outcome, PageRun, Summary};
 use crate::runner::shard::Shard;
 
@@ -69,6 +70,8 @@ pub struct Merged {
     pub summary: Summary,
     /// The shards' run times added up (the machine time of the whole run).
     pub duration: Duration,
+    /// The figures of all the shards' pages, judged by the first report's rules.
+    pub figures: FigureVerdict,
 }
 
 /// Reads and merges the reports at `paths`.
@@ -96,6 +99,7 @@ pub fn merge_texts(inputs: &[(String, String)]) -> Result<Merged, MergeError> {
     let mut origin: BTreeMap<String, String> = BTreeMap::new();
     let mut duration = Duration::ZERO;
     let mut shards: Vec<(Option<Shard>, &str)> = Vec::new();
+    let mut rules = (StaleFigures::default(), false);
     for (name, text) in inputs {
         let report = read_report(name, text)?;
         shards.push((report.view.shard, name));
@@ -121,6 +125,7 @@ pub fn merge_texts(inputs: &[(String, String)]) -> Result<Merged, MergeError> {
             pages.push((raw, page.into_run(&registry)));
         }
         if top.is_none() {
+            rules = (report.view.stale_figures, report.view.update_figures);
             configfile = report.view.configfile;
             python = report
                 .view
@@ -136,8 +141,10 @@ pub fn merge_texts(inputs: &[(String, String)]) -> Result<Merged, MergeError> {
     for (_, run) in &pages {
         summary.add(run);
     }
-    let (pages, runs) = pages.into_iter().unzip();
+    let (pages, runs): (Vec<_>, Vec<PageRun>) = pages.into_iter().unzip();
+    let figures = FigureVerdict::of(&runs, rules.0, rules.1);
     Ok(Merged {
+        figures,
         top: top.unwrap_or_default(),
         pages,
         configfile,
@@ -249,6 +256,11 @@ struct ReportView {
     /// Absent in reports from before the header named the interpreter.
     #[serde(default)]
     python: Option<PythonView>,
+    /// Absent in reports from before figures were checked: the defaults.
+    #[serde(default)]
+    stale_figures: StaleFigures,
+    #[serde(default)]
+    update_figures: bool,
 }
 
 #[derive(Deserialize)]
@@ -330,6 +342,9 @@ struct PageView {
     error: Option<String>,
     duration_ms: u64,
     examples: Vec<ExampleView>,
+    /// Absent when the page had nothing to say about figures (or in older reports).
+    #[serde(default)]
+    figures: PageFigures,
 }
 
 #[derive(Deserialize)]
@@ -403,8 +418,7 @@ impl PageView {
             examples: results,
             error: self.error,
             duration: Duration::from_millis(self.duration_ms),
-            // The JSON page keeps its figures verbatim; the other renderers go without.
-            figures: Default::default(),
+            figures: self.figures,
         }
     }
 }

@@ -7,7 +7,10 @@
 use std::fmt::Write as _;
 
 use crate::engine::diff;
+use crate::runner::figures::{FigureVerdict, FigureWrite};
 use crate::runner::run::{Outcome, PageRun, Summary};
+
+use super::human::figures::figure_line;
 
 /// GitHub rejects a step summary over 1 MiB; the details stop well before that.
 const SIZE_BUDGET: usize = 900 * 1024;
@@ -62,10 +65,16 @@ struct Problem<'a> {
 }
 
 /// The whole summary, ending with a newline.
-pub fn render(runs: &[PageRun], summary: &Summary, links: Option<&Links>) -> String {
-    let problems = problems(runs);
+pub fn render(
+    runs: &[PageRun],
+    summary: &Summary,
+    figures: &FigureVerdict,
+    links: Option<&Links>,
+) -> String {
+    let mut problems = problems(runs);
+    problems.extend(figure_problems(runs, figures));
     let mut out = String::new();
-    let verdict = if summary.all_passed() {
+    let verdict = if summary.all_passed() && !figures.fails() {
         "passed"
     } else {
         "failed"
@@ -93,6 +102,9 @@ pub fn render(runs: &[PageRun], summary: &Summary, links: Option<&Links>) -> Str
         super::human::summary_line(summary),
         plural(runs.len(), "page")
     );
+    if let Some(line) = figures.closing_line() {
+        let _ = writeln!(out, "{}\n", escape_inline(&capitalized(&line)));
+    }
     if problems.is_empty() {
         return out;
     }
@@ -193,6 +205,44 @@ fn problems(runs: &[PageRun]) -> Vec<Problem<'_>> {
         }
     }
     problems
+}
+
+/// Figures out of date (as `stale-figures` says) and figures `--update-figures` could not
+/// write, at their lines, after the examples' problems.
+fn figure_problems<'a>(runs: &'a [PageRun], verdict: &FigureVerdict) -> Vec<Problem<'a>> {
+    let mut problems = Vec::new();
+    for run in runs {
+        for check in &run.figures.figures {
+            let what = match &check.write {
+                FigureWrite::Refused { .. } => "figure not written",
+                FigureWrite::None if check.is_stale() && verdict.stale_level().is_some() => {
+                    "figure out of date"
+                }
+                _ => continue,
+            };
+            let Some(detail) = figure_line(check, run.figures.updated) else {
+                continue;
+            };
+            problems.push(Problem {
+                path: &run.page.path,
+                line: check.line,
+                what,
+                source: None,
+                detail,
+                is_diff: false,
+            });
+        }
+    }
+    problems
+}
+
+/// `warning: ...` as a sentence: `Warning: ...`.
+fn capitalized(line: &str) -> String {
+    let mut chars = line.chars();
+    match chars.next() {
+        Some(first) => first.to_uppercase().chain(chars).collect(),
+        None => String::new(),
+    }
 }
 
 fn fault(fault: Option<&str>) -> String {

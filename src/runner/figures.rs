@@ -22,7 +22,7 @@ use std::io::Write;
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Component, Path, PathBuf};
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 pub use compare::{Comparison, Sameness, compare_images};
 
@@ -40,7 +40,7 @@ use super::run::PageRun;
 pub const PREVIOUS_DOTS_DIR: &str = "previous-dots";
 
 /// What a stale figure is (`stale-figures` in the configuration).
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum StaleFigures {
     /// A warning; the exit status is the examples'.
@@ -79,7 +79,7 @@ pub struct FigureOptions {
 }
 
 /// What became of a figure under `--update-figures`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "kebab-case")]
 pub enum FigureWrite {
     /// Not asked to write, or nothing to write (it was the same).
@@ -92,7 +92,7 @@ pub enum FigureWrite {
 }
 
 /// A figure of the page that an example drew.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct FigureCheck {
     /// Index of the example that drew it (the last one that wrote its file name).
     pub example: usize,
@@ -113,7 +113,7 @@ pub struct FigureCheck {
     pub varies: bool,
     pub write: FigureWrite,
     /// Why it was not compared, when it was not.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub note: Option<String>,
 }
 
@@ -140,14 +140,14 @@ impl FigureCheck {
 }
 
 /// A figure of the page that no example drew: left untouched.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct UndrawnFigure {
     pub target: String,
     pub line: usize,
 }
 
 /// What a DOT graph was compared with.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "kebab-case")]
 pub enum GraphBase {
     /// The same graph of the page's previous run (kept under the artifacts directory).
@@ -160,7 +160,7 @@ pub enum GraphBase {
 }
 
 /// A DOT graph an example wrote that differs from its base, by label.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ExampleGraphDiff {
     pub example: usize,
     /// The DOT file, relative to the example's working directory.
@@ -171,7 +171,7 @@ pub struct ExampleGraphDiff {
 
 /// Everything about a page's figures and graphs after its run: the data every report
 /// renders (human, JSON, HTML).
-#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct PageFigures {
     /// Whether `--update-figures` wrote what the examples drew.
     pub updated: bool,
@@ -199,7 +199,7 @@ impl PageFigures {
 }
 
 /// Counts over a run's figures, for the closing message and the exit status.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct FigureCounts {
     pub stale: usize,
     /// Figures that differ from what examples whose drawing varies drew (not stale).
@@ -208,6 +208,72 @@ pub struct FigureCounts {
     pub unchanged: usize,
     pub refused: usize,
     pub undrawn: usize,
+}
+
+/// What a run's figures come to: their counts, and what the run was told about them
+/// (`stale-figures`, `--update-figures`). Rendered by every report; the JSON report keeps
+/// the rules, so that `merge` comes to the same verdict as the unsharded run.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct FigureVerdict {
+    pub counts: FigureCounts,
+    pub stale: StaleFigures,
+    pub updated: bool,
+}
+
+impl FigureVerdict {
+    pub fn of(runs: &[PageRun], stale: StaleFigures, updated: bool) -> FigureVerdict {
+        let mut counts = FigureCounts::default();
+        for run in runs {
+            counts.add(&run.figures);
+        }
+        FigureVerdict {
+            counts,
+            stale,
+            updated,
+        }
+    }
+
+    /// Whether the figures fail the run: stale ones with `stale-figures = "error"`, ones
+    /// `--update-figures` could not write.
+    pub fn fails(&self) -> bool {
+        if self.updated {
+            self.counts.refused > 0
+        } else {
+            self.counts.stale > 0 && self.stale == StaleFigures::Error
+        }
+    }
+
+    /// How a figure out of date is reported (`warning`, `error`), if it is.
+    pub fn stale_level(&self) -> Option<&'static str> {
+        match self.stale {
+            _ if self.updated => None,
+            StaleFigures::Warn => Some("warning"),
+            StaleFigures::Error => Some("error"),
+            StaleFigures::Ignore => None,
+        }
+    }
+
+    /// The run's closing sentence about figures (`level: text`), when there is one.
+    pub fn closing_line(&self) -> Option<String> {
+        let counts = &self.counts;
+        if self.updated {
+            return Some(format!(
+                "figures: {} written, {} unchanged, {} not written (see the report), {} not \
+                 drawn by any example (left untouched)",
+                counts.written, counts.unchanged, counts.refused, counts.undrawn
+            ));
+        }
+        let level = self.stale_level().filter(|_| counts.stale > 0)?;
+        let figures = if counts.stale == 1 {
+            "1 figure is".to_owned()
+        } else {
+            format!("{} figures are", counts.stale)
+        };
+        Some(format!(
+            "{level}: {figures} out of date with what the examples draw (see the report); run \
+             with --update-figures to rewrite them"
+        ))
+    }
 }
 
 impl FigureCounts {

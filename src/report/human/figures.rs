@@ -58,7 +58,7 @@ fn check_refused(check: &FigureCheck) -> bool {
 }
 
 /// One line about a figure, or `None` when it is unchanged and nothing was asked.
-fn figure_line(check: &FigureCheck, updated: bool) -> Option<String> {
+pub(crate) fn figure_line(check: &FigureCheck, updated: bool) -> Option<String> {
     let figure = format!("Figure {} (line {})", check.target, check.line);
     let path = check.path.display();
     let change = match (&check.comparison, check.missing) {
