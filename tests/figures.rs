@@ -160,6 +160,14 @@ fn a_stale_figure_is_a_warning_with_its_share_or_a_failure_by_setting() {
     let stale = white_png(10, 10);
     fs::write(&figure, &stale).unwrap();
     let before = bytes_and_mtime(&figure);
+    // What a killed `--update-figures` would have left beside the figure (its pid gone).
+    let mut dead = std::process::Command::new("true").spawn().unwrap();
+    let dead_pid = dead.id();
+    dead.wait().unwrap();
+    let leftover = dir.path().join(format!(
+        "docs/images/.objgraph-doctest-update.{dead_pid}.Xy12Zw.tmp"
+    ));
+    fs::write(&leftover, b"half a figure").unwrap();
 
     let warned = run(dir.path(), &["docs", "--html", "report.html"]);
     let (stdout, stderr) = (text(&warned.stdout), text(&warned.stderr));
@@ -250,6 +258,10 @@ fn a_stale_figure_is_a_warning_with_its_share_or_a_failure_by_setting() {
         fs::metadata(&figure).unwrap().permissions().mode() & 0o777,
         0o664
     );
+    assert!(
+        !leftover.exists(),
+        "the killed write's temporary file is swept"
+    );
 }
 
 /// A stale figure in the other reports: a GitHub annotation at the figure's line (a warning,
@@ -339,6 +351,33 @@ fn a_stale_figure_in_github_junit_the_job_summary_and_merge() {
         "{}",
         text(&merged_github.stdout)
     );
+}
+
+/// A `/`-rooted figure target is under Sphinx's source directory (the nearest conf.py's):
+/// checked there, and shown there beside the drawing in the HTML report.
+#[test]
+fn a_rooted_figure_target_is_found_in_sphinx_source_directory() {
+    let page = PAGE.replace(
+        ".. figure:: images/graph.png",
+        ".. figure:: /images/graph.png",
+    );
+    let dir = project(&page, "");
+    fs::write(dir.path().join("docs/conf.py"), "project = 'x'\n").unwrap();
+    fs::write(dir.path().join("docs/images/graph.png"), white_png(10, 10)).unwrap();
+    let out = run(dir.path(), &["docs", "--html", "report.html"]);
+    let stdout = text(&out.stdout);
+    assert!(
+        stdout.contains("Figure /images/graph.png (line 11): out of date, 100.0% of its pixels differ (docs/images/graph.png)"),
+        "{stdout}"
+    );
+    let html = fs::read_to_string(dir.path().join("report.html")).unwrap();
+    let beside = html
+        .split("In the page (line 11): /images/graph.png")
+        .next()
+        .and_then(|before| before.rsplit("<figure").next())
+        .unwrap_or_default();
+    assert!(beside.contains("src=\"data:image/png;base64,"), "{html}");
+    assert!(!html.contains("does not exist yet"), "{html}");
 }
 
 #[test]

@@ -8,7 +8,8 @@
 //! to the Sphinx source directory (the page's nearest `conf.py` inside the project) or else
 //! the project root. Figures are written only inside the project root, never through a link
 //! that leads out of it; an existing figure is replaced as `--update` replaces a page
-//! (`runner/write.rs`: temporary file beside it, its mode and owner kept, renamed over it).
+//! (`runner/write.rs`: temporary file beside it, its mode and owner kept, renamed over it),
+//! and the temporary files a killed earlier write left in the figure's folder are removed.
 //!
 //! The previous run's DOT graphs are kept in `<artifacts dir>/<page>/previous-dots/`, one
 //! file per graph, named after what it stands for (its own name, or the image the same
@@ -424,6 +425,10 @@ fn update_figure(check: &FigureCheck, artifact: &Artifact, project_root: &Path) 
 /// through a temporary file in its directory (mode 0644).
 pub fn write_inside(path: &Path, bytes: &[u8], project_root: &Path) -> Result<(), String> {
     let resolved = resolve_inside(path, project_root)?;
+    // What a write killed here before left (ours: our prefix, our user, its writer gone).
+    if let Some(directory) = resolved.parent() {
+        super::write::remove_stale_temporaries(directory);
+    }
     match read_regular_file(path) {
         Ok(read) => super::write::replace_page(&read, bytes).map_err(|error| error.to_string()),
         Err(_) if fs::symlink_metadata(&resolved).is_err() => write_new(&resolved, bytes),

@@ -219,7 +219,19 @@ impl ExampleView<'_> {
             out.push_str("</div>\n");
             return;
         };
-        let committed = committed_figure_path(&self.page.run.page.path, &figure.target);
+        // Where the figure check found it (a `/`-rooted target is under Sphinx's source
+        // directory, which only the run knows); else beside the page.
+        let checked = self
+            .page
+            .run
+            .figures
+            .figures
+            .iter()
+            .find(|check| check.target == figure.target && check.line == figure.line);
+        let committed = match checked {
+            Some(check) => Some(check.path.clone()),
+            None => committed_figure_path(&self.page.run.page.path, &figure.target),
+        };
         let _ = writeln!(
             out,
             "<div class=\"images comparison\" data-figure=\"{}\">",
@@ -338,8 +350,9 @@ fn render_dot(out: &mut String, artifact: &Artifact) {
     out.push_str("</div>\n");
 }
 
-/// The committed figure a page's target names: relative to the page's directory. A
-/// `/`-rooted target (Sphinx's source directory) or a URL is not looked up.
+/// The committed figure a page's target names when the run did not check it (figures were
+/// not compared: `stale-figures = "ignore"`): relative to the page's directory. A
+/// `/`-rooted target (Sphinx's source directory) or a URL is not looked up here.
 fn committed_figure_path(page_path: &str, target: &str) -> Option<PathBuf> {
     if target.starts_with('/') || target.contains("://") || target.starts_with("data:") {
         return None;
