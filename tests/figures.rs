@@ -378,6 +378,21 @@ fn a_rooted_figure_target_is_found_in_sphinx_source_directory() {
         .unwrap_or_default();
     assert!(beside.contains("src=\"data:image/png;base64,"), "{html}");
     assert!(!html.contains("does not exist yet"), "{html}");
+
+    // --show-config names the page's figures and what a stale one is.
+    fs::write(
+        dir.path().join("objgraph-doctest.toml"),
+        format!("{CONFIG}stale-figures = \"error\"\n"),
+    )
+    .unwrap();
+    let shown = text(&run(dir.path(), &["--show-config", "docs/page.txt"]).stdout);
+    assert!(
+        shown.contains("figures: /images/graph.png (line 11), images/other.png (line 14)")
+            && shown.contains(
+                "stale figures: a failure (exit status 1)\n  from objgraph-doctest.toml: stale-figures"
+            ),
+        "{shown}"
+    );
 }
 
 #[test]

@@ -7,6 +7,7 @@ use std::path::Path;
 use crate::backend::interpreter::Candidate;
 use crate::engine::{FlagRegistry, Profile};
 use crate::runner::config::Config;
+use crate::runner::figures::StaleFigures;
 use crate::runner::options::{DEFAULT_PRELOAD, Overrides, RunSettings};
 use crate::runner::profile::{PageProfile, Profiles};
 use crate::runner::run::format_duration;
@@ -248,6 +249,42 @@ pub fn effective_settings(input: &ShowConfigInput<'_>) -> Vec<Setting> {
         value: "a fresh temporary directory per page".to_owned(),
         origins: vec![workdir_origin],
     });
+    out.push(Setting {
+        name: "artifacts directory",
+        value: settings
+            .run
+            .artifacts_dir
+            .as_deref()
+            .map(shown)
+            .unwrap_or_else(|| "none".to_owned()),
+        origins: vec![match (&overrides.artifacts_dir, &config.artifacts_dir) {
+            (Some(_), _) => "command line: --artifacts-dir".to_owned(),
+            (None, Some(_)) => format!("{config_file}: artifacts-dir"),
+            (None, None) => "the default, under the project root".to_owned(),
+        }],
+    });
+    out.push(Setting {
+        name: "stale figures",
+        value: match config.stale_figures.unwrap_or_default() {
+            StaleFigures::Warn => "a warning",
+            StaleFigures::Error => "a failure (exit status 1)",
+            StaleFigures::Ignore => "not checked",
+        }
+        .to_owned(),
+        origins: vec![match config.stale_figures {
+            Some(_) => format!("{config_file}: stale-figures"),
+            None => "the default (\"warn\")".to_owned(),
+        }],
+    });
+    out.push(Setting {
+        name: "figures",
+        value: figures_of_page(input.page),
+        origins: vec![
+            "the page's figure and image directives (Markdown images), checked against the \
+             images its examples draw (docs/figures.md)"
+                .to_owned(),
+        ],
+    });
     for source in sources.iter().skip(1) {
         if !out.iter().any(|setting| setting.origins.contains(source))
             && let Some(profile_setting) = out.first_mut()
@@ -256,6 +293,20 @@ pub fn effective_settings(input: &ShowConfigInput<'_>) -> Vec<Setting> {
         }
     }
     out
+}
+
+/// The figures `page` shows, as its directives name them (`none` when it has none or cannot
+/// be read).
+fn figures_of_page(page: &Path) -> String {
+    let targets: Vec<String> = crate::runner::figures::figure_targets(page)
+        .into_iter()
+        .map(|(target, line)| format!("{target} (line {line})"))
+        .collect();
+    if targets.is_empty() {
+        "none".to_owned()
+    } else {
+        targets.join(", ")
+    }
 }
 
 /// A path as shown: relative to the current directory when under it (`.` for itself).

@@ -344,6 +344,18 @@ pub fn committed_path(page: &Path, target: &str, project_root: &Path) -> PathBuf
     }
 }
 
+/// The figures and images `page` shows (target as written, line), read from the file;
+/// none when it cannot be read.
+pub fn figure_targets(page: &Path) -> Vec<(String, usize)> {
+    let Ok(read) = read_regular_file(page) else {
+        return Vec::new();
+    };
+    let structure = crate::engine::graph::structure_of(page, &String::from_utf8_lossy(&read.bytes));
+    figure_references(&structure)
+        .map(|(_, reference)| (reference.target.clone(), reference.line))
+        .collect()
+}
+
 /// The Sphinx source directory of `page` (its nearest conf.py's, inside the project), else
 /// the project root: what a `/`-rooted target is relative to.
 fn sphinx_source_dir(page: &Path, project_root: &Path) -> PathBuf {
