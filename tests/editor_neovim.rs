@@ -1,7 +1,9 @@
 //! The language server in a real editor: Neovim 0.11, headless, configured the way a user
 //! would (`vim.lsp.config` + `vim.lsp.enable`), runs tests/editor/neovim_e2e.lua on a page
 //! with a failing example: the diagnostic appears on the right line, the hover shows the
-//! actual output, a hover on a name shows its value on the page's live heap, the "Accept actual output" quick fix applied by Neovim clears it, and
+//! actual output, a hover on a name shows its value on the page's live heap, "Show references
+//! of x" executed by Neovim draws the graph that the next hover shows, the "Accept actual
+//! output" quick fix applied by Neovim clears the failure, and
 //! nothing the server started is left running afterwards.
 //!
 //! Neovim comes from `$OBJGRAPH_DOCTEST_NVIM`, else target/editor-venv (made by
@@ -116,6 +118,28 @@ fn neovim_shows_the_failure_hovers_it_and_applies_the_quick_fix() {
         "{name_hover}"
     );
     assert!(name_hover.contains("```python\n6\n```"), "{name_hover}");
+
+    // "Show references of x", executed by Neovim: objgraph's graph of `x`, a PNG in the
+    // artifacts folder, shown by the next hover on `x`.
+    assert!(
+        result["name_actions"]
+            .as_array()
+            .is_some_and(|titles| titles.iter().any(|t| t == "Show back-references of x")),
+        "{result}"
+    );
+    let drawn = result["drawn"].as_str().expect("the drawn image's path");
+    let png = std::fs::read(drawn).expect("the drawn image exists");
+    assert!(
+        png.starts_with(b"\x89PNG\r\n\x1a\n"),
+        "{drawn} is not a PNG"
+    );
+    let drawn_hover = result["drawn_hover"]
+        .as_str()
+        .expect("a hover after drawing");
+    assert!(
+        drawn_hover.contains("![references of x](file://"),
+        "{drawn_hover}"
+    );
 
     assert!(
         result["actions"]

@@ -120,6 +120,42 @@ local function session()
     result.name_hover = type(contents) == 'table' and contents.value or contents
   end)
 
+  -- "Show references of x" on `x` in `>>> x = 6`: Neovim executes the action's command
+  -- (workspace/executeCommand, as it does for any command action); the server draws
+  -- objgraph's graph into the artifacts folder, and the next hover on `x` shows it.
+  step('show references', function()
+    local line = vim.api.nvim_buf_get_lines(buf, 2, 3, true)[1]
+    local column = line:find('x = 6', 1, true) - 1
+    local position = { line = 2, character = column }
+    local actions = request(client, buf, 'textDocument/codeAction', {
+      textDocument = { uri = vim.uri_from_bufnr(buf) },
+      range = { start = position, ['end'] = position },
+      context = { diagnostics = {} },
+    }) or {}
+    local show
+    result.name_actions = {}
+    for _, action in ipairs(actions) do
+      table.insert(result.name_actions, action.title)
+      if action.title == 'Show references of x' then
+        show = action
+      end
+    end
+    if not (show and show.command) then
+      error('no "Show references of x" action with a command', 0)
+    end
+    local answer = request(client, buf, 'workspace/executeCommand', {
+      command = show.command.command,
+      arguments = show.command.arguments,
+    })
+    result.drawn = answer and answer.image
+    local hover = request(client, buf, 'textDocument/hover', {
+      textDocument = { uri = vim.uri_from_bufnr(buf) },
+      position = position,
+    })
+    local contents = hover and hover.contents or {}
+    result.drawn_hover = type(contents) == 'table' and contents.value or contents
+  end)
+
   step('quick fix', function()
     local lsp_diagnostic = failure.user_data.lsp
     local actions = request(client, buf, 'textDocument/codeAction', {
