@@ -626,28 +626,35 @@ fn run_and_report(
         update: cli.update_figures,
         stale: config.stale_figures.unwrap_or_default(),
     };
-    run_pages(pages, &backend, registry, &options, |event| match event {
-        RunEvent::PageStarted { .. } => {}
-        RunEvent::ExampleFinished { .. } => progress.tick(),
-        RunEvent::PageFinished { index, mut run } => {
-            // Figures are checked (and written) once the page has run, before it is shown.
-            run.figures = figures::check_page(&run, &figure_options);
-            finished[index] = Some(*run);
-            // Pages are reported in path order, each as soon as those before it are done.
-            while next_to_print < page_count {
-                let Some(run) = &finished[next_to_print] else {
-                    break;
-                };
-                if human && write_error.is_none() {
-                    let text = report::human::render_page(run, registry, &palette);
-                    if let Err(error) = progress.suspend(|| write_stdout(&text)) {
-                        write_error = Some(error);
+    run_pages(
+        pages,
+        &backend,
+        registry,
+        &options,
+        progress.shown(),
+        |event| match event {
+            RunEvent::PageStarted { .. } => {}
+            RunEvent::ExampleFinished { .. } => progress.tick(),
+            RunEvent::PageFinished { index, mut run } => {
+                // Figures are checked (and written) once the page has run, before it is shown.
+                run.figures = figures::check_page(&run, &figure_options);
+                finished[index] = Some(*run);
+                // Pages are reported in path order, each as soon as those before it are done.
+                while next_to_print < page_count {
+                    let Some(run) = &finished[next_to_print] else {
+                        break;
+                    };
+                    if human && write_error.is_none() {
+                        let text = report::human::render_page(run, registry, &palette);
+                        if let Err(error) = progress.suspend(|| write_stdout(&text)) {
+                            write_error = Some(error);
+                        }
                     }
+                    next_to_print += 1;
                 }
-                next_to_print += 1;
             }
-        }
-    });
+        },
+    );
     progress.finish();
     if let Some(error) = write_error {
         return Err(error);
@@ -839,6 +846,11 @@ impl Progress {
         // Hidden until the run has lasted a second: short runs print no bar at all.
         bar.set_draw_target(indicatif::ProgressDrawTarget::hidden());
         Progress(Some(bar))
+    }
+
+    /// Whether there is a bar (a terminal, the human report): it counts examples.
+    fn shown(&self) -> bool {
+        self.0.is_some()
     }
 
     fn tick(&self) {

@@ -66,6 +66,7 @@ impl PageProcess {
         let reader = BufReader::new(stream.try_clone()?);
         let old_reader = std::mem::replace(&mut self.reader, reader);
         let old_stream = std::mem::replace(&mut self.stream, stream);
+        self.read_timeout = None;
         old_stream.set_read_timeout(None)?;
         let paused = Checkpoint {
             pid: self.pid,
@@ -144,6 +145,7 @@ impl Checkpoint {
             zygote: self.zygote.clone(),
             _spawned: None,
             python_version: backend.info().version.clone(),
+            read_timeout: None,
         })
     }
 }

@@ -179,13 +179,15 @@ pub enum RunEvent {
 }
 
 /// Runs `pages` (in parallel, longest first) and calls `on_event` on this thread for each
-/// event. Pages without examples are not run; pages with parse errors are reported as
-/// errors and not run, as `DocFileSuite` cannot load them.
+/// event (`ExampleFinished` only with `each_example`). Pages without examples are not run;
+/// pages with parse errors are reported as errors and not run, as `DocFileSuite` cannot
+/// load them.
 pub fn run_pages(
     pages: Vec<Page>,
     backend: &Backend,
     registry: &FlagRegistry,
     options: &RunOptions,
+    each_example: bool,
     mut on_event: impl FnMut(RunEvent),
 ) {
     let mut order: Vec<usize> = (0..pages.len()).collect();
@@ -221,11 +223,15 @@ pub fn run_pages(
                         not_run_page(page, options)
                     } else {
                         run_page(page, backend, registry, options, |example, outcome| {
-                            let _ = sender.send(RunEvent::ExampleFinished {
-                                page: index,
-                                example,
-                                outcome,
-                            });
+                            // One wake-up of the caller's thread per example, only when
+                            // it wants them (a progress bar).
+                            if each_example {
+                                let _ = sender.send(RunEvent::ExampleFinished {
+                                    page: index,
+                                    example,
+                                    outcome,
+                                });
+                            }
                         })
                     };
                     let _ = sender.send(RunEvent::PageFinished {
