@@ -626,18 +626,20 @@ fn run_and_report(
         update: cli.update_figures,
         stale: config.stale_figures.unwrap_or_default(),
     };
+    // Figures are checked (and written) once the page has run, before it is shown, on the
+    // thread that ran it.
+    let check_figures = |run: &mut PageRun| run.figures = figures::check_page(run, &figure_options);
     run_pages(
         pages,
         &backend,
         registry,
         &options,
         progress.shown(),
+        &check_figures,
         |event| match event {
             RunEvent::PageStarted { .. } => {}
             RunEvent::ExampleFinished { .. } => progress.tick(),
-            RunEvent::PageFinished { index, mut run } => {
-                // Figures are checked (and written) once the page has run, before it is shown.
-                run.figures = figures::check_page(&run, &figure_options);
+            RunEvent::PageFinished { index, run } => {
                 finished[index] = Some(*run);
                 // Pages are reported in path order, each as soon as those before it are done.
                 while next_to_print < page_count {

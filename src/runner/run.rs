@@ -179,7 +179,8 @@ pub enum RunEvent {
 }
 
 /// Runs `pages` (in parallel, longest first) and calls `on_event` on this thread for each
-/// event (`ExampleFinished` only with `each_example`). Pages without examples are not run;
+/// event (`ExampleFinished` only with `each_example`); `after_page` finishes each page's
+/// run on the thread that ran it, before its `PageFinished`. Pages without examples are not run;
 /// pages with parse errors are reported as errors and not run, as `DocFileSuite` cannot
 /// load them.
 pub fn run_pages(
@@ -188,6 +189,7 @@ pub fn run_pages(
     registry: &FlagRegistry,
     options: &RunOptions,
     each_example: bool,
+    after_page: &(dyn Fn(&mut PageRun) + Sync),
     mut on_event: impl FnMut(RunEvent),
 ) {
     let mut order: Vec<usize> = (0..pages.len()).collect();
@@ -234,6 +236,10 @@ pub fn run_pages(
                             }
                         })
                     };
+                    let mut run = run;
+                    // On this job's thread, beside the other pages still running (the
+                    // figures' checks decode images).
+                    after_page(&mut run);
                     let _ = sender.send(RunEvent::PageFinished {
                         index,
                         run: Box::new(run),
