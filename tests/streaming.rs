@@ -237,3 +237,42 @@ fn a_crash_in_a_streamed_page_as_people_read_it() {
     let text = cli::text(&output.stdout).replace(&python, "[PYTHON]");
     insta::assert_snapshot!(common::redact(&text, dir.path(), &[]));
 }
+
+/// A page far larger than a socket holds, both ways: 12,000 examples whose requests are
+/// about 1 MiB in all and whose results are about 25 MiB (each prints 2 KiB). Requests go
+/// ahead of the results only within a window, so neither side waits for the other for
+/// good; a FAIL_FAST example that fails near the end holds the stream (the rest of the
+/// requests then follow at once) and stops it there.
+#[test]
+fn a_page_larger_than_the_socket_both_ways_streams_to_its_end() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let log = dir.path().join("ran.log");
+    let count = 12_000;
+    let prints = (5, "print('x' * 2048)", &*format!("{}\n", "x".repeat(2048)));
+    let mut special: Vec<(usize, &str, &str)> = Vec::new();
+    let many = "print('y' * 2048)";
+    let many_want = format!("{}\n", "y".repeat(2048));
+    for index in 10..count - 100 {
+        if index % 2 == 0 {
+            special.push((index, many, &many_want));
+        }
+    }
+    special.push(prints);
+    let fails = (count - 50, "1 + 1  # doctest: +FAIL_FAST", "3\n");
+    special.push(fails);
+    std::fs::write(dir.path().join("a.txt"), page(&log, count, &special)).expect("page");
+    let output = run(dir.path(), &["--timeout", "60", "a.txt"]);
+    assert_eq!(output.status.code(), Some(1), "{}", both(&output));
+    let report = json(&output);
+    assert_eq!(
+        outcomes(&report, 0),
+        expected(count, count - 50, "failed", "not-run")
+    );
+    let ran = logged(&log);
+    assert_eq!(
+        ran.last(),
+        Some(&(count - 51)),
+        "{:?}",
+        &ran[ran.len().saturating_sub(3)..]
+    );
+}

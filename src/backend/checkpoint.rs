@@ -146,6 +146,8 @@ impl Checkpoint {
             _spawned: None,
             python_version: backend.info().version.clone(),
             read_timeout: None,
+            unsent: Default::default(),
+            unanswered: Default::default(),
         })
     }
 }

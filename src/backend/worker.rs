@@ -512,6 +512,8 @@ impl Backend {
             _spawned: spawned,
             python_version: self.info.version.clone(),
             read_timeout: None,
+            unsent: Default::default(),
+            unanswered: Default::default(),
         }
     }
 
@@ -978,7 +980,15 @@ pub struct PageProcess {
     pub(super) python_version: String,
     /// The read timeout last set on `stream`.
     pub(super) read_timeout: Option<Duration>,
+    /// A stream's requests not written yet, and the sizes of those written but not
+    /// answered (see [`PageProcess::start_stream`]).
+    pub(super) unsent: std::collections::VecDeque<Vec<u8>>,
+    pub(super) unanswered: std::collections::VecDeque<usize>,
 }
+
+/// The most bytes of a stream's requests written ahead of their results: well under what a
+/// Unix socket holds (about 200 KiB by default).
+pub(super) const STREAM_AHEAD: usize = 64 * 1024;
 
 impl PageProcess {
     pub fn pid(&self) -> i32 {
@@ -1024,41 +1034,100 @@ impl PageProcess {
         self.next_result(index, timeout)
     }
 
-    /// Sends `examples` to run in order, all in one write; read their results, in order,
-    /// with [`PageProcess::next_result`]. With `watch_files` each result says whether the
+    /// Sends `examples` to run in order; read their results, in order, with
+    /// [`PageProcess::next_result`]. With `watch_files` each result says whether the
     /// working directory changed, and the process holds after one that changed it.
+    ///
+    /// The requests go ahead of the results, but never more than [`STREAM_AHEAD`] bytes of
+    /// them unanswered: a page of thousands of examples would otherwise fill the socket
+    /// with requests while its results fill it the other way, each side blocked writing to
+    /// the other. The rest are written as results come back.
     pub fn start_stream(
         &mut self,
         examples: &[StreamedExample<'_>],
         watch_files: bool,
     ) -> Result<(), Fault> {
-        let mut lines = Vec::with_capacity(64 + examples.len() * 128);
         let header = Request::Stream {
             count: examples.len(),
             watch_files,
         };
-        let encoded = serde_json::to_writer(&mut lines, &header).and_then(|()| {
+        let mut lines = Vec::with_capacity(examples.len());
+        let mut first = Vec::new();
+        let encoded = serde_json::to_writer(&mut first, &header).and_then(|()| {
+            first.push(b'\n');
             examples.iter().try_for_each(|example| {
-                lines.push(b'\n');
-                serde_json::to_writer(&mut lines, &example.request())
+                let mut line = serde_json::to_vec(&example.request())?;
+                line.push(b'\n');
+                lines.push(line);
+                Ok(())
             })
         });
         if let Err(error) = encoded {
             return Err(self.kill_for(Fault::Protocol(error.to_string())));
         }
-        lines.push(b'\n');
-        if self.stream.write_all(&lines).is_err() {
-            return Err(self.death());
+        // The header is read with the first request: they count as one.
+        match lines.first_mut() {
+            Some(line) => {
+                first.append(line);
+                *line = first;
+            }
+            None => lines.push(first),
         }
-        Ok(())
+        self.unsent.extend(lines);
+        self.send_ahead(false).map_err(|()| self.death())
+    }
+
+    /// Writes the stream's next requests, as many as keep the unanswered ones within
+    /// [`STREAM_AHEAD`] bytes (all of them with `all`), in one write. Writing cannot block
+    /// for long then: the page reads what we wrote while it runs, and whatever we do not
+    /// read of its results is far from filling the socket. Only below half of the window
+    /// is it topped up, so that each write is a large one (the kernel counts a socket's
+    /// buffers by the chunk, not by the byte).
+    fn send_ahead(&mut self, all: bool) -> Result<(), ()> {
+        let mut in_flight: usize = self.unanswered.iter().sum();
+        if !all && in_flight > STREAM_AHEAD / 2 {
+            return Ok(());
+        }
+        let mut chunk = Vec::new();
+        while let Some(line) = self.unsent.front() {
+            let fits = in_flight == 0 || in_flight + line.len() <= STREAM_AHEAD;
+            if !all && !fits {
+                break;
+            }
+            let line = self.unsent.pop_front().unwrap_or_default();
+            in_flight += line.len();
+            self.unanswered.push_back(line.len());
+            chunk.extend_from_slice(&line);
+        }
+        if chunk.is_empty() {
+            return Ok(());
+        }
+        self.stream.write_all(&chunk).map_err(|_| ())
+    }
+
+    /// A streamed request was answered (its result, or the stream's abort).
+    fn answered(&mut self) -> Result<(), Fault> {
+        self.unanswered.pop_front();
+        self.send_ahead(false).map_err(|()| self.death())
     }
 
     /// The result of streamed example `index`, the next one due; `timeout` bounds it from
     /// now (the previous example's result, or the stream's start, is when it began).
     pub fn next_result(&mut self, index: usize, timeout: Duration) -> Result<ExampleResult, Fault> {
         match self.read_event(Instant::now() + timeout)? {
-            Event::Result(result) if result.index == index => Ok(result),
-            Event::Aborted { message } => Err(Fault::Aborted(message)),
+            Event::Result(result) if result.index == index => {
+                self.answered()?;
+                Ok(result)
+            }
+            Event::Aborted { message } => {
+                // The page drops the rest of the stream, reading it to its end.
+                self.unanswered.clear();
+                if self.send_ahead(true).is_err() {
+                    return Err(self.death());
+                }
+                self.unanswered.clear();
+                Err(Fault::Aborted(message))
+            }
             other => Err(self.kill_for(Fault::Protocol(format!("unexpected {other:?}")))),
         }
     }
@@ -1071,8 +1140,13 @@ impl PageProcess {
         } else {
             Request::StopStream
         };
+        // The word comes after the stream's remaining requests: a holding page reads up to
+        // it (so it can take all of them now), then runs them or drops them.
         if self.send(&word).is_err() {
             return Err(self.death());
+        }
+        if !go_on {
+            self.unanswered.clear();
         }
         Ok(())
     }
@@ -1115,7 +1189,12 @@ impl PageProcess {
         self.run_with(index, source, RunExtras::default(), timeout)
     }
 
+    /// Writes `request` after whatever of a stream is still to be written (a word after a
+    /// hold comes after the stream's remaining requests).
     pub(super) fn send(&mut self, request: &Request<'_>) -> std::io::Result<()> {
+        if !self.unsent.is_empty() && self.send_ahead(true).is_err() {
+            return Err(std::io::Error::other("the page's connection broke"));
+        }
         write_request(&mut self.stream, request)
     }
 
