@@ -520,6 +520,7 @@ fn pages_forked_ahead_are_used_and_go_with_their_zygote() {
         }
     };
     let mut killer = page(&backend, &dir.path().join("e").tap_create());
+    let old_zygote = procs::stat(killer.pid()).expect("page alive").ppid;
     let before = zygote_children(&killer);
     assert!(before.len() >= 3, "{before:?}");
     pids.extend(before);
@@ -530,8 +531,16 @@ fn pages_forked_ahead_are_used_and_go_with_their_zygote() {
     );
     assert!(matches!(died, Err(Fault::Died(_)) | Ok(_)), "{died:?}");
     drop(killer);
-    // The spares went with their zygote (PR_SET_PDEATHSIG); the next page comes from its
-    // replacement at once.
+    // Once the zygote is gone, its spares are gone with it (PR_SET_PDEATHSIG), and the next
+    // page comes from its replacement at once. (A spare taken in the microseconds while the
+    // zygote is dying would start, and then die with it: a page reported as crashed, as
+    // one already running then would be.)
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while procs::stat(old_zygote).is_some_and(|stat| !matches!(stat.state, 'Z' | 'X'))
+        && Instant::now() < deadline
+    {
+        std::thread::sleep(Duration::from_millis(5));
+    }
     let started = Instant::now();
     let mut after = page(&backend, &dir.path().join("f").tap_create());
     assert!(
