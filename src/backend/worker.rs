@@ -988,7 +988,7 @@ pub struct PageProcess {
 
 /// The most bytes of a stream's requests written ahead of their results: well under what a
 /// Unix socket holds (about 200 KiB by default).
-pub(super) const STREAM_AHEAD: usize = 64 * 1024;
+const STREAM_AHEAD: usize = 64 * 1024;
 
 impl PageProcess {
     pub fn pid(&self) -> i32 {
@@ -1121,7 +1121,6 @@ impl PageProcess {
             }
             Event::Aborted { message } => {
                 // The page drops the rest of the stream, reading it to its end.
-                self.unanswered.clear();
                 if self.send_ahead(true).is_err() {
                     return Err(self.death());
                 }

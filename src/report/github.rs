@@ -3,7 +3,7 @@
 use std::fmt::Write as _;
 
 use crate::engine::diff;
-use crate::runner::figures::{FigureVerdict, FigureWrite};
+use crate::runner::figures::FigureVerdict;
 use crate::runner::run::{Outcome, PageRun, Summary};
 
 use super::human::figures::figure_line;
@@ -97,15 +97,10 @@ const ANNOTATIONS_SHOWN: usize = 10;
 /// `--update-figures` could not write (an error: it fails the run).
 fn annotate_figures(out: &mut String, run: &PageRun, verdict: &FigureVerdict) {
     for check in &run.figures.figures {
-        let (level, title) = match &check.write {
-            FigureWrite::Refused { .. } => ("error", "figure not written"),
-            FigureWrite::None if check.is_stale() => match verdict.stale_level() {
-                Some(level) => (level, "figure out of date"),
-                None => continue,
-            },
-            _ => continue,
-        };
-        let Some(message) = figure_line(check, run.figures.updated) else {
+        let Some(((level, title), message)) = verdict
+            .problem(check)
+            .zip(figure_line(check, run.figures.updated))
+        else {
             continue;
         };
         annotate_as(

@@ -7,7 +7,7 @@
 use std::fmt::Write as _;
 
 use crate::engine::diff;
-use crate::runner::figures::{FigureVerdict, FigureWrite};
+use crate::runner::figures::FigureVerdict;
 use crate::runner::run::{Outcome, PageRun, Summary};
 
 use super::human::figures::figure_line;
@@ -213,14 +213,10 @@ fn figure_problems<'a>(runs: &'a [PageRun], verdict: &FigureVerdict) -> Vec<Prob
     let mut problems = Vec::new();
     for run in runs {
         for check in &run.figures.figures {
-            let what = match &check.write {
-                FigureWrite::Refused { .. } => "figure not written",
-                FigureWrite::None if check.is_stale() && verdict.stale_level().is_some() => {
-                    "figure out of date"
-                }
-                _ => continue,
-            };
-            let Some(detail) = figure_line(check, run.figures.updated) else {
+            let Some(((_, what), detail)) = verdict
+                .problem(check)
+                .zip(figure_line(check, run.figures.updated))
+            else {
                 continue;
             };
             problems.push(Problem {

@@ -254,6 +254,18 @@ impl FigureVerdict {
         }
     }
 
+    /// What `check` is in the reports that list problems (GitHub annotations, the job
+    /// summary): its level (`error`, `warning`) and title; `None` when it is not one.
+    pub fn problem(&self, check: &FigureCheck) -> Option<(&'static str, &'static str)> {
+        match &check.write {
+            FigureWrite::Refused { .. } => Some(("error", "figure not written")),
+            FigureWrite::None if check.is_stale() => {
+                Some((self.stale_level()?, "figure out of date"))
+            }
+            _ => None,
+        }
+    }
+
     /// The run's closing sentence about figures (`level: text`), when there is one.
     pub fn closing_line(&self) -> Option<String> {
         let counts = &self.counts;

@@ -221,7 +221,7 @@ pub fn run_pages(
                     let _ = sender.send(RunEvent::PageStarted { index });
                     // Once the interpreter is lost for good, the pages left are not run: the
                     // caller says why once (`Backend::health`), not once per page.
-                    let run = if backend.health().is_err() {
+                    let mut run = if backend.health().is_err() {
                         not_run_page(page, options)
                     } else {
                         run_page(page, backend, registry, options, |example, outcome| {
@@ -236,7 +236,6 @@ pub fn run_pages(
                             }
                         })
                     };
-                    let mut run = run;
                     // On this job's thread, beside the other pages still running (the
                     // figures' checks decode images).
                     after_page(&mut run);

@@ -99,47 +99,61 @@ local function session()
     failure = our_diagnostics(buf, client)[1]
   end)
 
-  step('hover', function()
+  -- The markdown of the hover at `position`.
+  local function hover_text(position)
     local hover = request(client, buf, 'textDocument/hover', {
       textDocument = { uri = vim.uri_from_bufnr(buf) },
-      position = { line = failure.lnum, character = failure.col },
+      position = position,
     })
     local contents = hover and hover.contents or {}
-    result.hover = type(contents) == 'table' and contents.value or contents
+    return type(contents) == 'table' and contents.value or contents
+  end
+
+  -- The code actions for `range` (and `diagnostics`), their titles listed in `titles`, and
+  -- the one titled `wanted`.
+  local function action_titled(range, diagnostics, titles, wanted)
+    local actions = request(client, buf, 'textDocument/codeAction', {
+      textDocument = { uri = vim.uri_from_bufnr(buf) },
+      range = range,
+      context = { diagnostics = diagnostics },
+    }) or {}
+    local found
+    for _, action in ipairs(actions) do
+      table.insert(titles, action.title)
+      if action.title == wanted then
+        found = action
+      end
+    end
+    return found
+  end
+
+  -- `x` in `>>> x = 6` (line 2, 0-based).
+  local function x_position()
+    local line = vim.api.nvim_buf_get_lines(buf, 2, 3, true)[1]
+    return { line = 2, character = line:find('x = 6', 1, true) - 1 }
+  end
+
+  step('hover', function()
+    result.hover = hover_text({ line = failure.lnum, character = failure.col })
   end)
 
-  -- The heap hover: on `x` in `>>> x = 6` (line 2, 0-based), its value after that example.
+  -- The heap hover: on `x` in `>>> x = 6`, its value after that example.
   step('name hover', function()
-    local line = vim.api.nvim_buf_get_lines(buf, 2, 3, true)[1]
-    local column = line:find('x = 6', 1, true) - 1
-    local hover = request(client, buf, 'textDocument/hover', {
-      textDocument = { uri = vim.uri_from_bufnr(buf) },
-      position = { line = 2, character = column },
-    })
-    local contents = hover and hover.contents or {}
-    result.name_hover = type(contents) == 'table' and contents.value or contents
+    result.name_hover = hover_text(x_position())
   end)
 
   -- "Show references of x" on `x` in `>>> x = 6`: Neovim executes the action's command
   -- (workspace/executeCommand, as it does for any command action); the server draws
   -- objgraph's graph into the artifacts folder, and the next hover on `x` shows it.
   step('show references', function()
-    local line = vim.api.nvim_buf_get_lines(buf, 2, 3, true)[1]
-    local column = line:find('x = 6', 1, true) - 1
-    local position = { line = 2, character = column }
-    local actions = request(client, buf, 'textDocument/codeAction', {
-      textDocument = { uri = vim.uri_from_bufnr(buf) },
-      range = { start = position, ['end'] = position },
-      context = { diagnostics = {} },
-    }) or {}
-    local show
+    local position = x_position()
     result.name_actions = {}
-    for _, action in ipairs(actions) do
-      table.insert(result.name_actions, action.title)
-      if action.title == 'Show references of x' then
-        show = action
-      end
-    end
+    local show = action_titled(
+      { start = position, ['end'] = position },
+      {},
+      result.name_actions,
+      'Show references of x'
+    )
     if not (show and show.command) then
       error('no "Show references of x" action with a command', 0)
     end
@@ -148,29 +162,18 @@ local function session()
       arguments = show.command.arguments,
     })
     result.drawn = answer and answer.image
-    local hover = request(client, buf, 'textDocument/hover', {
-      textDocument = { uri = vim.uri_from_bufnr(buf) },
-      position = position,
-    })
-    local contents = hover and hover.contents or {}
-    result.drawn_hover = type(contents) == 'table' and contents.value or contents
+    result.drawn_hover = hover_text(position)
   end)
 
   step('quick fix', function()
     local lsp_diagnostic = failure.user_data.lsp
-    local actions = request(client, buf, 'textDocument/codeAction', {
-      textDocument = { uri = vim.uri_from_bufnr(buf) },
-      range = lsp_diagnostic.range,
-      context = { diagnostics = { lsp_diagnostic } },
-    }) or {}
     result.actions = {}
-    local accept
-    for _, action in ipairs(actions) do
-      table.insert(result.actions, action.title)
-      if action.title == 'Accept actual output' then
-        accept = action
-      end
-    end
+    local accept = action_titled(
+      lsp_diagnostic.range,
+      { lsp_diagnostic },
+      result.actions,
+      'Accept actual output'
+    )
     if not (accept and accept.edit) then
       error('no "Accept actual output" action with an edit', 0)
     end
