@@ -139,7 +139,11 @@ fn daemons_die_with_a_page_that_timed_out_or_exited() {
     // The page process exits by itself: its orphans go to the zygote, which kills them.
     let record = dir.path().join("pids2");
     let mut page = self::page(&backend, &dir.path().join("b").tap_create());
-    let source = format!("{}    os._exit(3)\n", escaping_example(&record));
+    // It exits once both have written their pids (the daemon writes its own, later).
+    let source = format!(
+        "{}    while len(open(record).read().split()) < 2: time.sleep(0.01)\n    os._exit(3)\n",
+        escaping_example(&record)
+    );
     assert_eq!(
         page.run(0, &source, WAIT),
         Err(Fault::Died(Some(ExitStatus::Code(3))))
