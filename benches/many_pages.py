@@ -5,6 +5,7 @@ pytest-xdist (-n 2), on a generated corpus, side by side in one run.
 Usage:
   python3 benches/many_pages.py [--pages 400] [--examples 20] [--rounds 5]
                                 [--binary target/release/objgraph-doctest] [--jobs 2]
+                                [--interpreter PYTHON]
   python3 benches/many_pages.py --scaling 10,100,1000,4000 [--rounds 3]
 
 The corpus is generated deterministically (seed 20261202) under target/bench-cache/corpus-*:
@@ -97,10 +98,15 @@ def corpus(pages, examples):
     return directory
 
 
-def venv_python():
-    python = os.path.join(VENV, "bin", "python")
+def venv_python(interpreter):
+    """The venv's python, made from `interpreter` (one venv per interpreter version)."""
+    version = subprocess.run(
+        [interpreter, "-c", "import sys; print('%d.%d' % sys.version_info[:2])"],
+        stdout=subprocess.PIPE, check=True, text=True).stdout.strip()
+    venv = VENV if interpreter == sys.executable else f"{VENV}-{version}"
+    python = os.path.join(venv, "bin", "python")
     if not os.path.exists(python):
-        subprocess.run([sys.executable, "-m", "venv", VENV], check=True)
+        subprocess.run([interpreter, "-m", "venv", venv], check=True)
         subprocess.run([python, "-m", "pip", "install", "-q", *REQUIREMENTS], check=True)
     return python
 
@@ -163,12 +169,14 @@ def main():
     parser.add_argument("--jobs", type=int, default=2)
     parser.add_argument("--binary", default=os.path.join(ROOT, "target", "release",
                                                          "objgraph-doctest"))
+    parser.add_argument("--interpreter", default=sys.executable,
+                        help="the Python both runners use (a venv is made from it)")
     parser.add_argument("--scaling", help="comma-separated page counts, e.g. 10,100,1000")
     args = parser.parse_args()
     args.binary = os.path.abspath(args.binary)
     if not os.path.exists(args.binary):
         sys.exit(f"{args.binary} does not exist: run `cargo build --release` first")
-    python = venv_python()
+    python = venv_python(args.interpreter)
     sizes = [int(n) for n in args.scaling.split(",")] if args.scaling else [args.pages]
     print(f"{args.examples} examples per page, median of {args.rounds} rounds, "
           f"-j {args.jobs}, {python}")

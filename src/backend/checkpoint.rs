@@ -148,6 +148,10 @@ impl Checkpoint {
             read_timeout: None,
             unsent: Default::default(),
             unanswered: Default::default(),
+            result_log: None,
+            recovered: Default::default(),
+            after_recovered: None,
+            partial_line: Vec::new(),
         })
     }
 }

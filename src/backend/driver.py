@@ -47,6 +47,10 @@ _decode = json.JSONDecoder().decode
 _sendall = socket.socket.sendall
 _recv = socket.socket.recv
 _getpid = os.getpid
+_write = os.write
+_ftruncate = os.ftruncate
+_lseek = os.lseek
+_monotonic = getattr(time, "monotonic", time.time)  # Python 2 has none; refused anyway
 _exit = os._exit
 _fork = os.fork
 _kill = os.kill
@@ -63,6 +67,8 @@ _lone_surrogates = re.compile("[\ud800-\udfff]").sub
 OWNER = [0]
 # Our connections, closed in every forked child (see `forked_child`).
 OUR_SOCKETS = []
+# A forked page's results log (see Results): its file descriptor, or None.
+RESULT_LOG = [None]
 
 
 def become_owner():
@@ -77,6 +83,17 @@ def forked_child():
         except Exception:
             pass
     del OUR_SOCKETS[:]
+    forget_result_log()
+
+
+def forget_result_log():
+    """Closes the results log: a checkpoint, and any child an example forks, has none."""
+    if RESULT_LOG[0] is not None:
+        try:
+            os.close(RESULT_LOG[0])
+        except OSError:
+            pass
+        RESULT_LOG[0] = None
 
 
 def clean(value):
@@ -94,16 +111,86 @@ def clean(value):
     return value
 
 
-def send(sock, message):
-    if _getpid() != OWNER[0]:
-        _exit(0)
+def encoded(message):
+    """`message` as one JSON line."""
     # Lone surrogates are rare: `message` is walked for them only when encoding fails,
     # not once per example (the walk cost more than the encoding).
     try:
-        data = _encode(message).encode("utf-8")
+        return _encode(message).encode("utf-8") + b"\n"
     except UnicodeEncodeError:
-        data = _encode(clean(message)).encode("utf-8")
-    _sendall(sock, data + b"\n")
+        return _encode(clean(message)).encode("utf-8") + b"\n"
+
+
+def send(sock, message):
+    if _getpid() != OWNER[0]:
+        _exit(0)
+    _sendall(sock, encoded(message))
+
+
+class Results:
+    """A stream's results on their way to objgraph-doctest. With a results log (a forked
+    page's: a memfd that came with its connection) each result is written to the log at
+    once, a system call that wakes nobody, and sent on the connection in batches: when the
+    stream ends or holds, past BATCH_BYTES, or once BATCH_SECONDS went by since the last
+    send. Whatever happens to the page next (a crash, an example that never ends and is
+    killed), the other end reads from the log what it was not sent. After each send the log
+    starts again (what was sent stays readable in the socket after we are gone). Without a
+    log, each result is sent as it comes.
+
+    One instance, made in the zygote (RESULTS): a stream makes no object gc would count, and
+    the batch is a bytearray, which gc does not track."""
+
+    # docs/processes.md says how much later a timeout is then seen: at most this.
+    BATCH_SECONDS = 0.01
+    BATCH_BYTES = 32 * 1024
+
+    def __init__(self):
+        self.sock = self.log = None
+        self.pending = bytearray()
+        self.sent_at = 0.0
+
+    def start(self, sock):
+        """A stream begins, on `sock`."""
+        self.sock = sock
+        self.log = RESULT_LOG[0]
+        del self.pending[:]
+        self.sent_at = _monotonic()
+
+    def add(self, result, now):
+        """Queues `result`; sends the queue with `now` (True: the stream ends or holds)."""
+        if _getpid() != OWNER[0]:
+            _exit(0)
+        data = encoded(result)
+        if self.log is None:
+            _sendall(self.sock, data)
+            return
+        _write_all(self.log, data)
+        self.pending += data
+        if (
+            now
+            or len(self.pending) >= self.BATCH_BYTES
+            or _monotonic() - self.sent_at >= self.BATCH_SECONDS
+        ):
+            self.flush()
+
+    def flush(self):
+        if not self.pending:
+            return
+        _sendall(self.sock, self.pending)
+        del self.pending[:]
+        # Sent: the log starts again, so it never holds more than one batch.
+        _ftruncate(self.log, 0)
+        _lseek(self.log, 0, os.SEEK_SET)
+        self.sent_at = _monotonic()
+
+
+RESULTS = Results()
+
+
+def _write_all(fd, data):
+    written = _write(fd, data)
+    while written < len(data):
+        written += _write(fd, data[written:])
 
 
 class Lines:
@@ -164,11 +251,16 @@ class Lines:
         return _decode(line.decode("utf-8"))
 
 
+CMSG_CLOEXEC = getattr(socket, "MSG_CMSG_CLOEXEC", 0)
+
+
 class RequestsWithSockets(Lines):
-    """The zygote's requests: each "fork" line comes with one end of a socket pair
-    (SCM_RIGHTS on its first byte), kept in `sockets` in arrival order. Linux hands over a
-    message's descriptors with its bytes and never joins two messages' in one recvmsg, so
-    the n-th fork line read is the n-th socket received."""
+    """The zygote's requests: each "fork" line comes with one end of a socket pair and,
+    when it says "log", the page's results log after it (SCM_RIGHTS on its first byte),
+    kept in `sockets` in arrival order. Linux hands over a message's descriptors with its
+    bytes and never joins two messages' in one recvmsg, so the descriptors are taken in
+    the order the fork lines are read. They are close-on-exec: a program an example runs
+    gets none of them."""
 
     # Room for more descriptors than one recvmsg can bring (one per message).
     SPACE = None
@@ -180,7 +272,7 @@ class RequestsWithSockets(Lines):
             RequestsWithSockets.SPACE = socket.CMSG_SPACE(16 * array.array("i").itemsize)
 
     def receive(self):
-        data, ancillary, _, _ = self.sock.recvmsg(1 << 16, self.SPACE)
+        data, ancillary, _, _ = self.sock.recvmsg(1 << 16, self.SPACE, CMSG_CLOEXEC)
         for level, kind, payload in ancillary:
             if level == socket.SOL_SOCKET and kind == socket.SCM_RIGHTS:
                 fds = array.array("i")
@@ -729,12 +821,24 @@ def missing_requirement(request):
 PAGE_TMPDIR = ".tmp"
 
 
+def make_private(path):
+    """`path` (a directory of ours) is 0700 whatever the umask it was made under. Its mode
+    is changed only when it is not that already: a working directory used again has it, and
+    a chmod is a journalled write on most file systems."""
+    if stat.S_IMODE(os.lstat(path).st_mode) != 0o700:
+        os.chmod(path, 0o700)
+
+
 def use_page_tmpdir(workdir):
     """The page's temporary directory is inside its working directory: what libraries put
-    in the temp directory (objgraph's .dot files) is the page's, found and removed with it."""
+    in the temp directory (objgraph's .dot files) is the page's, found and removed with it.
+    A working directory used again for another page has it already, empty."""
     tmp = os.path.join(workdir, PAGE_TMPDIR)
-    os.makedirs(tmp, 0o700, exist_ok=True)
-    os.chmod(tmp, 0o700)
+    try:
+        os.mkdir(tmp, 0o700)
+    except FileExistsError:
+        pass
+    make_private(tmp)
     os.environ["TMPDIR"] = tmp
     tempfile.tempdir = tmp
 
@@ -743,7 +847,7 @@ def run_page(sock, reader, setup, socket_path):
     """The page process: fresh globals in a fresh directory, then examples on request."""
     workdir = os.path.abspath(setup["workdir"])
     # Private whatever the umask it was made under: examples' output lands here.
-    os.chmod(workdir, 0o700)
+    make_private(workdir)
     os.chdir(workdir)
     use_page_tmpdir(workdir)
     if setup.get("memory_limit"):
@@ -853,7 +957,13 @@ def run_stream(sock, reader, count, watch, workdir, page):
     Returns False when our connection has gone."""
     if watch:
         FILES.start(workdir)
+    results = RESULTS
+    results.start(sock)
     while count:
+        if not reader.has_line():
+            # The next request is not here yet: the other end may be waiting for these
+            # results before it writes more (it keeps a window of requests unanswered).
+            results.flush()
         request = reader.read()
         if request is None:
             return False
@@ -877,7 +987,7 @@ def run_stream(sock, reader, count, watch, workdir, page):
         if hold:
             result["held"] = True
         request = None
-        send(sock, result)
+        results.add(result, now=hold or aborted or count == 0)
         result = None
         if aborted:
             return reader.skip(count)
@@ -1017,6 +1127,8 @@ def checkpoint(sock, reader, token, socket_path, workdir):
     and each runner it starts gets that copy in a directory of its own. The checkpoint
     reaps its runners and reports how each ended on its connection, as the zygote does.
     """
+    # Its runners speak on connections of their own, and so does it: the log is the page's.
+    forget_result_log()
     snapshot = tempfile.mkdtemp(prefix="checkpoint-", dir=os.path.dirname(socket_path))
     copy_files(workdir, snapshot)
     try:
@@ -1136,16 +1248,19 @@ def serve_zygote(socket_path, token, preload):
             break
         if request["op"] == "fork":
             channel = reader.sockets.pop(0) if reader.sockets else None
+            log = reader.sockets.pop(0) if request.get("log") and reader.sockets else None
             pid = _fork()
             if pid == 0:
                 # The sockets of pages not forked yet are theirs, not this one's.
                 for other in reader.sockets:
                     os.close(other)
                 del reader.sockets[:]
+                RESULT_LOG[0] = log
                 become_page(socket_path, request["token"], parent=zygote, channel=channel)
                 _exit(0)
-            if channel is not None:
-                os.close(channel)
+            for fd in (channel, log):
+                if fd is not None:
+                    os.close(fd)
             pages[pid] = request["token"]
     # Our end is gone (we exit with it): no page, and nothing a page started, stays behind.
     for child in children_of(_getpid()):

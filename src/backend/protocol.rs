@@ -14,8 +14,13 @@ use serde::{Deserialize, Serialize};
 pub enum Request<'a> {
     /// To the zygote: fork a page process that will say hello with `token`. It arrives
     /// with one end of a socket pair (SCM_RIGHTS), the page's connection: the page speaks
-    /// on it and never connects to the backend's socket.
-    Fork { token: &'a str },
+    /// on it and never connects to the backend's socket. With `log`, a second descriptor
+    /// follows: the page's results log (a memfd; see `PageProcess::next_result`).
+    Fork {
+        token: &'a str,
+        #[serde(skip_serializing_if = "std::ops::Not::not")]
+        log: bool,
+    },
     /// To a new page process: where and how to run the page.
     Setup {
         path: &'a str,

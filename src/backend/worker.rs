@@ -17,7 +17,8 @@
 
 use std::collections::HashMap;
 use std::io::{BufRead, BufReader, Read, Write};
-use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+use std::os::fd::{AsFd, AsRawFd, BorrowedFd};
+use std::os::unix::fs::{FileExt, OpenOptionsExt, PermissionsExt};
 use std::os::unix::net::{UnixListener, UnixStream};
 use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
@@ -305,9 +306,16 @@ pub struct Backend {
 
 /// A page process forked ahead: it waits for its set-up on `stream`.
 struct Spare {
+    forked: Forked,
+    zygote: Arc<Zygote>,
+}
+
+/// A page process asked of the zygote: our end of its connection, its token and our
+/// handle on its results log (none where a memfd cannot be made).
+struct Forked {
     stream: UnixStream,
     token: String,
-    zygote: Arc<Zygote>,
+    log: Option<std::fs::File>,
 }
 
 impl Backend {
@@ -486,8 +494,9 @@ impl Backend {
         zygote: Arc<Zygote>,
         setup: &Request<'_>,
     ) -> Result<PageProcess, BackendError> {
-        let (arrival, zygote) = self.fork_page(zygote, setup)?;
-        let page = self.page_process(arrival, None, Some(Arc::clone(&zygote)));
+        let (arrival, log, zygote) = self.fork_page(zygote, setup)?;
+        let mut page = self.page_process(arrival, None, Some(Arc::clone(&zygote)));
+        page.result_log = log;
         page.ready()
             .map_err(|error| match (error, zygote.trouble()) {
                 (BackendError::Lost(_), Some(why)) => BackendError::ZygoteLost(why),
@@ -514,6 +523,10 @@ impl Backend {
             read_timeout: None,
             unsent: Default::default(),
             unanswered: Default::default(),
+            result_log: None,
+            recovered: Default::default(),
+            after_recovered: None,
+            partial_line: Vec::new(),
         }
     }
 
@@ -536,11 +549,15 @@ impl Backend {
         &self,
         zygote: Arc<Zygote>,
         setup: &Request<'_>,
-    ) -> Result<(PageArrival, Arc<Zygote>), BackendError> {
+    ) -> Result<(PageArrival, Option<std::fs::File>, Arc<Zygote>), BackendError> {
         if let Some(why) = zygote.trouble() {
             return Err(BackendError::ZygoteLost(why));
         }
-        let (mut ours, token) = {
+        let Forked {
+            stream: mut ours,
+            token,
+            log,
+        } = {
             let mut writer = zygote
                 .writer
                 .lock()
@@ -565,36 +582,47 @@ impl Backend {
                 other => other,
             });
         self.exits.forget_fork(&token);
-        Ok((arrival?, zygote))
+        Ok((arrival?, log, zygote))
     }
 
     /// Asks the zygote (through `writer`, its locked connection) for a page process; its
-    /// connection and token. Nothing waits for the fork.
-    fn ask_fork(&self, writer: &mut UnixStream) -> Result<(UnixStream, String), BackendError> {
+    /// connection, token and results log. Nothing waits for the fork.
+    fn ask_fork(&self, writer: &mut UnixStream) -> Result<Forked, BackendError> {
         let token = self.next_token("page")?;
         let (ours, theirs) = UnixStream::pair()?;
+        let log = result_log();
         self.exits.expect_fork(&token);
-        if let Err(error) = send_with_socket(writer, &Request::Fork { token: &token }, &theirs) {
+        let request = Request::Fork {
+            token: &token,
+            log: log.is_some(),
+        };
+        let mut fds = vec![theirs.as_fd()];
+        fds.extend(log.as_ref().map(|log| log.as_fd()));
+        if let Err(error) = send_with_fds(writer, &request, &fds) {
             self.exits.forget_fork(&token);
             return Err(BackendError::ZygoteLost(error.to_string()));
         }
         // Ours is the only end left here: once the page (or, before it forks, the zygote)
         // is gone, reading it ends.
-        Ok((ours, token))
+        Ok(Forked {
+            stream: ours,
+            token,
+            log,
+        })
     }
 
     /// A page process forked ahead from `zygote` (see [`Backend::fork_ahead`]), if any.
-    fn take_spare(&self, zygote: &Arc<Zygote>) -> Option<(UnixStream, String)> {
+    fn take_spare(&self, zygote: &Arc<Zygote>) -> Option<Forked> {
         let mut spares = self.spares.lock().ok()?;
         let spare = spares.pop()?;
         // Forked by a zygote since replaced: it goes (it exits when its connection ends).
         if !Arc::ptr_eq(&spare.zygote, zygote) {
             for spare in std::iter::once(spare).chain(spares.drain(..)) {
-                self.exits.forget_fork(&spare.token);
+                self.exits.forget_fork(&spare.forked.token);
             }
             return None;
         }
-        Some((spare.stream, spare.token))
+        Some(spare.forked)
     }
 
     /// Forks page processes ahead, up to the number [`Backend::fork_ahead`] asked for: they
@@ -606,12 +634,11 @@ impl Backend {
             return;
         };
         while spares.len() < wanted {
-            let Ok((stream, token)) = self.ask_fork(writer) else {
+            let Ok(forked) = self.ask_fork(writer) else {
                 return;
             };
             spares.push(Spare {
-                stream,
-                token,
+                forked,
                 zygote: Arc::clone(zygote),
             });
         }
@@ -626,7 +653,7 @@ impl Backend {
         };
         while spares.len() > count {
             if let Some(spare) = spares.pop() {
-                self.exits.forget_fork(&spare.token);
+                self.exits.forget_fork(&spare.forked.token);
             }
         }
     }
@@ -984,6 +1011,31 @@ pub struct PageProcess {
     /// answered (see [`PageProcess::start_stream`]).
     pub(super) unsent: std::collections::VecDeque<Vec<u8>>,
     pub(super) unanswered: std::collections::VecDeque<usize>,
+    /// A forked page's results log (see [`PageProcess::next_result`]).
+    pub(super) result_log: Option<std::fs::File>,
+    /// Results read back from the log after the page was lost, still to be handed out,
+    /// and the fault to report after them.
+    pub(super) recovered: std::collections::VecDeque<ExampleResult>,
+    pub(super) after_recovered: Option<Fault>,
+    /// The start of a line read when the page was lost (for [`PageProcess::recover`]).
+    pub(super) partial_line: Vec<u8>,
+}
+
+/// How long after an example's result a page with a results log may wait before it sends
+/// it (the driver's `Results.BATCH_SECONDS`, with room to spare): deadlines are that much
+/// later, so that an example is never timed out before it had its whole timeout.
+const RESULT_BATCH_WINDOW: Duration = Duration::from_millis(20);
+
+/// The most of a results log read back: one batch, as the driver keeps it.
+const MAX_RESULT_LOG: u64 = 2 * MAX_LINE;
+
+/// A page's results log: a memfd, so nothing of it touches a disk; none where the kernel
+/// cannot make one (the page then sends each result as it comes).
+fn result_log() -> Option<std::fs::File> {
+    use nix::sys::memfd::{MFdFlags, memfd_create};
+    memfd_create("objgraph-doctest-results", MFdFlags::MFD_CLOEXEC)
+        .ok()
+        .map(std::fs::File::from)
 }
 
 /// The most bytes of a stream's requests written ahead of their results: well under what a
@@ -993,6 +1045,12 @@ const STREAM_AHEAD: usize = 64 * 1024;
 impl PageProcess {
     pub fn pid(&self) -> i32 {
         self.pid
+    }
+
+    /// The process group the page's processes are in: once it is empty (after the page is
+    /// dropped), nothing of the page runs any more.
+    pub fn group(&self) -> i32 {
+        self.group
     }
 
     /// This new page, once it says its set-up ran.
@@ -1113,8 +1171,37 @@ impl PageProcess {
 
     /// The result of streamed example `index`, the next one due; `timeout` bounds it from
     /// now (the previous example's result, or the stream's start, is when it began).
+    ///
+    /// A page forked with a results log sends results in batches (a system call and a
+    /// wake-up of this thread saved per example) and writes each to the log as it comes:
+    /// when the page crashes, or is killed for a timeout, the results it had not sent yet
+    /// are read back from the log and handed out before the fault, as if they had been
+    /// sent one by one. Its deadlines are [`RESULT_BATCH_WINDOW`] later.
     pub fn next_result(&mut self, index: usize, timeout: Duration) -> Result<ExampleResult, Fault> {
-        match self.read_event(Instant::now() + timeout)? {
+        if let Some(fault) = self.after_recovered.take() {
+            return match self.recovered.pop_front() {
+                Some(result) if result.index == index => {
+                    self.after_recovered = Some(fault);
+                    Ok(result)
+                }
+                _ => Err(fault),
+            };
+        }
+        let window = if self.result_log.is_some() {
+            RESULT_BATCH_WINDOW
+        } else {
+            Duration::ZERO
+        };
+        let event = match self.read_event(Instant::now() + timeout + window) {
+            Err(fault @ (Fault::Timeout | Fault::Died(_))) if self.result_log.is_some() => {
+                let limit = matches!(fault, Fault::Timeout).then_some(timeout);
+                self.recover(index, limit);
+                self.after_recovered = Some(fault);
+                return self.next_result(index, timeout);
+            }
+            other => other?,
+        };
+        match event {
             Event::Result(result) if result.index == index => {
                 self.answered()?;
                 Ok(result)
@@ -1197,6 +1284,52 @@ impl PageProcess {
         write_request(&mut self.stream, request)
     }
 
+    /// The page is gone (or killed): the results from `index` on that it wrote but that
+    /// did not reach us, from what is left in the connection and then from the log (which
+    /// may repeat a batch that was sent just before the end: those are skipped by index).
+    /// Killed for a timeout (`limit`), the first example that ran longer than it is the
+    /// one that timed out, whatever it wrote after: no result from it on is kept.
+    fn recover(&mut self, index: usize, limit: Option<Duration>) {
+        self.kill();
+        let mut lines = std::mem::take(&mut self.partial_line);
+        let _ = self.stream.set_nonblocking(true);
+        let _ = (&mut self.reader)
+            .take(MAX_RESULT_LOG)
+            .read_to_end(&mut lines);
+        let _ = self.stream.set_nonblocking(false);
+        if let Some(log) = &self.result_log {
+            let size = log
+                .metadata()
+                .map_or(0, |meta| meta.len().min(MAX_RESULT_LOG));
+            let mut logged = vec![0; size as usize];
+            if log.read_exact_at(&mut logged, 0).is_ok() {
+                // A partial line at the end of what was read from the connection is
+                // dropped: the log has it whole.
+                if let Some(end) = lines.iter().rposition(|&byte| byte == b'\n') {
+                    lines.truncate(end + 1);
+                } else {
+                    lines.clear();
+                }
+                lines.extend_from_slice(&logged);
+            }
+        }
+        let mut next = index;
+        for line in lines.split(|&byte| byte == b'\n') {
+            // A line the page was writing when it died is not whole, and does not parse.
+            if let Ok(Event::Result(result)) = serde_json::from_slice::<Event>(line)
+                && result.index >= next
+            {
+                if limit.is_some_and(|limit| result.duration_ns > limit.as_nanos() as u64) {
+                    break;
+                }
+                next = result.index + 1;
+                self.recovered.push_back(result);
+            }
+        }
+        self.unanswered.clear();
+        self.unsent.clear();
+    }
+
     pub(super) fn read_event(&mut self, deadline: Instant) -> Result<Event, Fault> {
         let mut line = Vec::new();
         // A streamed page's results often arrive together: one already read whole needs no
@@ -1206,10 +1339,13 @@ impl PageProcess {
             return self.decode_event(&line);
         }
         loop {
-            let left = deadline
+            let Some(left) = deadline
                 .checked_duration_since(Instant::now())
                 .filter(|left| !left.is_zero())
-                .ok_or_else(|| self.kill_for(Fault::Timeout))?;
+            else {
+                self.partial_line = line;
+                return Err(self.kill_for(Fault::Timeout));
+            };
             // The kernel's timeout holds for each read from its start: it is set again only
             // when it would end more than a millisecond away from the deadline (results
             // read back to back have nearly the same deadline: a system call saved each).
@@ -1224,7 +1360,10 @@ impl PageProcess {
             }
             let limit = MAX_LINE.saturating_sub(line.len() as u64);
             match (&mut self.reader).take(limit).read_until(b'\n', &mut line) {
-                Ok(0) => return Err(self.death()),
+                Ok(0) => {
+                    self.partial_line = line;
+                    return Err(self.death());
+                }
                 Ok(_) if line.ends_with(b"\n") => break,
                 Ok(_) if line.len() as u64 >= MAX_LINE => {
                     return Err(self.kill_for(Fault::Protocol("message too long".into())));
@@ -1364,18 +1503,17 @@ fn wait_for_page_hello(
 /// Longest hello line (a page's hello is a few dozen bytes).
 const MAX_HELLO: u64 = 64 * 1024;
 
-/// Writes `request` to the zygote with `socket` attached (SCM_RIGHTS) to its first byte,
-/// where the zygote's reader finds it with the line.
-fn send_with_socket(
+/// Writes `request` to the zygote with `fds` attached (SCM_RIGHTS) to its first byte,
+/// where the zygote's reader finds them with the line.
+fn send_with_fds(
     stream: &mut UnixStream,
     request: &Request<'_>,
-    socket: &UnixStream,
+    fds: &[BorrowedFd<'_>],
 ) -> std::io::Result<()> {
     use nix::sys::socket::{ControlMessage, MsgFlags, sendmsg};
-    use std::os::fd::AsRawFd;
     let mut line = serde_json::to_vec(request).map_err(std::io::Error::other)?;
     line.push(b'\n');
-    let fds = [socket.as_raw_fd()];
+    let fds: Vec<i32> = fds.iter().map(|fd| fd.as_raw_fd()).collect();
     let sent = loop {
         match sendmsg::<()>(
             stream.as_raw_fd(),

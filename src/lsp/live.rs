@@ -31,6 +31,7 @@ use crate::runner::profile::PageProfile;
 use crate::runner::run::{
     ExampleRun, Executed, LoopEnd, LoopHooks, PageLoop, RunOptions, judge_page, open_page_process,
 };
+use crate::runner::workdirs::Workdir;
 
 /// The cancellation handle of the page loop, which live runs take.
 pub use crate::runner::cancel::Cancel;
@@ -256,9 +257,7 @@ impl LiveState {
     ) -> Result<(PageProcess, tempfile::TempDir, usize), String> {
         if let Some(index) = plan.resume_from
             && let Some(checkpoint) = self.checkpoints.get_mut(&index)
-            && let Ok(workdir) = tempfile::Builder::new()
-                .prefix("objgraph-doctest-page-")
-                .tempdir()
+            && let Ok(workdir) = Workdir::create().map(Workdir::into_temp_dir)
             && let Ok(runner) = checkpoint.resume(backend, workdir.path())
         {
             return Ok((runner, workdir, index));
@@ -269,8 +268,8 @@ impl LiveState {
         self.retired.clear();
         self.checkpoints.clear();
         self.executed.clear();
-        let (runner, workdir) = open_page_process(page, backend, options)?;
-        Ok((runner, workdir, 0))
+        let (runner, workdir) = open_page_process(page, backend, options, Workdir::create()?)?;
+        Ok((runner, workdir.into_temp_dir(), 0))
     }
 
     /// The examples' results for `page` from the cache, judged now as the CLI judges: one
@@ -329,10 +328,7 @@ impl LiveState {
             .next_back()
             .map(|(&before, _)| before);
         let resumed = nearest.and_then(|before| {
-            let workdir = tempfile::Builder::new()
-                .prefix("objgraph-doctest-page-")
-                .tempdir()
-                .ok()?;
+            let workdir = Workdir::create().ok()?.into_temp_dir();
             let runner = self
                 .checkpoints
                 .get_mut(&before)?
@@ -342,9 +338,10 @@ impl LiveState {
         let (mut runner, workdir, start) = match resumed {
             Some(resumed) => resumed,
             None => {
-                let (runner, workdir) =
-                    open_page_process(page, backend, options).map_err(ForkError::Start)?;
-                (runner, workdir, 0)
+                let (runner, workdir) = Workdir::create()
+                    .and_then(|workdir| open_page_process(page, backend, options, workdir))
+                    .map_err(ForkError::Start)?;
+                (runner, workdir.into_temp_dir(), 0)
             }
         };
         let mut prefix = page.clone();

@@ -17,6 +17,7 @@ pub mod sphinx_conf;
 mod stream;
 pub mod structure;
 pub mod update;
+pub mod workdirs;
 pub mod write;
 
 use std::path::{Path, PathBuf};

@@ -25,6 +25,7 @@ use super::artifacts::{Artifact, ArtifactCollector};
 pub use super::cancel::Cancel;
 use super::profile::{PageProfile, Profiles};
 use super::stream::SegmentEnd;
+use super::workdirs::{Workdir, Workdirs};
 
 /// How a run is done.
 #[derive(Debug, Clone)]
@@ -207,6 +208,7 @@ pub fn run_pages(
             let sender = sender.clone();
             let (queue, pages) = (&queue, &pages);
             scope.spawn(move || {
+                let mut workdirs = Workdirs::default();
                 while let Some((index, left)) = queue
                     .lock()
                     .ok()
@@ -224,17 +226,24 @@ pub fn run_pages(
                     let mut run = if backend.health().is_err() {
                         not_run_page(page, options)
                     } else {
-                        run_page(page, backend, registry, options, |example, outcome| {
-                            // One wake-up of the caller's thread per example, only when
-                            // it wants them (a progress bar).
-                            if each_example {
-                                let _ = sender.send(RunEvent::ExampleFinished {
-                                    page: index,
-                                    example,
-                                    outcome,
-                                });
-                            }
-                        })
+                        run_page_in(
+                            &mut workdirs,
+                            page,
+                            backend,
+                            registry,
+                            options,
+                            |example, outcome| {
+                                // One wake-up of the caller's thread per example, only when
+                                // it wants them (a progress bar).
+                                if each_example {
+                                    let _ = sender.send(RunEvent::ExampleFinished {
+                                        page: index,
+                                        example,
+                                        outcome,
+                                    });
+                                }
+                            },
+                        )
                     };
                     // On this job's thread, beside the other pages still running (the
                     // figures' checks decode images).
@@ -303,6 +312,25 @@ pub fn run_page(
     backend: &Backend,
     registry: &FlagRegistry,
     options: &RunOptions,
+    on_example: impl FnMut(usize, Outcome),
+) -> PageRun {
+    run_page_in(
+        &mut Workdirs::default(),
+        page,
+        backend,
+        registry,
+        options,
+        on_example,
+    )
+}
+
+/// [`run_page`], in a working directory from `workdirs` (given back when the page ends).
+fn run_page_in(
+    workdirs: &mut Workdirs,
+    page: Page,
+    backend: &Backend,
+    registry: &FlagRegistry,
+    options: &RunOptions,
     mut on_example: impl FnMut(usize, Outcome),
 ) -> PageRun {
     let started = Instant::now();
@@ -317,7 +345,10 @@ pub fn run_page(
     let mut examples: Vec<ExampleRun> = Vec::with_capacity(page.examples.len());
     let mut error = None;
     if page.errors.is_empty() && !page.examples.is_empty() {
-        match open_page_process(&page, backend, options) {
+        let opened = workdirs
+            .take()
+            .and_then(|workdir| open_page_process(&page, backend, options, workdir));
+        match opened {
             Ok((mut process, workdir)) => {
                 let mut collector = page_loop.collector(workdir.path());
                 let mut hooks = CollectRuns {
@@ -325,7 +356,9 @@ pub fn run_page(
                     on_example: &mut on_example,
                 };
                 page_loop.run_from(&mut process, 0, collector.as_mut(), &mut hooks);
+                let group = process.group();
                 drop(process);
+                workdirs.give_back(workdir, group);
             }
             Err(message) => error = Some(message),
         }
@@ -363,18 +396,15 @@ impl<F: FnMut(usize, Outcome)> LoopHooks for CollectRuns<'_, F> {
     }
 }
 
-/// A page process for `page`, set up (setup code run, memory limit set) in a fresh working
-/// directory, or the message that says why there is none. The CLI and the editor start pages
+/// A page process for `page`, set up (setup code run, memory limit set) in `workdir` (empty:
+/// new, or one [`Workdirs`] hands out again), or the message that says why there is none. The CLI and the editor start pages
 /// only through here.
 pub fn open_page_process(
     page: &Page,
     backend: &Backend,
     options: &RunOptions,
-) -> Result<(PageProcess, tempfile::TempDir), String> {
-    let workdir = tempfile::Builder::new()
-        .prefix("objgraph-doctest-page-")
-        .tempdir()
-        .map_err(|error| format!("cannot create a working directory: {error}"))?;
+    workdir: Workdir,
+) -> Result<(PageProcess, Workdir), String> {
     let (absolute, name) = page_identity(page);
     let sys_path: Vec<String> = options
         .profile(page)
