@@ -5,7 +5,7 @@ pytest-xdist (-n 2), on a generated corpus, side by side in one run.
 Usage:
   python3 benches/many_pages.py [--pages 400] [--examples 20] [--rounds 5]
                                 [--binary target/release/objgraph-doctest] [--jobs 2]
-                                [--interpreter PYTHON]
+                                [--interpreter PYTHON] [--baseline OLD_BINARY]
   python3 benches/many_pages.py --scaling 10,100,1000,4000 [--rounds 3]
 
 The corpus is generated deterministically (seed 20261202) under target/bench-cache/corpus-*:
@@ -135,9 +135,12 @@ def measure(command, cwd):
     return figures["wall"], figures["cpu"], figures["rss_kib"] / 1024
 
 
-def runners(binary, python, jobs):
+def runners(binary, python, jobs, baseline=None):
+    tools = [("objgraph-doctest", binary)]
+    if baseline:
+        tools.append(("objgraph-doctest (baseline)", baseline))
     return [
-        ("objgraph-doctest", [binary, "--python", python, "-j", str(jobs), "docs"]),
+        *((name, [tool, "--python", python, "-j", str(jobs), "docs"]) for name, tool in tools),
         ("pytest (serial)", [python, "-m", "pytest", "-q", "-p", "no:cacheprovider",
                              "--doctest-glob=*.txt", "docs"]),
         (f"pytest -n {jobs}", [python, "-m", "pytest", "-q", "-p", "no:cacheprovider",
@@ -145,9 +148,9 @@ def runners(binary, python, jobs):
     ]
 
 
-def compare(pages, examples, rounds, binary, python, jobs):
+def compare(pages, examples, rounds, binary, python, jobs, baseline=None):
     directory = corpus(pages, examples)
-    table = runners(binary, python, jobs)
+    table = runners(binary, python, jobs, baseline)
     figures = {name: [] for name, _ in table}
     for name, command in table:  # warm-up: caches, .pyc files
         measure(command, directory)
@@ -169,11 +172,15 @@ def main():
     parser.add_argument("--jobs", type=int, default=2)
     parser.add_argument("--binary", default=os.path.join(ROOT, "target", "release",
                                                          "objgraph-doctest"))
+    parser.add_argument("--baseline", help="another objgraph-doctest binary (an older "
+                        "build), measured in the same rounds")
     parser.add_argument("--interpreter", default=sys.executable,
                         help="the Python both runners use (a venv is made from it)")
     parser.add_argument("--scaling", help="comma-separated page counts, e.g. 10,100,1000")
     args = parser.parse_args()
     args.binary = os.path.abspath(args.binary)
+    if args.baseline:
+        args.baseline = os.path.abspath(args.baseline)
     if not os.path.exists(args.binary):
         sys.exit(f"{args.binary} does not exist: run `cargo build --release` first")
     python = venv_python(args.interpreter)
@@ -183,7 +190,8 @@ def main():
     print("| pages | runner | wall | CPU | peak RSS | wall vs pytest | CPU vs pytest |")
     print("| ---: | --- | ---: | ---: | ---: | ---: | ---: |")
     for pages in sizes:
-        figures = compare(pages, args.examples, args.rounds, args.binary, python, args.jobs)
+        figures = compare(pages, args.examples, args.rounds, args.binary, python, args.jobs,
+                          args.baseline)
         serial = figures["pytest (serial)"]
         for name, values in figures.items():
             wall, cpu, rss = (median(values, i) for i in range(3))

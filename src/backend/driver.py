@@ -47,9 +47,6 @@ _decode = json.JSONDecoder().decode
 _sendall = socket.socket.sendall
 _recv = socket.socket.recv
 _getpid = os.getpid
-_write = os.write
-_ftruncate = os.ftruncate
-_lseek = os.lseek
 _monotonic = getattr(time, "monotonic", time.time)  # Python 2 has none; refused anyway
 _exit = os._exit
 _fork = os.fork
@@ -67,7 +64,7 @@ _lone_surrogates = re.compile("[\ud800-\udfff]").sub
 OWNER = [0]
 # Our connections, closed in every forked child (see `forked_child`).
 OUR_SOCKETS = []
-# A forked page's results log (see Results): its file descriptor, or None.
+# A forked page's results log (see Results): the address it is mapped at, or None.
 RESULT_LOG = [None]
 
 
@@ -87,13 +84,9 @@ def forked_child():
 
 
 def forget_result_log():
-    """Closes the results log: a checkpoint, and any child an example forks, has none."""
-    if RESULT_LOG[0] is not None:
-        try:
-            os.close(RESULT_LOG[0])
-        except OSError:
-            pass
-        RESULT_LOG[0] = None
+    """A checkpoint, and any child an example forks, writes no results log."""
+    RESULT_LOG[0] = None
+    RESULTS.address = None
 
 
 def clean(value):
@@ -128,14 +121,15 @@ def send(sock, message):
 
 
 class Results:
-    """A stream's results on their way to objgraph-doctest. With a results log (a forked
-    page's: a memfd that came with its connection) each result is written to the log at
-    once, a system call that wakes nobody, and sent on the connection in batches: when the
-    stream ends or holds, past BATCH_BYTES, or once BATCH_SECONDS went by since the last
+    """A stream's results on their way to objgraph-doctest. A forked page has a results
+    log: a memfd that came with its connection, mapped into memory (see map_result_log).
+    Each result is copied there at once, which takes no system call and wakes nobody, and
+    sent on the connection in batches: when the stream ends or holds, when the page is to
+    wait for more requests, past BATCH_BYTES, or once BATCH_SECONDS went by since the last
     send. Whatever happens to the page next (a crash, an example that never ends and is
     killed), the other end reads from the log what it was not sent. After each send the log
-    starts again (what was sent stays readable in the socket after we are gone). Without a
-    log, each result is sent as it comes.
+    starts again (what was sent stays readable in the socket after we are gone); a NUL byte
+    ends what it holds. Without a log, each result is sent as it comes.
 
     One instance, made in the zygote (RESULTS): a stream makes no object gc would count, and
     the batch is a bytearray, which gc does not track."""
@@ -145,15 +139,17 @@ class Results:
     BATCH_BYTES = 32 * 1024
 
     def __init__(self):
-        self.sock = self.log = None
+        self.sock = self.address = None
         self.pending = bytearray()
+        self.used = 0
         self.sent_at = 0.0
 
     def start(self, sock):
         """A stream begins, on `sock`."""
         self.sock = sock
-        self.log = RESULT_LOG[0]
+        self.address = RESULT_LOG[0]
         del self.pending[:]
+        self.used = 0
         self.sent_at = _monotonic()
 
     def add(self, result, now):
@@ -161,10 +157,15 @@ class Results:
         if _getpid() != OWNER[0]:
             _exit(0)
         data = encoded(result)
-        if self.log is None:
+        if self.address is not None and self.used + len(data) + 1 > LOG_SIZE:
+            self.flush()
+        if self.address is None or len(data) + 1 > LOG_SIZE:
+            # No log, or a result larger than it: it goes on its own (after what waits).
+            self.flush()
             _sendall(self.sock, data)
             return
-        _write_all(self.log, data)
+        _memmove(self.address + self.used, data + b"\0", len(data) + 1)
+        self.used += len(data)
         self.pending += data
         if (
             now
@@ -178,19 +179,40 @@ class Results:
             return
         _sendall(self.sock, self.pending)
         del self.pending[:]
-        # Sent: the log starts again, so it never holds more than one batch.
-        _ftruncate(self.log, 0)
-        _lseek(self.log, 0, os.SEEK_SET)
         self.sent_at = _monotonic()
+        # Sent: the log starts again, so it never holds more than one batch.
+        self.used = 0
+        _memmove(self.address, b"\0", 1)
 
 
 RESULTS = Results()
 
+# The results log's size: a batch, and the result that overflows it, fit many times over.
+LOG_SIZE = 1 << 20
 
-def _write_all(fd, data):
-    written = _write(fd, data)
-    while written < len(data):
-        written += _write(fd, data[written:])
+
+def map_result_log(fd):
+    """The results log (the memfd `fd`) mapped into memory: its address, or None when it
+    cannot be. The descriptor is closed: written through memory, the log needs none, and an
+    example that closes descriptors, or gets ours again for a file it opens, cannot make us
+    write anywhere else."""
+    try:
+        if fd is None or _mmap is None:
+            return None
+        os.ftruncate(fd, LOG_SIZE)
+        # PROT_READ | PROT_WRITE, MAP_SHARED
+        address = _mmap(None, LOG_SIZE, 0x1 | 0x2, 0x01, fd, 0)
+        if address is None or address == MAP_FAILED:
+            return None
+        return address
+    except Exception:
+        return None
+    finally:
+        if fd is not None:
+            try:
+                os.close(fd)
+            except OSError:
+                pass
 
 
 class Lines:
@@ -298,6 +320,30 @@ def load_libc():
 
 
 LIBC = load_libc()
+
+
+def libc_mmap():
+    """libc's mmap, ctypes' memmove and MAP_FAILED (the mmap module is not imported: it
+    would be one more module in every page's sys.modules), or Nones."""
+    try:
+        import ctypes
+
+        mmap = ctypes.CDLL(None, use_errno=True).mmap
+        mmap.restype = ctypes.c_void_p
+        mmap.argtypes = (
+            ctypes.c_void_p,
+            ctypes.c_size_t,
+            ctypes.c_int,
+            ctypes.c_int,
+            ctypes.c_int,
+            ctypes.c_long,
+        )
+        return mmap, ctypes.memmove, ctypes.c_void_p(-1).value
+    except Exception:
+        return None, None, None
+
+
+_mmap, _memmove, MAP_FAILED = libc_mmap()
 
 
 def die_with_parent(parent):
@@ -1255,7 +1301,7 @@ def serve_zygote(socket_path, token, preload):
                 for other in reader.sockets:
                     os.close(other)
                 del reader.sockets[:]
-                RESULT_LOG[0] = log
+                RESULT_LOG[0] = map_result_log(log)
                 become_page(socket_path, request["token"], parent=zygote, channel=channel)
                 _exit(0)
             for fd in (channel, log):

@@ -1026,11 +1026,12 @@ pub struct PageProcess {
 /// later, so that an example is never timed out before it had its whole timeout.
 const RESULT_BATCH_WINDOW: Duration = Duration::from_millis(20);
 
-/// The most of a results log read back: one batch, as the driver keeps it.
-const MAX_RESULT_LOG: u64 = 2 * MAX_LINE;
+/// The most of a results log read back: the driver's log is 1 MiB (`LOG_SIZE`).
+const MAX_RESULT_LOG: u64 = 4 * 1024 * 1024;
 
-/// A page's results log: a memfd, so nothing of it touches a disk; none where the kernel
-/// cannot make one (the page then sends each result as it comes).
+/// A page's results log: a memfd, which the page maps into its memory (so nothing of it
+/// touches a disk, and writing to it takes no system call); none where the kernel cannot
+/// make one (the page then sends each result as it comes).
 fn result_log() -> Option<std::fs::File> {
     use nix::sys::memfd::{MFdFlags, memfd_create};
     memfd_create("objgraph-doctest-results", MFdFlags::MFD_CLOEXEC)
@@ -1293,9 +1294,7 @@ impl PageProcess {
         self.kill();
         let mut lines = std::mem::take(&mut self.partial_line);
         let _ = self.stream.set_nonblocking(true);
-        let _ = (&mut self.reader)
-            .take(MAX_RESULT_LOG)
-            .read_to_end(&mut lines);
+        let _ = (&mut self.reader).take(MAX_LINE).read_to_end(&mut lines);
         let _ = self.stream.set_nonblocking(false);
         if let Some(log) = &self.result_log {
             let size = log
@@ -1303,6 +1302,10 @@ impl PageProcess {
                 .map_or(0, |meta| meta.len().min(MAX_RESULT_LOG));
             let mut logged = vec![0; size as usize];
             if log.read_exact_at(&mut logged, 0).is_ok() {
+                // A NUL ends what the log holds now (older batches may follow it).
+                if let Some(end) = logged.iter().position(|&byte| byte == 0) {
+                    logged.truncate(end);
+                }
                 // A partial line at the end of what was read from the connection is
                 // dropped: the log has it whole.
                 if let Some(end) = lines.iter().rposition(|&byte| byte == b'\n') {

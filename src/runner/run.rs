@@ -397,8 +397,8 @@ impl<F: FnMut(usize, Outcome)> LoopHooks for CollectRuns<'_, F> {
 }
 
 /// A page process for `page`, set up (setup code run, memory limit set) in `workdir` (empty:
-/// new, or one [`Workdirs`] hands out again), or the message that says why there is none. The CLI and the editor start pages
-/// only through here.
+/// new, or one [`Workdirs`] hands out again), or the message that says why there is none.
+/// The CLI and the editor start pages only through here.
 pub fn open_page_process(
     page: &Page,
     backend: &Backend,
