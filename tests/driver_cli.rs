@@ -167,7 +167,10 @@ fn a_zygote_that_keeps_being_stopped_ends_the_run_with_exit_code_2() {
         let name = format!("p{index}.txt");
         std::fs::write(
             dir.path().join(&name),
-            ">>> import os, signal; os.kill(os.getppid(), signal.SIGSTOP)\n",
+            // The page ends only once the zygote is stopped: the next page then surely
+            // finds it stopped, instead of running in a page forked ahead just before.
+            ">>> import os, signal, time; os.kill(os.getppid(), signal.SIGSTOP)\n\
+             >>> while open('/proc/%d/stat' % os.getppid()).read().rsplit(')', 1)[1].split()[0] != 'T': time.sleep(0.001)\n",
         )
         .unwrap();
         args.push(name);

@@ -20,7 +20,7 @@ use nix::unistd::Pid;
 use crate::backend::worker::PAGE_TMPDIR;
 
 /// At most this many used directories wait to be used again; more are removed.
-const WAITING: usize = 4;
+const WAITING: usize = 8;
 
 /// One job's working directories: hands out an empty one for each page.
 #[derive(Default)]
@@ -76,22 +76,28 @@ impl Workdir {
 }
 
 impl Workdirs {
-    /// An empty working directory: the oldest one given back, if it can be used again, or a
-    /// new one.
+    /// An empty working directory: the oldest one given back that can be used again, or a
+    /// new one. Those whose pages left something in them are removed on the way; those
+    /// whose pages' processes are not all gone yet (a killed process may take a while to
+    /// exit) wait for a later page.
     pub fn take(&mut self) -> Result<Workdir, String> {
-        if let Some(used) = self.used.pop_front() {
-            if reusable(&used) {
-                return Ok(Workdir {
+        let mut waiting = VecDeque::with_capacity(self.used.len());
+        let mut found = None;
+        while let Some(used) = self.used.pop_front() {
+            if found.is_some() || group_alive(used.group) {
+                waiting.push_back(used);
+            } else if holds_nothing(used.dir.path(), used.identity) {
+                found = Some(Workdir {
                     dir: used.dir,
                     identity: used.identity,
                 });
             }
-            // Not yet (its page's processes are not all gone): it waits for the next page.
-            if group_alive(used.group) && self.used.len() < WAITING {
-                self.used.push_front(used);
-            }
         }
-        Workdir::create()
+        self.used = waiting;
+        match found {
+            Some(workdir) => Ok(workdir),
+            None => Workdir::create(),
+        }
     }
 
     /// `workdir` is done with: the page that ran in it (process group `group`) was killed.
@@ -112,10 +118,6 @@ impl Workdirs {
 /// `group` is no group of a page's.
 fn group_alive(group: i32) -> bool {
     group <= 1 || killpg(Pid::from_raw(group), None) != Err(Errno::ESRCH)
-}
-
-fn reusable(used: &Used) -> bool {
-    !group_alive(used.group) && holds_nothing(used.dir.path(), used.identity)
 }
 
 /// True when `path` is still the directory we made (`made`) and holds at most an empty
