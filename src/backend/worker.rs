@@ -569,8 +569,10 @@ impl Backend {
             self.fork_spares(&zygote, &mut writer);
             forked
         };
+        // A page that died at once (before or while its set-up was written) has closed its
+        // end: that is the page lost before its hello, not an I/O error of ours.
         let arrival = write_request(&mut ours, setup)
-            .map_err(BackendError::from)
+            .map_err(|error| BackendError::Lost(error.to_string()))
             .and_then(|()| {
                 let reader = BufReader::new(ours.try_clone()?);
                 wait_for_page_hello(ours, reader, &token, || {
