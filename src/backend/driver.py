@@ -64,8 +64,6 @@ _lone_surrogates = re.compile("[\ud800-\udfff]").sub
 OWNER = [0]
 # Our connections, closed in every forked child (see `forked_child`).
 OUR_SOCKETS = []
-# A forked page's results log (see Results): the address it is mapped at, or None.
-RESULT_LOG = [None]
 
 
 def become_owner():
@@ -85,7 +83,6 @@ def forked_child():
 
 def forget_result_log():
     """A checkpoint, and any child an example forks, writes no results log."""
-    RESULT_LOG[0] = None
     RESULTS.address = None
 
 
@@ -132,7 +129,8 @@ class Results:
     ends what it holds. Without a log, each result is sent as it comes.
 
     One instance, made in the zygote (RESULTS): a stream makes no object gc would count, and
-    the batch is a bytearray, which gc does not track."""
+    the batch is a bytearray, which gc does not track. `address` is where a forked page's
+    log is mapped (None: no log)."""
 
     # docs/processes.md says how much later a timeout is then seen: at most this.
     BATCH_SECONDS = 0.01
@@ -147,7 +145,6 @@ class Results:
     def start(self, sock):
         """A stream begins, on `sock`."""
         self.sock = sock
-        self.address = RESULT_LOG[0]
         del self.pending[:]
         self.used = 0
         self.sent_at = _monotonic()
@@ -328,7 +325,7 @@ def libc_mmap():
     try:
         import ctypes
 
-        mmap = ctypes.CDLL(None, use_errno=True).mmap
+        mmap = LIBC.mmap
         mmap.restype = ctypes.c_void_p
         mmap.argtypes = (
             ctypes.c_void_p,
@@ -1301,7 +1298,7 @@ def serve_zygote(socket_path, token, preload):
                 for other in reader.sockets:
                     os.close(other)
                 del reader.sockets[:]
-                RESULT_LOG[0] = map_result_log(log)
+                RESULTS.address = map_result_log(log)
                 become_page(socket_path, request["token"], parent=zygote, channel=channel)
                 _exit(0)
             for fd in (channel, log):
