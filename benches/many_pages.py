@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
-"""Many small pages: objgraph-doctest beside pytest --doctest-glob (one process) and
-pytest-xdist (-n 2), on a generated corpus, side by side in one run.
+"""Many small pages: objgraph-doctest beside pytest --doctest-glob (one process),
+pytest-xdist (-n 2) and the fork-per-page floor (benches/fork_floor.py: what one process per
+page costs with nothing else), on a generated corpus, side by side in one run.
 
 Usage:
   python3 benches/many_pages.py [--pages 400] [--examples 20] [--rounds 5]
@@ -35,6 +36,7 @@ CACHE = os.path.join(ROOT, "target", "bench-cache")
 VENV = os.path.join(CACHE, "pytest-venv")
 REQUIREMENTS = ["pytest==8.3.5", "pytest-xdist==3.6.1"]
 SEED = 20261202
+FLOOR = os.path.join(ROOT, "benches", "fork_floor.py")
 
 
 def example(rng, index):
@@ -145,6 +147,10 @@ def runners(binary, python, jobs, baseline=None):
                              "--doctest-glob=*.txt", "docs"]),
         (f"pytest -n {jobs}", [python, "-m", "pytest", "-q", "-p", "no:cacheprovider",
                                "-n", str(jobs), "--doctest-glob=*.txt", "docs"]),
+        # What one process per page costs with nothing else (see benches/fork_floor.py);
+        # `math` is the one module the corpus imports.
+        (f"fork-per-page floor (-j {jobs})", [python, FLOOR, "--preload", "math", "-j",
+                                             str(jobs), "docs"]),
     ]
 
 
