@@ -404,18 +404,23 @@ def listed_children(parent):
     return children
 
 
+def descendants(root):
+    """Every live process below `root` (children, their children, ...)."""
+    found = set()
+    pending = [root]
+    while pending:
+        for child in children_of(pending.pop()):
+            if child not in found and child != root:
+                found.add(child)
+                pending.append(child)
+    return found
+
+
 def kill_tree(root):
     """SIGKILL `root` and everything below it, each stopped first so none can fork away."""
     stopped = set()
     for _ in range(100):
-        found = {root}
-        pending = [root]
-        while pending:
-            for child in children_of(pending.pop()):
-                if child not in found:
-                    found.add(child)
-                    pending.append(child)
-        fresh = found - stopped
+        fresh = (descendants(root) | {root}) - stopped
         if not fresh:
             break
         for pid in fresh:
@@ -1181,8 +1186,10 @@ def checkpoint(sock, reader, token, socket_path, workdir):
     relative_cwd = os.path.relpath(cwd, workdir) if cwd.startswith(workdir) else "."
     restore_into = None
     runners = {}
-    # Children the examples started before this point are part of the page's state.
-    before = frozenset(children_of(_getpid()))
+    # What the examples started before this point is part of the page's state: all of it,
+    # not only our children, for a grandchild whose parent exits after this (a daemon's
+    # double fork still under way) is re-parented to us and is no orphan of a runner.
+    before = frozenset(descendants(_getpid()))
     # The checkpoint reaps its runners itself, whatever SIGCHLD handling an example set up
     # (SIG_IGN would hide their exit statuses); runners get the page's handling back.
     page_sigchld = signal.signal(signal.SIGCHLD, signal.SIG_DFL)
