@@ -24,7 +24,7 @@ use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
-use std::sync::{Arc, Condvar, Mutex};
+use std::sync::{Arc, Condvar, Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
 use nix::sys::signal::{Signal, killpg};
@@ -37,6 +37,45 @@ use crate::engine::page::WarningCapture;
 
 /// The Python side, embedded in the binary.
 pub const DRIVER: &str = include_str!("driver.py");
+
+/// What `python -c` runs: a one-line program that compiles and runs [`DRIVER`]. Given as
+/// the `-c` program itself, the driver's syntax tree would stay in memory as long as the
+/// program runs (CPython frees a `-c` program's tree when it ends), which for the zygote
+/// and every process forked from it is its whole life: 1.9 MiB of 12.5 MiB anonymous memory
+/// (docs/benchmarks.md). The driver keeps its name, `<string>`, and its line numbers.
+fn driver_program() -> &'static str {
+    static PROGRAM: OnceLock<String> = OnceLock::new();
+    PROGRAM.get_or_init(|| {
+        format!(
+            "exec(compile({}, '<string>', 'exec'))\n",
+            python_literal(DRIVER)
+        )
+    })
+}
+
+/// `text` as a Python string literal that Python 2.7 and 3 both read back as `text` (the
+/// program must tell an old interpreter that it is too old).
+fn python_literal(text: &str) -> String {
+    use std::fmt::Write as _;
+    let mut literal = String::with_capacity(text.len() + text.len() / 16 + 3);
+    literal.push_str("u'");
+    for character in text.chars() {
+        match character {
+            '\\' => literal.push_str("\\\\"),
+            '\'' => literal.push_str("\\'"),
+            '\n' => literal.push_str("\\n"),
+            ' '..='~' => literal.push(character),
+            other if u32::from(other) <= 0xffff => {
+                let _ = write!(literal, "\\u{:04x}", u32::from(other));
+            }
+            other => {
+                let _ = write!(literal, "\\U{:08x}", u32::from(other));
+            }
+        }
+    }
+    literal.push('\'');
+    literal
+}
 
 /// How long a Python process may take to start and say hello.
 const START_TIMEOUT: Duration = Duration::from_secs(30);
@@ -730,7 +769,7 @@ impl Backend {
         let mut command = Command::new(&self.options.python);
         command
             .arg("-c")
-            .arg(DRIVER)
+            .arg(driver_program())
             .arg(&self.socket_path)
             .arg(mode)
             .args(&self.options.preload)
@@ -1599,5 +1638,33 @@ mod tests {
         assert!(error.contains("is Python 3.8.18"), "{error}");
         assert!(check_version(python, "").is_err());
         assert!(check_version(python, "2.7.18").is_err());
+    }
+
+    /// Python reads the literal back as the text, for the driver and for characters the
+    /// driver does not hold yet (Python 2.7's reading is proven by tests/interpreters.rs).
+    #[test]
+    fn the_driver_program_holds_the_driver_as_it_is() {
+        let odd = "quotes ' \" ''' \\ \\n tab\t cr\r nul\0 del\u{7f} é ☃ 😀 end\n";
+        for text in [DRIVER, odd] {
+            let mut python = Command::new("python3")
+                .args([
+                    "-c",
+                    "import sys; sys.stdout.buffer.write(eval(sys.stdin.read()).encode('utf-8'))",
+                ])
+                .stdin(Stdio::piped())
+                .stdout(Stdio::piped())
+                .spawn()
+                .expect("python3 runs");
+            python
+                .stdin
+                .take()
+                .unwrap()
+                .write_all(python_literal(text).as_bytes())
+                .unwrap();
+            let output = python.wait_with_output().unwrap();
+            assert!(output.status.success());
+            assert_eq!(String::from_utf8(output.stdout).unwrap(), text);
+        }
+        assert!(driver_program().starts_with("exec(compile(u'\"\"\"objgraph-doctest\\'s"));
     }
 }
