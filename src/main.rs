@@ -806,7 +806,8 @@ fn check_html_target(file: &Path) -> anyhow::Result<()> {
 }
 
 /// Writes the HTML report whole (a temporary file renamed over FILE), so that a browser or
-/// an artifact upload never reads half of it.
+/// an artifact upload never reads half of it. A symlink FILE keeps pointing where it did:
+/// its target is written.
 fn write_html(file: &Path, html: &str) -> anyhow::Result<()> {
     let context = || {
         format!(
@@ -814,18 +815,43 @@ fn write_html(file: &Path, html: &str) -> anyhow::Result<()> {
             file.display()
         )
     };
+    let is_link = std::fs::symlink_metadata(file).is_ok_and(|metadata| metadata.is_symlink());
+    let target = match is_link {
+        // A link to a report not written yet names it all the same.
+        true => std::fs::canonicalize(file)
+            .or_else(|_| std::fs::read_link(file).map(|to| html_directory(file).join(to)))
+            .unwrap_or_else(|_| file.to_path_buf()),
+        false => file.to_path_buf(),
+    };
     let mut temporary =
-        tempfile::NamedTempFile::new_in(html_directory(file)).with_context(context)?;
+        tempfile::NamedTempFile::new_in(html_directory(&target)).with_context(context)?;
     temporary.write_all(html.as_bytes()).with_context(context)?;
-    // Readable by others, as a file written with the default umask would be: a report is
-    // meant to be shared (an artifact, a web server).
-    std::fs::set_permissions(temporary.path(), std::fs::Permissions::from_mode(0o644))
-        .with_context(context)?;
+    // As a file the shell would create (`> report.html`): the report holds what examples
+    // printed, and a umask of 077 says that is nobody else's to read.
+    std::fs::set_permissions(
+        temporary.path(),
+        std::fs::Permissions::from_mode(0o666 & !current_umask()),
+    )
+    .with_context(context)?;
     temporary
-        .persist(file)
+        .persist(&target)
         .map_err(|error| error.error)
         .with_context(context)?;
     Ok(())
+}
+
+/// This process's umask, read from /proc (setting it to read it would race with threads
+/// creating files); 022 where /proc does not say.
+fn current_umask() -> u32 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|status| {
+            status
+                .lines()
+                .find_map(|line| line.strip_prefix("Umask:"))
+                .and_then(|value| u32::from_str_radix(value.trim(), 8).ok())
+        })
+        .unwrap_or(0o022)
 }
 
 /// A progress bar on stderr for human runs on a terminal, shown once a run takes a second.
@@ -878,12 +904,29 @@ impl Progress {
     }
 }
 
-/// Writes to stdout; a reader that went away (`| head`) ends the run quietly.
+/// Set once stdout's reader has gone (`| head`): nothing more is written there.
+static STDOUT_GONE: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// Writes to stdout. A reader that went away (`| head`) ends the printing, not the run:
+/// `--update` still writes the pages, the other reports are still written, and the exit
+/// status still says whether everything passed (under `set -o pipefail` a failing run
+/// must not look like a passing one because its reader stopped early).
 fn write_stdout(text: &str) -> anyhow::Result<()> {
+    use std::sync::atomic::Ordering;
+    if STDOUT_GONE.load(Ordering::Relaxed) {
+        return Ok(());
+    }
     let mut stdout = std::io::stdout().lock();
-    stdout.write_all(text.as_bytes())?;
-    stdout.flush()?;
-    Ok(())
+    match stdout
+        .write_all(text.as_bytes())
+        .and_then(|()| stdout.flush())
+    {
+        Err(error) if error.kind() == std::io::ErrorKind::BrokenPipe => {
+            STDOUT_GONE.store(true, Ordering::Relaxed);
+            Ok(())
+        }
+        result => Ok(result?),
+    }
 }
 
 fn is_broken_pipe(error: &anyhow::Error) -> bool {

@@ -174,8 +174,15 @@ fn checkpoints_resume_from_the_state_before_an_example() {
         .expect("resume again");
     assert_eq!(other.run(1, "x\n", SECOND).unwrap().got, "1\n");
     let pids = [other.pid(), before_1.pid()];
+    let snapshot = before_1
+        .snapshot()
+        .expect("the checkpoint's copy")
+        .to_path_buf();
+    assert!(snapshot.join("f.txt").is_file(), "{}", snapshot.display());
     drop(other);
     drop(before_1);
+    // Killed, the checkpoint could not remove its copy: dropping it did.
+    assert!(!snapshot.exists(), "{} left behind", snapshot.display());
     std::thread::sleep(Duration::from_millis(200));
     for pid in pids {
         let alive = std::path::Path::new(&format!("/proc/{pid}")).exists()

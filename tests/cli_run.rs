@@ -396,3 +396,167 @@ fn preload_modules_come_from_the_project_root_when_run_from_a_subdirectory() {
     );
     assert_eq!(report["warnings"], serde_json::json!([]), "{report}");
 }
+
+/// The output cap, in characters (runner/options.rs).
+const OUTPUT_CAP: usize = 8 * 1024 * 1024;
+
+/// CPython's verdict on the page `name` in `dir`: `doctest.testfile`'s failure count.
+fn cpython_failures(dir: &Path, name: &str) -> u64 {
+    let output = Command::new(common::python_with_objgraph())
+        .args([
+            "-c",
+            "import doctest, sys\n\
+             print(doctest.testfile(sys.argv[1], module_relative=False, report=False).failed)",
+            name,
+        ])
+        .current_dir(dir)
+        // CPython's report of a lone surrogate cannot be written as UTF-8 otherwise.
+        .env("PYTHONIOENCODING", "utf-8:backslashreplace")
+        .output()
+        .expect("python runs");
+    let stdout = text(&output.stdout);
+    stdout
+        .lines()
+        .last()
+        .and_then(|line| line.trim().parse().ok())
+        .unwrap_or_else(|| panic!("no count: {stdout}{}", text(&output.stderr)))
+}
+
+#[test]
+fn output_that_is_not_sent_exactly_gets_cpythons_verdict_and_is_never_accepted() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let prints_past_the_cap = format!(">>> print('x' * {OUTPUT_CAP} + 'THE-END')");
+    let pages = [
+        // Cut at the cap: what was cut matters unless the expected output ends in `...`.
+        (
+            "cut_exact.txt",
+            format!("{prints_past_the_cap}\n{}\n", "x".repeat(OUTPUT_CAP)),
+        ),
+        (
+            "cut_ellipsis.txt",
+            format!("{prints_past_the_cap}  # doctest: +ELLIPSIS\nxxx...\n"),
+        ),
+        // A lone surrogate matches no character of a page, U+FFFD included.
+        (
+            "surrogate_fffd.txt",
+            ">>> print('a\\udcffb')\na\u{FFFD}b\n".to_owned(),
+        ),
+        (
+            "surrogate_ellipsis.txt",
+            ">>> print('a\\udcffb')  # doctest: +ELLIPSIS\na...b\n".to_owned(),
+        ),
+    ];
+    for (name, page) in &pages {
+        std::fs::write(dir.path().join(name), page).expect("page");
+    }
+    let output = run_in(dir.path(), &["--format", "json", "."]);
+    let report = json(&output);
+    for page in report["pages"].as_array().expect("pages") {
+        let path = page["path"].as_str().expect("path");
+        let name = Path::new(path).file_name().unwrap().to_string_lossy();
+        let ours = page["examples"][0]["outcome"].as_str().expect("outcome");
+        let cpython = if cpython_failures(dir.path(), &name) == 0 {
+            "passed"
+        } else {
+            "failed"
+        };
+        assert_eq!(ours, cpython, "{name}");
+    }
+    assert_eq!(report["summary"]["failed"], 2, "{}", text(&output.stderr));
+
+    // --update must not write what the example did not print.
+    let output = run_in(
+        dir.path(),
+        &["--update", "cut_exact.txt", "surrogate_fffd.txt"],
+    );
+    assert_eq!(output.status.code(), Some(1), "{}", text(&output.stderr));
+    let stderr = text(&output.stderr);
+    assert!(
+        stderr.contains(
+            "cut_exact.txt:1:1: example not updated: its output was cut at the output cap"
+        ),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("surrogate_fffd.txt:1:1: example not updated: it printed lone surrogates"),
+        "{stderr}"
+    );
+    for (name, page) in &pages[..3] {
+        if name.starts_with("cut_exact") || name.starts_with("surrogate_fffd") {
+            assert_eq!(
+                &std::fs::read_to_string(dir.path().join(name)).unwrap(),
+                page
+            );
+        }
+    }
+}
+
+#[test]
+fn the_html_report_follows_the_umask_and_a_symlink() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().expect("tempdir");
+    std::fs::write(dir.path().join("page.txt"), ">>> print('secret')\nsecret\n").expect("page");
+    let tmp = dir.path().join("tmp");
+    std::fs::create_dir(&tmp).expect("tmp");
+    std::fs::create_dir(dir.path().join("reports")).expect("reports");
+    std::os::unix::fs::symlink("reports/latest.html", dir.path().join("report.html"))
+        .expect("symlink");
+    for (umask, mode) in [("077", 0o600), ("022", 0o644)] {
+        let output = Command::new("sh")
+            .arg("-c")
+            .arg(format!("umask {umask} && exec \"$0\" \"$@\""))
+            .arg(env!("CARGO_BIN_EXE_objgraph-doctest"))
+            .args(["--python", &common::python_with_objgraph()])
+            .args(["--html", "report.html", "page.txt"])
+            .current_dir(dir.path())
+            .env("TMPDIR", &tmp)
+            .output()
+            .expect("the binary runs");
+        assert_eq!(output.status.code(), Some(0), "{}", text(&output.stderr));
+        let link = std::fs::symlink_metadata(dir.path().join("report.html")).expect("link");
+        assert!(link.is_symlink(), "umask {umask}: the link was replaced");
+        let report = dir.path().join("reports/latest.html");
+        let written = std::fs::metadata(&report).expect("the link's target");
+        assert_eq!(written.permissions().mode() & 0o777, mode, "umask {umask}");
+        assert!(std::fs::read_to_string(&report).unwrap().contains("secret"));
+    }
+}
+
+#[test]
+fn the_junit_report_is_well_formed_whatever_the_examples_print() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    std::fs::write(
+        dir.path().join("page.txt"),
+        ">>> print('\\ufffe \\uffff \\x00 \\x1b ]]> </testcase> &amp;')\nsomething else\n",
+    )
+    .expect("page");
+    let output = run_in(dir.path(), &["--format", "junit", "page.txt"]);
+    assert_eq!(output.status.code(), Some(1), "{}", text(&output.stderr));
+    // CPython's XML parser is the judge of well-formedness.
+    let mut parse = Command::new(common::python_with_objgraph())
+        .args([
+            "-c",
+            "import sys, xml.etree.ElementTree as ET\n\
+             root = ET.fromstring(sys.stdin.buffer.read())\n\
+             print(len(root.iter('failure').__next__().text or ''))",
+        ])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("python runs");
+    use std::io::Write as _;
+    parse
+        .stdin
+        .take()
+        .expect("stdin")
+        .write_all(&output.stdout)
+        .expect("write");
+    let parsed = parse.wait_with_output().expect("python ends");
+    assert!(
+        parsed.status.success(),
+        "not well-formed: {}\n{}",
+        text(&parsed.stderr),
+        text(&output.stdout)
+    );
+}

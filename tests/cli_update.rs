@@ -3,7 +3,7 @@
 //! refused and the page never gains an example; links, modes and owners are kept, read-only
 //! and hard-linked pages are refused; a non-UTF-8 name updates the same file; a kill leaves
 //! the old or the new page and the next run removes what it left; the exit status says
-//! whether every failure was accepted.
+//! whether every failure was accepted, also when stdout's reader has gone.
 
 #[path = "common/cli.rs"]
 mod cli;
@@ -300,6 +300,42 @@ fn exit_status_is_0_only_when_every_failure_was_accepted() {
         read(&dir.path().join("c.txt")),
         ">>> print('new')\nnew\n>>> while True: pass\n"
     );
+}
+
+/// `command` with its stdout a pipe nobody reads any more (`| head -1` after its line).
+fn with_stdout_gone(cwd: &Path, args: &[&str]) -> Output {
+    let (reader, writer) = std::io::pipe().expect("pipe");
+    drop(reader);
+    command(cwd, args)
+        .stdout(writer)
+        .stderr(Stdio::piped())
+        .output()
+        .expect("the binary runs")
+}
+
+#[test]
+fn a_reader_that_goes_away_ends_the_printing_not_the_run() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    for name in ["a.txt", "b.txt"] {
+        std::fs::write(dir.path().join(name), FAILING).expect("page");
+    }
+    // Under `set -o pipefail`, a failing run must not pass because its reader stopped early.
+    for format in ["human", "json", "junit", "github"] {
+        let output = with_stdout_gone(dir.path(), &["--format", format, "a.txt", "b.txt"]);
+        assert_eq!(output.status.code(), Some(1), "{format}: {}", both(&output));
+        assert_eq!(text(&output.stderr), "", "{format}");
+    }
+    // --update still writes the pages, and says so.
+    let output = with_stdout_gone(dir.path(), &["--update", "a.txt", "b.txt"]);
+    assert_eq!(output.status.code(), Some(0), "{}", both(&output));
+    assert!(
+        text(&output.stderr).contains("updated 2 examples in 2 pages; the pages now pass"),
+        "{}",
+        both(&output)
+    );
+    for name in ["a.txt", "b.txt"] {
+        assert_eq!(read(&dir.path().join(name)), UPDATED);
+    }
 }
 
 #[test]

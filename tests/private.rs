@@ -1,6 +1,6 @@
 //! Nobody else gets in: every folder, socket and log file of a run is private to the user
 //! (0700/0600) whatever the umask, a TMPDIR too deep for a socket path still works (or
-//! says why not), and `--no-fork` with several jobs gives each page its own interpreter.
+//! says why not) and removes only its own stale folders, and `--no-fork` with several jobs gives each page its own interpreter.
 
 mod common;
 
@@ -81,6 +81,48 @@ fn a_tmpdir_too_deep_for_a_socket_still_works() {
         std::fs::read_dir(&deep).unwrap().count(),
         0,
         "left in TMPDIR"
+    );
+}
+
+#[test]
+fn a_dead_runs_socket_folder_is_removed_and_a_lookalike_is_not() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("ok.txt"), ">>> 1 + 1\n2\n").unwrap();
+    let mut deep = dir.path().join("tmp");
+    while deep.as_os_str().len() < 150 {
+        deep.push("a-rather-long-directory-name");
+    }
+    std::fs::create_dir_all(&deep).unwrap();
+    let mut child = Command::new("true").spawn().unwrap();
+    let dead = child.id();
+    child.wait().unwrap();
+    // A killed run's folder: private, with its socket still there.
+    let stale = tempfile::Builder::new()
+        .prefix(&format!("ogd-{dead}."))
+        .tempdir_in("/tmp")
+        .unwrap()
+        .keep();
+    std::fs::set_permissions(&stale, std::fs::Permissions::from_mode(0o700)).unwrap();
+    drop(std::os::unix::net::UnixListener::bind(stale.join("backend.sock")).unwrap());
+    // Someone else's folder with a name of the same shape.
+    let lookalike = tempfile::Builder::new()
+        .prefix(&format!("ogd-{dead}."))
+        .tempdir_in("/tmp")
+        .unwrap();
+    std::fs::write(lookalike.path().join("precious.txt"), "keep me").unwrap();
+    std::fs::set_permissions(lookalike.path(), std::fs::Permissions::from_mode(0o700)).unwrap();
+
+    // Under a TMPDIR too deep for a socket, the run makes its folder in /tmp, and first
+    // removes those of runs that died.
+    let output = run(dir.path(), &deep, "022", &["ok.txt"]);
+    assert_eq!(output.status.code(), Some(0), "{}", text(&output));
+    let stale_left = stale.exists();
+    let _ = std::fs::remove_dir_all(&stale);
+    assert!(!stale_left, "{} was not removed", stale.display());
+    assert_eq!(
+        std::fs::read_to_string(lookalike.path().join("precious.txt")).unwrap(),
+        "keep me"
     );
 }
 

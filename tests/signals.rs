@@ -1,4 +1,4 @@
-//! SIGINT, SIGTERM and SIGHUP end the CLI and the language server cleanly (every process
+//! SIGINT, SIGTERM, SIGHUP and SIGQUIT end the CLI and the language server cleanly (every process
 //! killed, every temp folder removed, exit 128+N), and a normal run or session leaves
 //! nothing in the temp directory. Each run gets a private TMPDIR, listed afterwards, and
 //! a tag in its environment, so that other tests running at the same time do not count.
@@ -140,12 +140,13 @@ fn a_normal_run_leaves_nothing_behind() {
 }
 
 #[test]
-fn sigint_sigterm_and_sighup_end_the_cli_cleanly() {
+fn sigint_sigterm_sighup_and_sigquit_end_the_cli_cleanly() {
     use nix::sys::signal::Signal;
     for (sent, code) in [
         (Signal::SIGINT, 130),
         (Signal::SIGTERM, 143),
         (Signal::SIGHUP, 129),
+        (Signal::SIGQUIT, 131),
     ] {
         let sandbox = Sandbox::new();
         let page = sandbox.write_sleeping_page();
@@ -163,6 +164,41 @@ fn sigint_sigterm_and_sighup_end_the_cli_cleanly() {
         assert_eq!(status.code(), Some(code), "{sent}");
         sandbox.assert_clean();
     }
+}
+
+#[test]
+fn after_a_sigkill_without_fork_what_the_page_started_ends_with_the_page() {
+    // A page started by objgraph-doctest itself has no zygote above it: with
+    // objgraph-doctest killed, the page's own end must take its examples' processes along.
+    let sandbox = Sandbox::new();
+    let page = sandbox.pages().join("short.txt");
+    std::fs::write(
+        &page,
+        format!(
+            ">>> import subprocess, sys, time\n\
+             >>> daemon = subprocess.Popen([sys.executable, '-c', 'import time; time.sleep(600)'], start_new_session=True)\n\
+             >>> _ = open({marker:?}, 'w').write('x'); time.sleep(2)\n",
+            marker = sandbox.marker().to_string_lossy()
+        ),
+    )
+    .unwrap();
+    let mut child = sandbox
+        .command(&["--no-fork", "--timeout", "300", &page.to_string_lossy()])
+        .spawn()
+        .unwrap();
+    sandbox.wait_for_marker(&mut child);
+    signal(&child, nix::sys::signal::Signal::SIGKILL);
+    let _ = wait_with_timeout(&mut child, Duration::from_secs(20)).expect("it dies");
+    // The example ends 2 s later, then the page sees its connection closed and ends.
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while !processes_tagged(&sandbox.tag).is_empty() && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    assert_eq!(
+        processes_tagged(&sandbox.tag),
+        Vec::<u32>::new(),
+        "processes left after the page ended"
+    );
 }
 
 #[test]

@@ -12,7 +12,7 @@
 
 use std::io::BufReader;
 use std::os::unix::net::UnixStream;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, mpsc};
 use std::time::{Duration, Instant};
 
@@ -36,6 +36,8 @@ pub struct Checkpoint {
     /// that a runner's crash is reported with its status at once).
     events: Mutex<mpsc::Receiver<Event>>,
     zygote: Option<Arc<Zygote>>,
+    /// Its copy of the page's files (removed when it is dropped).
+    snapshot: Option<PathBuf>,
 }
 
 /// An error when the process `pid` is gone (so that waiting for its fork is pointless).
@@ -55,14 +57,14 @@ impl PageProcess {
         self.send(&Request::Checkpoint { token: &token })?;
         let parent = self.pid;
         let (stream, hello) = expected.wait(FORK_TIMEOUT, || gone(parent, "page process"))?;
-        match self.read_event(Instant::now() + FORK_TIMEOUT) {
-            Ok(Event::Forked { .. }) => {}
+        let snapshot = match self.read_event(Instant::now() + FORK_TIMEOUT) {
+            Ok(Event::Forked { snapshot, .. }) => snapshot_in(backend, snapshot),
             other => {
                 return Err(BackendError::Lost(format!(
                     "checkpoint did not fork: {other:?}"
                 )));
             }
-        }
+        };
         let reader = BufReader::new(stream.try_clone()?);
         let old_reader = std::mem::replace(&mut self.reader, reader);
         let old_stream = std::mem::replace(&mut self.stream, stream);
@@ -76,10 +78,23 @@ impl PageProcess {
             stream: old_stream,
             events: Mutex::new(listen(old_reader, backend)?),
             zygote: self.zygote.clone(),
+            snapshot,
         };
         self.pid = hello.pid;
         Ok(paused)
     }
+}
+
+/// The snapshot a checkpoint named, if it is one: a `checkpoint-*` folder right in the
+/// backend's directory. Anything else named there is not removed.
+fn snapshot_in(backend: &Backend, named: Option<String>) -> Option<PathBuf> {
+    let path = PathBuf::from(named?);
+    let is_ours = path.parent() == Some(backend.socket_directory())
+        && path
+            .file_name()
+            .and_then(|name| name.to_str())
+            .is_some_and(|name| name.starts_with("checkpoint-"));
+    is_ours.then_some(path)
 }
 
 /// Reads a checkpoint's connection on a thread of its own.
@@ -102,6 +117,11 @@ fn listen(
 impl Checkpoint {
     pub fn pid(&self) -> i32 {
         self.pid
+    }
+
+    /// Its copy of the files the page had written when it was taken (removed with it).
+    pub fn snapshot(&self) -> Option<&Path> {
+        self.snapshot.as_deref()
     }
 
     /// A new runner in the state of this checkpoint, working in `workdir` (which receives a
@@ -160,5 +180,8 @@ impl Drop for Checkpoint {
     fn drop(&mut self) {
         let _ = write_request(&mut self.stream, &Request::Exit);
         kill_page(self.pid, self.group, self.owns_group);
+        if let Some(snapshot) = &self.snapshot {
+            let _ = std::fs::remove_dir_all(snapshot);
+        }
     }
 }

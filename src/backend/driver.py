@@ -108,7 +108,11 @@ def encoded(message):
     try:
         return _encode(message).encode("utf-8") + b"\n"
     except UnicodeEncodeError:
-        return _encode(clean(message)).encode("utf-8") + b"\n"
+        cleaned = clean(message)
+        if isinstance(cleaned, dict) and cleaned.get("event") == "result":
+            # Judging and --update must know that U+FFFD stands for what was printed.
+            cleaned["lossy"] = True
+        return _encode(cleaned).encode("utf-8") + b"\n"
 
 
 def send(sock, message):
@@ -1214,7 +1218,7 @@ def checkpoint(sock, reader, token, socket_path, workdir):
             send(runner, page_hello(token))
             return runner, Lines(runner), workdir
         runners[pid] = None
-        send(sock, {"event": "forked", "token": token, "pid": pid})
+        send(sock, {"event": "forked", "token": token, "pid": pid, "snapshot": snapshot})
         while True:
             if not reader.has_line():
                 ready, _, _ = _select([sock], [], [], 0.05)
@@ -1360,7 +1364,20 @@ def become_page(socket_path, token, parent=None, channel=None):
                 send(sock, {"event": "driver_error", "traceback": text})
             except Exception:
                 pass
+        end_page_tree()
         _exit(70)
+    end_page_tree()
+
+
+def end_page_tree():
+    """Everything the page's examples started ends with the page. objgraph-doctest kills the
+    page's tree when it is done with it, but when objgraph-doctest itself is gone (SIGKILL)
+    the page only sees its connection close: a page it started itself (--no-fork) has no
+    zygote above it to kill its orphans, and they would outlive it for good."""
+    if _getpid() != OWNER[0]:
+        return
+    for child in children_of(_getpid()):
+        kill_tree(child)
 
 
 def main():

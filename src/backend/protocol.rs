@@ -122,6 +122,11 @@ pub enum Event {
     Forked {
         token: String,
         pid: i32,
+        /// A checkpoint's copy of the page's working directory, in the backend's directory.
+        /// We remove it when done with the checkpoint: a checkpoint is killed, not asked to
+        /// end, so it cannot remove the copy itself.
+        #[serde(default)]
+        snapshot: Option<String>,
     },
     Exited {
         pid: i32,
@@ -219,6 +224,9 @@ pub struct ExampleResult {
     pub got: String,
     /// The output was longer than the cap and was cut.
     pub truncated: bool,
+    /// What it printed held lone surrogates, sent as U+FFFD (see the module doc).
+    #[serde(default)]
+    pub lossy: bool,
     pub exception: Option<RaisedException>,
     pub duration_ns: u64,
     /// Why it did not run (a module it requires is not importable); then nothing else is set.

@@ -1,7 +1,8 @@
 //! The process-wide safety net of the binary (CLI and language server): one private
 //! session directory for every temporary file of the run, this process as a child
-//! subreaper, and SIGINT/SIGTERM/SIGHUP turned into a shutdown that kills every process we
-//! started and removes every temporary folder, then exits 128+N as shells expect.
+//! subreaper, and SIGINT/SIGTERM/SIGHUP/SIGQUIT turned into a shutdown that kills every
+//! process we started and removes every temporary folder and file, then exits 128+N as
+//! shells expect.
 //!
 //! Signals are read on a thread of their own with `signal-hook` (no code runs in the signal
 //! handler itself). SIGCHLD is watched too: a child of ours that we did not spawn is an
@@ -17,18 +18,19 @@ use std::time::Duration;
 
 use nix::sys::wait::{WaitPidFlag, waitpid};
 use nix::unistd::Pid;
-use signal_hook::consts::{SIGCHLD, SIGHUP, SIGINT, SIGTERM};
+use signal_hook::consts::{SIGCHLD, SIGHUP, SIGINT, SIGQUIT, SIGTERM};
 
 use super::procs;
 use super::worker::spawned_lock;
 
-/// Directories removed at shutdown, whatever ends the run.
+/// Directories and files removed at shutdown, whatever ends the run.
 static CLEANUP: Mutex<Vec<PathBuf>> = Mutex::new(Vec::new());
 
 /// How often orphans are looked for even without a SIGCHLD.
 const ORPHAN_SWEEP: Duration = Duration::from_secs(2);
 
-/// Removes `path` (a directory) at shutdown unless [`forget_cleanup`] is called first.
+/// Removes `path` (a directory, or a file such as `--update`'s temporary copy of a page)
+/// at shutdown unless [`forget_cleanup`] is called first.
 pub fn register_cleanup(path: &Path) {
     if let Ok(mut paths) = CLEANUP.lock() {
         paths.push(path.to_path_buf());
@@ -71,7 +73,8 @@ pub fn install() -> Session {
         // Every `tempfile` directory of the run (the backend's, each page's) is made in here.
         let _ = tempfile::env::override_temp_dir(directory);
     }
-    if let Ok(mut signals) = signal_hook::iterator::Signals::new([SIGINT, SIGTERM, SIGHUP, SIGCHLD])
+    if let Ok(mut signals) =
+        signal_hook::iterator::Signals::new([SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGCHLD])
     {
         let _ = std::thread::Builder::new()
             .name("signals".into())
@@ -117,7 +120,7 @@ fn session_directory() -> Option<PathBuf> {
 /// (SIGKILL, a crash): ours (same owner), and only those whose process is gone, as git
 /// removes a stale lock. Their processes died with them (see docs/processes.md).
 fn remove_stale_sessions(temp: &Path) {
-    remove_stale(temp, SESSION_PREFIX);
+    remove_stale(temp, SESSION_PREFIX, |_| true);
 }
 
 /// Short socket directories (`backend/worker.rs`) are made in /tmp when `TMPDIR` is too deep
@@ -125,13 +128,22 @@ fn remove_stale_sessions(temp: &Path) {
 pub(crate) const SHORT_SOCKET_PREFIX: &str = "ogd-";
 
 /// Removes the short socket directories of runs that died before they could remove them.
+/// `ogd-` is a short prefix that someone else's folders in /tmp may have too: only a
+/// private folder (0700) that holds our socket (`backend.sock`, a socket) is one of ours.
 pub(crate) fn remove_stale_socket_directories() {
-    remove_stale(Path::new("/tmp"), SHORT_SOCKET_PREFIX);
+    use std::os::unix::fs::FileTypeExt;
+    remove_stale(Path::new("/tmp"), SHORT_SOCKET_PREFIX, |directory| {
+        let private = std::fs::symlink_metadata(directory)
+            .is_ok_and(|metadata| metadata.permissions().mode() & 0o777 == 0o700);
+        let has_our_socket = std::fs::symlink_metadata(directory.join("backend.sock"))
+            .is_ok_and(|metadata| metadata.file_type().is_socket());
+        private && has_our_socket
+    });
 }
 
 /// Removes the directories in `temp` named `<prefix><pid>.<random>` that are ours (same
-/// owner) and whose process is gone.
-fn remove_stale(temp: &Path, prefix: &str) {
+/// owner, and `looks_ours`) and whose process is gone.
+fn remove_stale(temp: &Path, prefix: &str, looks_ours: impl Fn(&Path) -> bool) {
     use std::os::unix::fs::MetadataExt;
     let Ok(entries) = std::fs::read_dir(temp) else {
         return;
@@ -151,13 +163,17 @@ fn remove_stale(temp: &Path, prefix: &str) {
         let ours = entry
             .metadata()
             .is_ok_and(|metadata| metadata.is_dir() && metadata.uid() == me);
-        if ours && pid as u32 != std::process::id() && !procs::process_exists(pid) {
+        if ours
+            && pid as u32 != std::process::id()
+            && !procs::process_exists(pid)
+            && looks_ours(&entry.path())
+        {
             let _ = std::fs::remove_dir_all(entry.path());
         }
     }
 }
 
-/// Kills every process below us and removes the registered directories.
+/// Kills every process below us and removes the registered directories and files.
 fn clean_up() {
     let us = std::process::id() as i32;
     for child in procs::children(us) {
@@ -171,7 +187,16 @@ fn clean_up() {
         .map(|mut paths| std::mem::take(&mut *paths))
         .unwrap_or_default();
     for path in paths {
-        let _ = std::fs::remove_dir_all(path);
+        // Not followed: a link put where a registered path was is removed, not its target.
+        match std::fs::symlink_metadata(&path) {
+            Ok(metadata) if metadata.is_dir() => {
+                let _ = std::fs::remove_dir_all(&path);
+            }
+            Ok(_) => {
+                let _ = std::fs::remove_file(&path);
+            }
+            Err(_) => {}
+        }
     }
 }
 

@@ -855,6 +855,14 @@ fn socket_in(directory: tempfile::TempDir) -> Result<(tempfile::TempDir, PathBuf
     Ok((short, socket_path))
 }
 
+impl Backend {
+    /// The directory of the socket Python processes connect to: checkpoints keep their
+    /// copies of the pages' files in it.
+    pub(super) fn socket_directory(&self) -> &Path {
+        self.socket_path.parent().unwrap_or(Path::new("/"))
+    }
+}
+
 /// A new file only we can read (0600 whatever the umask).
 fn private_file(path: &Path) -> std::io::Result<std::fs::File> {
     let file = std::fs::OpenOptions::new()

@@ -144,6 +144,12 @@ fn render_failure(
             "(output cut: the example printed more than the output cap)"
         );
     }
+    if result.lossy {
+        let _ = writeln!(
+            out,
+            "(the lone surrogates the example printed are shown as U+FFFD)"
+        );
+    }
 }
 
 fn render_artifacts(out: &mut String, result: &ExampleRun, palette: &Palette) {

@@ -77,7 +77,10 @@ pub fn render(runs: &[PageRun], duration: std::time::Duration) -> String {
         }
         report.add_test_suite(suite);
     }
-    report
+    let xml = report
         .to_string()
-        .unwrap_or_else(|error| format!("<!-- cannot serialise the report: {error} -->\n"))
+        .unwrap_or_else(|error| format!("<!-- cannot serialise the report: {error} -->\n"));
+    // XML 1.0 allows neither noncharacter anywhere, and the writer lets them through from
+    // what examples print; only text can hold them, so the whole document is safe to map.
+    xml.replace(['\u{FFFE}', '\u{FFFF}'], "\u{FFFD}")
 }

@@ -463,6 +463,7 @@ impl ExampleView {
             flags,
             got: self.got,
             truncated: self.truncated,
+            lossy: false,
             exception: self.exception.map(|exception| RaisedException {
                 type_name: exception.type_name,
                 message: exception.message,

@@ -16,7 +16,7 @@ use std::time::{Duration, Instant};
 
 use crate::backend::protocol::PytestOutcome;
 use crate::backend::{Backend, Fault, PageProcess, PageSetup, RaisedException};
-use crate::engine::judge::{Judgement, judge};
+use crate::engine::judge::{Comparison, Judgement, judge};
 use crate::engine::page::ExampleRole;
 use crate::engine::sphinx::VersionSpec;
 use crate::engine::{Example, Flag, FlagRegistry, FlagSet, Page};
@@ -71,6 +71,8 @@ pub struct ExampleRun {
     /// What it printed (with the traceback appended when it raised), if it ran.
     pub got: Option<String>,
     pub truncated: bool,
+    /// `got` shows lone surrogates it printed as U+FFFD.
+    pub lossy: bool,
     pub exception: Option<RaisedException>,
     /// Why it passed or failed, when it was judged.
     pub judgement: Option<Judgement>,
@@ -103,6 +105,7 @@ impl ExampleRun {
             flags,
             got: None,
             truncated: false,
+            lossy: false,
             exception: None,
             judgement: None,
             fault: None,
@@ -445,6 +448,8 @@ pub struct Executed {
     pub skip_reason: Option<String>,
     pub got: Option<String>,
     pub truncated: bool,
+    /// `got` shows lone surrogates it printed as U+FFFD.
+    pub lossy: bool,
     pub exception: Option<RaisedException>,
     /// Set for timeouts and crashes; then later examples did not run.
     pub fault: Option<(Outcome, String)>,
@@ -632,6 +637,7 @@ impl Executed {
             skip_reason: None,
             got: None,
             truncated: false,
+            lossy: false,
             exception: None,
             fault: None,
             duration: Duration::ZERO,
@@ -666,15 +672,18 @@ pub fn judge_executed(
         return ExampleRun::without_running(Outcome::NotRun, flags);
     }
     let got = done.got.clone().unwrap_or_default();
-    let judgement = judge(
-        example,
-        &got,
-        done.exception
-            .as_ref()
-            .map(|exception| exception.exc_msg.as_str()),
-        flags,
-        registry,
-    );
+    let exc_msg = done
+        .exception
+        .as_ref()
+        .map(|exception| exception.exc_msg.as_str());
+    let mut judgement = judge(example, &got, exc_msg, flags, registry);
+    if judgement.passed
+        && judgement.comparison == Comparison::Output
+        && let Some(unsure) = inexact_got(&got, done, &example.want)
+    {
+        // The pass must hold for what was really printed, which `got` only stands for.
+        judgement = judge(example, &unsure, exc_msg, flags, registry);
+    }
     // pytest re-raises its outcome exceptions: whatever the expected output, a skip (or an
     // expected failure) skips the example and a `pytest.fail()` fails it.
     let (outcome, skip_reason) = match done.pytest_outcome.as_ref() {
@@ -689,12 +698,35 @@ pub fn judge_executed(
         flags,
         got: Some(got),
         truncated: done.truncated,
+        lossy: done.lossy,
         exception: done.exception.clone(),
         judgement: Some(judgement),
         fault: None,
         duration: done.duration,
         artifacts: done.artifacts.clone(),
     }
+}
+
+/// What to judge again when `got` is not exactly what the example printed, so that it
+/// passes only where CPython's doctest, comparing the real output, would pass too:
+/// - cut at the output cap: followed by a line nothing expects, for the pass must hold
+///   whatever followed the cut (an expected output ending in `...` under ELLIPSIS, or any
+///   output passing, still passes; an exact comparison does not);
+/// - lone surrogates sent as U+FFFD, when the expected output has U+FFFD: with those as a
+///   noncharacter, for CPython's surrogate matches no character of a UTF-8 page.
+fn inexact_got(got: &str, done: &Executed, want: &str) -> Option<String> {
+    const NOTHING_EXPECTS: char = '\u{FFFF}';
+    let mut unsure = None;
+    if done.lossy && want.contains('\u{FFFD}') {
+        unsure = Some(got.replace('\u{FFFD}', &NOTHING_EXPECTS.to_string()));
+    }
+    if done.truncated {
+        let mut cut = unsure.unwrap_or_else(|| got.to_owned());
+        cut.push(NOTHING_EXPECTS);
+        cut.push('\n');
+        unsure = Some(cut);
+    }
+    unsure
 }
 
 /// The run of an example after one that raised `pytest.skip()`: skipped with its reason.

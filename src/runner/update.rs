@@ -1,7 +1,9 @@
 //! `--update`: accepting the actual output of failing examples, page by page.
 //!
 //! The engine decides the new text and checks it reads back ([`update_page`]); this module
-//! writes it ([`replace_page`]) and says, for each example and page left as it was, why. The
+//! writes it ([`replace_page`]) and says, for each example and page left as it was, why
+//! (output cut at the cap, or holding lone surrogates, is never written: the page would
+//! then hold something else than what the example printed). The
 //! run is complete (exit status 0) only when every failure was accepted and written and
 //! nothing else went wrong (no timeout, crash, example left unrun or broken page).
 
@@ -9,7 +11,7 @@ use crate::engine::FlagRegistry;
 use crate::engine::update::{Candidate, update_page};
 
 use super::read::ReadFile;
-use super::run::{Outcome, PageRun};
+use super::run::{ExampleRun, Outcome, PageRun};
 use super::write::replace_page;
 
 /// What `--update` did.
@@ -58,32 +60,38 @@ pub fn update_pages(
                 )
             });
         summary.complete &= !unfinished;
-        let candidates: Vec<Candidate<'_>> = run
-            .examples
-            .iter()
-            .enumerate()
-            .filter(|(_, result)| result.outcome == Outcome::Failed)
-            .filter_map(|(index, result)| {
-                Some(Candidate {
+        let located = |index: usize, why: &dyn std::fmt::Display| {
+            let (line, column) = page
+                .examples
+                .get(index)
+                .map_or((0, 0), |example| (example.span.line, example.indent + 1));
+            format!("{}:{line}:{column}: example not updated: {why}", page.path)
+        };
+        let mut candidates: Vec<Candidate<'_>> = Vec::new();
+        for (index, result) in run.examples.iter().enumerate() {
+            if result.outcome != Outcome::Failed {
+                continue;
+            }
+            // The page would hold something else than what the example printed.
+            if let Some(why) = inexact_output(result) {
+                summary.complete = false;
+                summary.problems.push(located(index, &why));
+                continue;
+            }
+            if let Some(actual) = result.actual() {
+                candidates.push(Candidate {
                     index,
-                    actual: result.actual()?,
+                    actual,
                     flags: result.flags,
-                })
-            })
-            .collect();
+                });
+            }
+        }
         if candidates.is_empty() {
             continue;
         }
         let update = update_page(page, &candidates, registry);
         for (index, refusal) in &update.refused {
-            let (line, column) = page
-                .examples
-                .get(*index)
-                .map_or((0, 0), |example| (example.span.line, example.indent + 1));
-            summary.problems.push(format!(
-                "{}:{line}:{column}: example not updated: {refusal}",
-                page.path
-            ));
+            summary.problems.push(located(*index, refusal));
         }
         summary.complete &= update.accepted.len() == candidates.len();
         let Some(text) = update.text else {
@@ -110,6 +118,23 @@ pub fn update_pages(
         }
     }
     summary
+}
+
+/// Why the output an example's run shows is not what it printed, if it is not.
+fn inexact_output(result: &ExampleRun) -> Option<&'static str> {
+    if result.truncated {
+        Some(
+            "its output was cut at the output cap, so the whole of it is not known; make the \
+             example print less (or end its expected output with `...` under ELLIPSIS)",
+        )
+    } else if result.lossy {
+        Some(
+            "it printed lone surrogates, which a UTF-8 page cannot hold (they are shown as \
+             U+FFFD); print their repr() instead",
+        )
+    } else {
+        None
+    }
 }
 
 fn plural(n: usize, noun: &str) -> String {
