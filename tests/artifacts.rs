@@ -72,6 +72,11 @@ fn a_new_file_is_copied_under_the_page_and_line() {
             .join("L12-refs.png")
     );
     assert_eq!(fs::read(&artifact.path).unwrap(), b"\x89PNG fake");
+    // Private: the copy, and the folder that lists what the example wrote.
+    use std::os::unix::fs::PermissionsExt;
+    let mode = |path: &Path| fs::metadata(path).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode(&artifact.path), 0o600);
+    assert_eq!(mode(artifact.path.parent().unwrap()), 0o700);
 }
 
 #[test]

@@ -10,7 +10,7 @@ use std::collections::{BTreeMap, HashSet};
 use std::ffi::OsStr;
 use std::fs::{self, File, OpenOptions};
 use std::io::{self, Read};
-use std::os::unix::fs::{MetadataExt, OpenOptionsExt, PermissionsExt};
+use std::os::unix::fs::{DirBuilderExt, MetadataExt, OpenOptionsExt, PermissionsExt};
 use std::path::{Component, Path, PathBuf};
 use std::time::SystemTime;
 
@@ -182,7 +182,13 @@ impl ArtifactCollector {
             ));
             return artifact;
         }
-        if let Err(error) = fs::create_dir_all(&self.page_dir) {
+        // Private as the copies in it are (0600): the names of the files an example wrote
+        // are nobody else's business either.
+        let made = fs::DirBuilder::new()
+            .recursive(true)
+            .mode(0o700)
+            .create(&self.page_dir);
+        if let Err(error) = made {
             artifact.note = Some(format!(
                 "not copied: cannot create {}: {error}",
                 self.page_dir.display()
