@@ -1,9 +1,10 @@
 //! `--update` never loses or corrupts a user's text: the built binary on real pages and a
 //! real Python. A page changed while it ran is not overwritten; output a page cannot hold is
-//! refused and the page never gains an example; links, modes and owners are kept, read-only
-//! and hard-linked pages are refused; a non-UTF-8 name updates the same file; a kill leaves
-//! the old or the new page and the next run removes what it left; the exit status says
-//! whether every failure was accepted, also when stdout's reader has gone.
+//! refused and the page never gains an example; links, modes, owners, ACLs and other extended
+//! attributes are kept, read-only and hard-linked pages are refused; a non-UTF-8 name updates
+//! the same file; a kill leaves the old or the new page and the next run removes what it left
+//! (after SIGTERM and the like, the run itself does); the exit status says whether every
+//! failure was accepted, also when stdout's reader has gone.
 
 #[path = "common/cli.rs"]
 mod cli;
@@ -384,5 +385,124 @@ fn a_kill_while_the_new_page_is_written_leaves_the_old_page_and_the_next_run_rem
     assert!(
         caught > 0,
         "never saw the temporary file: the test proved nothing"
+    );
+}
+
+#[test]
+fn a_signal_while_the_new_page_is_written_removes_the_temporary_file() {
+    use nix::sys::signal::{Signal, kill};
+    use nix::unistd::Pid;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let page = dir.path().join("page.txt");
+    // As in the SIGKILL test above: a page long enough that its temporary file can be seen.
+    let filler = "Some prose that is not an example.\n".repeat(100_000);
+    let original = format!("{FAILING}\n{filler}");
+    let updated = format!("{UPDATED}\n{filler}");
+    let mut caught = 0;
+    for _ in 0..3 {
+        std::fs::write(&page, &original).expect("page");
+        let mut child = command(dir.path(), &["--update", "page.txt"])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("spawn");
+        let mut signalled = false;
+        loop {
+            let writing = entries(dir.path())
+                .iter()
+                .any(|name| name.starts_with(".objgraph-doctest-update."));
+            if writing {
+                let pid = Pid::from_raw(child.id() as i32);
+                kill(pid, Signal::SIGTERM).expect("SIGTERM");
+                signalled = true;
+                caught += 1;
+                break;
+            }
+            if child.try_wait().expect("try_wait").is_some() {
+                break;
+            }
+            std::thread::sleep(Duration::from_micros(200));
+        }
+        let status = child.wait().expect("wait");
+        if signalled {
+            assert_eq!(status.code(), Some(143), "{status:?}");
+        }
+        let now = read(&page);
+        assert!(
+            now == original || now == updated,
+            "the page is half written"
+        );
+        // Removed by the run that was signalled, not by a next one.
+        assert_eq!(entries(dir.path()), ["page.txt"]);
+    }
+    println!("signalled {caught} of 3 runs while the new page was being written");
+    assert!(
+        caught > 0,
+        "never saw the temporary file: the test proved nothing"
+    );
+}
+
+/// The standard output of `program args` run in `cwd`, or `None` (said on stderr) when the
+/// tool is not installed or does not work here: a test that needs it is then skipped.
+fn system_tool(cwd: &Path, program: &str, args: &[&str]) -> Option<String> {
+    match Command::new(program).args(args).current_dir(cwd).output() {
+        Ok(output) if output.status.success() => Some(text(&output.stdout)),
+        Ok(output) => {
+            eprintln!("skipped: `{program}` does not work here: {}", both(&output));
+            None
+        }
+        Err(error) => {
+            eprintln!("skipped: no `{program}` ({error})");
+            None
+        }
+    }
+}
+
+#[test]
+fn an_acl_is_kept_and_the_group_gains_nothing() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let page = dir.path().join("page.txt");
+    std::fs::write(&page, FAILING).expect("page");
+    std::fs::set_permissions(&page, std::fs::Permissions::from_mode(0o640)).expect("chmod");
+    if system_tool(dir.path(), "setfacl", &["-m", "u:nobody:rw", "page.txt"]).is_none() {
+        return;
+    }
+    let Some(acl) = system_tool(dir.path(), "getfacl", &["page.txt"]) else {
+        return;
+    };
+    assert!(acl.contains("user:nobody:rw-"), "{acl}");
+    let mode = std::fs::metadata(&page).expect("stat").mode();
+    let output = run(dir.path(), &["--update", "page.txt"]);
+    assert_eq!(output.status.code(), Some(0), "{}", both(&output));
+    assert_eq!(read(&page), UPDATED);
+    assert_eq!(
+        system_tool(dir.path(), "getfacl", &["page.txt"]).as_ref(),
+        Some(&acl)
+    );
+    // The mode's group bits are the ACL's mask: the same mask, the same bits.
+    assert_eq!(std::fs::metadata(&page).expect("stat").mode(), mode);
+    assert_eq!(entries(dir.path()), ["page.txt"]);
+}
+
+#[test]
+fn a_user_attribute_is_kept() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let page = dir.path().join("page.txt");
+    std::fs::write(&page, FAILING).expect("page");
+    let set = ["-n", "user.note", "-v", "hello", "page.txt"];
+    if system_tool(dir.path(), "setfattr", &set).is_none() {
+        return;
+    }
+    let get = ["-d", "page.txt"];
+    let Some(attributes) = system_tool(dir.path(), "getfattr", &get) else {
+        return;
+    };
+    assert!(attributes.contains("user.note=\"hello\""), "{attributes}");
+    let output = run(dir.path(), &["--update", "page.txt"]);
+    assert_eq!(output.status.code(), Some(0), "{}", both(&output));
+    assert_eq!(read(&page), UPDATED);
+    assert_eq!(
+        system_tool(dir.path(), "getfattr", &get).as_ref(),
+        Some(&attributes)
     );
 }
