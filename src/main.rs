@@ -219,8 +219,8 @@ fn parse_memory_limit(value: &str) -> Result<u64, String> {
 fn run(mut cli: Cli) -> anyhow::Result<u8> {
     match &cli.command {
         Some(Subcommand::Lsp) => {
-            objgraph_doctest::lsp::run_stdio()?;
-            return Ok(0);
+            // 1 for an `exit` without a `shutdown` before it, as the LSP specification says.
+            return objgraph_doctest::lsp::run_stdio();
         }
         Some(Subcommand::Merge {
             reports,

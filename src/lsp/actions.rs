@@ -14,6 +14,7 @@ use crate::engine::update::{TextEdit as EngineEdit, accept_actual};
 use crate::engine::{Example, Flag, FlagRegistry};
 use crate::runner::run::{ExampleRun, Outcome};
 
+use super::directive::directive_in_line;
 use super::document::Document;
 use super::heap::{self, RefsKind};
 
@@ -156,25 +157,21 @@ fn only_node_counts_differ(
     .passed
 }
 
-/// Adds `+FLAG` to the example's directive on its first line, or a new directive there.
+/// Adds `+FLAG` to the directive on the example's first line, or a new directive at its end.
+/// Only a directive CPython would see counts (`lsp::directive`): `doctest:` in a string is
+/// code, and appending there would change what the example does.
 fn add_directive(document: &Document, example: &Example, flag: &str) -> EngineEdit {
     let line = document
         .index
         .line_range(&document.text, example.span.line - 1);
-    let text = &document.text[line.clone()];
-    match text.find("doctest:") {
-        Some(at) => EngineEdit {
-            range: line.end..line.end,
-            replacement: if text[at..].trim_end().ends_with(':') {
-                format!(" +{flag}")
-            } else {
-                format!(", +{flag}")
-            },
-        },
-        None => EngineEdit {
-            range: line.end..line.end,
-            replacement: format!("  # doctest: +{flag}"),
-        },
+    let replacement = match directive_in_line(&document.text[line.clone()]) {
+        Some(directive) if directive.options().next().is_none() => format!(" +{flag}"),
+        Some(_) => format!(", +{flag}"),
+        None => format!("  # doctest: +{flag}"),
+    };
+    EngineEdit {
+        range: line.end..line.end,
+        replacement,
     }
 }
 

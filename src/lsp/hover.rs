@@ -13,6 +13,7 @@ use crate::engine::{FlagRegistry, FlagSet};
 use crate::runner::artifacts::ArtifactKind;
 use crate::runner::run::{ExampleRun, Outcome};
 
+use super::directive::directive_in_line;
 use super::document::Document;
 
 /// The hover at `position`, if there is something to say there.
@@ -149,7 +150,8 @@ fn markdown(value: String, range: Option<tower_lsp_server::ls_types::Range>) -> 
     }
 }
 
-/// On a line with `# doctest:`, the meaning of each flag written there.
+/// On a line with a `# doctest:` directive (as CPython finds one: `lsp::directive`), the
+/// meaning of each option written there.
 fn directive_hover(
     document: &Document,
     offset: usize,
@@ -159,26 +161,25 @@ fn directive_hover(
     let line = document
         .index
         .line_range(&document.text, position.line as usize);
-    let text = &document.text[line.clone()];
-    let hash = text.find("# doctest:").or_else(|| text.find("#doctest:"))?;
+    let directive = directive_in_line(&document.text[line.clone()])?;
+    let hash = directive.hash;
     if offset < line.start + hash {
         return None;
     }
-    let options = &text[hash..];
-    let options = options.split_once(':').map_or("", |(_, rest)| rest);
     let mut value = String::from("**doctest directive**\n\n");
-    for option in options
-        .split([',', ' ', '\t'])
-        .filter(|option| !option.is_empty())
-    {
-        let (sign, name) = option.split_at(option.len().min(1));
-        match (sign, registry.lookup(name)) {
-            ("+" | "-", Some(flag)) => {
+    for option in directive.options() {
+        // As the engine reads it: a sign, then a flag's name (any other first character,
+        // ASCII or not, makes it unknown).
+        let flag = option
+            .strip_prefix(['+', '-'])
+            .and_then(|name| registry.lookup(name));
+        match flag {
+            Some(flag) => {
                 let info = registry.info(flag);
-                let verb = if sign == "+" { "on" } else { "off" };
+                let verb = if option.starts_with('+') { "on" } else { "off" };
                 let _ = writeln!(value, "- `{option}` ({verb}): {}", info.summary);
             }
-            _ => {
+            None => {
                 let _ = writeln!(
                     value,
                     "- `{option}`: not a known flag; write `+NAME` or `-NAME` with one of: {}",

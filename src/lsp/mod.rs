@@ -4,6 +4,7 @@
 
 pub mod actions;
 pub mod diagnostics;
+pub mod directive;
 pub mod document;
 pub mod framing;
 pub mod guard;
@@ -18,27 +19,29 @@ pub mod settings;
 pub mod snapshot;
 pub mod symbols;
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use tower_lsp_server::{LspService, Server as LspTransport};
 
 /// Serves LSP on stdin/stdout until the client says `exit` or goes away; every Python process
-/// started for it has ended when this returns.
-pub fn run_stdio() -> anyhow::Result<()> {
+/// started for it has ended when this returns. Returns the exit status LSP asks for: 1 when
+/// the client sent `exit` without a `shutdown` request first, else 0.
+pub fn run_stdio() -> anyhow::Result<u8> {
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
         .build()?;
+    let session = Arc::new(framing::Session::default());
     runtime.block_on(async {
         let (service, socket) = LspService::new(server::Server::new);
         let stopper = service.inner().stopper();
         let (guarded, reader) = tokio::io::duplex(1 << 20);
         let (answers, answered) = tokio::sync::mpsc::unbounded_channel();
-        tokio::spawn(framing::forward_valid_frames(
-            tokio::io::stdin(),
-            guarded,
-            answers,
-        ));
+        let watched = Arc::clone(&session);
+        tokio::spawn(async move {
+            framing::forward_valid_frames(tokio::io::stdin(), guarded, answers, &watched).await;
+        });
         // tower-lsp-server writes into a pipe; one task writes its frames and ours to stdout.
         let (server_output, merged) = tokio::io::duplex(1 << 20);
         let writer = tokio::spawn(framing::merge_output(merged, answered, tokio::io::stdout()));
@@ -56,5 +59,5 @@ pub fn run_stdio() -> anyhow::Result<()> {
     // which an editor may never do. Anything still running was cancelled above, and every
     // Python process dies with the zygote, whose connection closes when we exit.
     runtime.shutdown_background();
-    Ok(())
+    Ok(session.exit_status())
 }

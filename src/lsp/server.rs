@@ -7,6 +7,10 @@
 //! not change any example's source, and otherwise debounces and re-runs from the nearest
 //! checkpoint.
 //!
+//! A document's diagnostics are published one at a time, and once it is closed only the
+//! publish that clears them goes out, last (`Shelf::close`): an actor still judging or ending
+//! a run when the close arrives says nothing more.
+//!
 //! Nothing a client sends can take the server down: every handler runs under
 //! [`CatchPanic`] (a panic is answered with an internal error and logged), and an actor
 //! that fails is restarted on the document's next edit, its failure shown meanwhile as a
@@ -365,8 +369,9 @@ impl Shared {
         let _ = known.wait_for(|known| *known).await;
     }
 
-    /// Publishes `snapshot`'s diagnostics, with `extra` warnings at the top.
-    async fn publish(&self, uri: &Uri, snapshot: &Snapshot, extra: &[String]) {
+    /// Publishes `snapshot`'s diagnostics, with `extra` warnings at the top (unless the
+    /// document was closed).
+    async fn publish(&self, shelf: &Shelf, snapshot: &Snapshot, extra: &[String]) {
         let mut warnings = read(&self.config_problems);
         warnings.extend(read(&self.run_warnings));
         warnings.extend(extra.iter().cloned());
@@ -379,8 +384,18 @@ impl Shared {
             &root,
         );
         found.extend(diagnostics::page_error(snapshot.page_error.as_deref()));
+        self.send_diagnostics(shelf, found, snapshot.document.version)
+            .await;
+    }
+
+    /// Sends a document's diagnostics, in its turn; nothing once it is closed (the clearing
+    /// publish of `did_close` stays the last word about it).
+    async fn send_diagnostics(&self, shelf: &Shelf, found: Vec<Diagnostic>, version: i32) {
+        let Some(_turn) = shelf.diagnostics_turn().await else {
+            return;
+        };
         self.client
-            .publish_diagnostics(uri.clone(), found, Some(snapshot.document.version))
+            .publish_diagnostics(shelf.uri.clone(), found, Some(version))
             .await;
     }
 }
@@ -526,8 +541,11 @@ impl LanguageServer for Server {
                 actor: sender,
                 heap,
             };
-            if let Some(old) = lock(&self.shared.documents).insert(item.uri, handle) {
+            let replaced = lock(&self.shared.documents).insert(item.uri, handle);
+            if let Some(old) = replaced {
+                // Opened twice: the old actor ends, and says nothing more about the page.
                 let _ = old.actor.send(ActorMessage::Close);
+                old.shelf.close().await;
             }
         })
         .await;
@@ -551,10 +569,19 @@ impl LanguageServer for Server {
 
     async fn did_close(&self, params: DidCloseTextDocumentParams) {
         let uri = params.text_document.uri;
-        if let Some(handle) = lock(&self.shared.documents).remove(&uri) {
-            let _ = handle.actor.send(ActorMessage::Close);
-        }
+        let closed = lock(&self.shared.documents).remove(&uri);
         lock(&self.shared.drawings).remove(&uri);
+        let Some(handle) = closed else {
+            self.shared
+                .client
+                .publish_diagnostics(uri, Vec::new(), None)
+                .await;
+            return;
+        };
+        let _ = handle.actor.send(ActorMessage::Close);
+        // After any publish under way, and before any the actor would still make (it may be
+        // in the middle of judging or ending a run): the clearing publish is the last.
+        let _last = handle.shelf.close().await;
         self.shared
             .client
             .publish_diagnostics(uri, Vec::new(), None)

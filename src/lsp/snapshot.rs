@@ -6,7 +6,12 @@
 //! Edits are applied to the document's [`Latest`] text at once (positions in later requests
 //! refer to it) and counted: each snapshot carries the edit count it was parsed at, so a
 //! request can tell whether the snapshot is the text the client has.
+//!
+//! A shelf also decides who may publish the document's diagnostics, and when: one publish
+//! at a time ([`Shelf::diagnostics_turn`]), none after the document is closed except the
+//! clearing one ([`Shelf::close`]), so that an editor never shows problems for a closed file.
 
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use tokio::sync::watch;
@@ -79,6 +84,16 @@ pub struct Shelf {
     pub language_id: String,
     latest: Mutex<Latest>,
     snapshots: watch::Sender<Arc<Snapshot>>,
+    /// Set by [`Shelf::close`]: nothing more is published for the document.
+    closed: AtomicBool,
+    /// Held while the document's diagnostics are sent (see [`DiagnosticsTurn`]).
+    publishing: tokio::sync::Mutex<()>,
+}
+
+/// The right to send a document's diagnostics, held while they are sent: publishes never
+/// overtake one another, and none goes out after the one that cleared a closed document's.
+pub struct DiagnosticsTurn<'shelf> {
+    _publishing: tokio::sync::MutexGuard<'shelf, ()>,
 }
 
 impl Shelf {
@@ -93,6 +108,27 @@ impl Shelf {
                 document,
             }),
             snapshots: watch::channel(first).0,
+            closed: AtomicBool::new(false),
+            publishing: tokio::sync::Mutex::new(()),
+        }
+    }
+
+    /// The turn to send this document's diagnostics, after any publish under way; `None`
+    /// once the document is closed (nothing more may be said about it).
+    pub async fn diagnostics_turn(&self) -> Option<DiagnosticsTurn<'_>> {
+        let publishing = self.publishing.lock().await;
+        (!self.closed.load(Ordering::SeqCst)).then_some(DiagnosticsTurn {
+            _publishing: publishing,
+        })
+    }
+
+    /// Marks the document closed, after any publish under way; the turn returned is the last
+    /// one, for the publish that clears its diagnostics (if the caller makes one).
+    pub async fn close(&self) -> DiagnosticsTurn<'_> {
+        let publishing = self.publishing.lock().await;
+        self.closed.store(true, Ordering::SeqCst);
+        DiagnosticsTurn {
+            _publishing: publishing,
         }
     }
 

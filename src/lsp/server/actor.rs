@@ -55,8 +55,7 @@ pub(super) async fn supervise_actor(
             .await;
         let current = shelf.current();
         let shown =
-            CatchPanic::new(shared.publish(&shelf.uri, &current, std::slice::from_ref(&text)))
-                .await;
+            CatchPanic::new(shared.publish(&shelf, &current, std::slice::from_ref(&text))).await;
         if shown.is_err() {
             // The page's diagnostics are what fails: show the failure alone.
             let alone = Diagnostic {
@@ -67,12 +66,7 @@ pub(super) async fn supervise_actor(
                 ..Diagnostic::default()
             };
             shared
-                .client
-                .publish_diagnostics(
-                    shelf.uri.clone(),
-                    vec![alone],
-                    Some(current.document.version),
-                )
+                .send_diagnostics(&shelf, vec![alone], current.document.version)
                 .await;
         }
         let message = loop {
@@ -198,6 +192,13 @@ async fn document_actor(
             inquiries,
         )
         .await?;
+        // An interrupted explicit run ("Run page") is still owed after the edit.
+        let owed = match interrupted {
+            // Closed: its diagnostics were cleared, and nothing is said about it any more.
+            Some(Interruption::Close) => return Ok(()),
+            Some(Interruption::Next(newer)) => Some(stronger(trigger, newer)),
+            None => None,
+        };
         evaluate(shared, shelf, Some(&returned)).await;
         // Results are out: now end the checkpoints this run made stale.
         returned.release_retired();
@@ -210,12 +211,7 @@ async fn document_actor(
                 let _ = client.code_lens_refresh().await;
             });
         }
-        match interrupted {
-            Some(Interruption::Close) => return Ok(()),
-            // An interrupted explicit run ("Run page") is still owed after the edit.
-            Some(Interruption::Next(newer)) => next = Some(stronger(trigger, newer)),
-            None => {}
-        }
+        next = owed;
     }
 }
 
@@ -273,7 +269,7 @@ async fn evaluate(shared: &Arc<Shared>, shelf: &Arc<Shelf>, live: Option<&LiveSt
     let page_error = live.and_then(|live| live.page_error.clone());
     let snapshot = Snapshot::with_page_error(revision, document, results, page_error);
     shelf.publish(Arc::clone(&snapshot));
-    shared.publish(&shelf.uri, &snapshot, &[]).await;
+    shared.publish(shelf, &snapshot, &[]).await;
     needs_run
 }
 
