@@ -48,6 +48,7 @@ _sendall = socket.socket.sendall
 _recv = socket.socket.recv
 _getpid = os.getpid
 _monotonic = getattr(time, "monotonic", time.time)  # Python 2 has none; refused anyway
+_perf_counter_ns = getattr(time, "perf_counter_ns", None)  # 3.7 on; older ones are refused
 _exit = os._exit
 _fork = os.fork
 _kill = os.kill
@@ -550,7 +551,7 @@ def run_example(request, globs, fakeout, name):
     SOURCES[filename] = request["source"]
     mode = "exec" if request.get("mode") == "exec" else "single"
     fakeout.truncate(0)
-    started = time.perf_counter_ns()
+    started = _perf_counter_ns()
     try:
         exec(compile(request["source"], filename, mode, 0, True), globs)
         exception = None
@@ -564,7 +565,7 @@ def run_example(request, globs, fakeout, name):
         # Our own frame is not the user's business: tracebacks start at the example.
         exception = (kind, value, trace.tb_next if trace is not None else None)
         kind = value = trace = None
-    duration = time.perf_counter_ns() - started
+    duration = _perf_counter_ns() - started
     try:
         got = fakeout.getvalue()
     except ValueError:
@@ -585,8 +586,20 @@ def run_example(request, globs, fakeout, name):
     }
     if exception is not None:
         formatted = format_exception(exception)
+        # An exception's text is capped as output is: a message of hundreds of megabytes
+        # would not fit in a message to objgraph-doctest.
+        cap = fakeout.cap
+        for key in ("message", "exc_msg", "traceback"):
+            if len(formatted[key]) > cap:
+                formatted[key] = formatted[key][:cap]
+                result["truncated"] = True
+                if key == "exc_msg":
+                    result["exception_truncated"] = True
         result["exception"] = formatted
         result["got"] = got + formatted["traceback"]
+        if len(result["got"]) > cap:
+            result["got"] = result["got"][:cap]
+            result["truncated"] = True
         outcome = pytest_outcome(exception[1]) if PYTEST_PAGE[0] else None
         if outcome is not None:
             result["pytest_outcome"] = outcome

@@ -227,6 +227,9 @@ pub struct ExampleResult {
     /// What it printed held lone surrogates, sent as U+FFFD (see the module doc).
     #[serde(default)]
     pub lossy: bool,
+    /// The raised exception's message (`exc_msg`) was longer than the cap and was cut.
+    #[serde(default)]
+    pub exception_truncated: bool,
     pub exception: Option<RaisedException>,
     pub duration_ns: u64,
     /// Why it did not run (a module it requires is not importable); then nothing else is set.

@@ -16,7 +16,7 @@ use std::time::{Duration, Instant};
 
 use crate::backend::protocol::PytestOutcome;
 use crate::backend::{Backend, Fault, PageProcess, PageSetup, RaisedException};
-use crate::engine::judge::{Comparison, Judgement, judge};
+use crate::engine::judge::{Judgement, judge};
 use crate::engine::page::ExampleRole;
 use crate::engine::sphinx::VersionSpec;
 use crate::engine::{Example, Flag, FlagRegistry, FlagSet, Page};
@@ -450,6 +450,8 @@ pub struct Executed {
     pub truncated: bool,
     /// `got` shows lone surrogates it printed as U+FFFD.
     pub lossy: bool,
+    /// The exception's `exc_msg` was cut at the output cap.
+    pub exception_truncated: bool,
     pub exception: Option<RaisedException>,
     /// Set for timeouts and crashes; then later examples did not run.
     pub fault: Option<(Outcome, String)>,
@@ -638,6 +640,7 @@ impl Executed {
             got: None,
             truncated: false,
             lossy: false,
+            exception_truncated: false,
             exception: None,
             fault: None,
             duration: Duration::ZERO,
@@ -676,14 +679,19 @@ pub fn judge_executed(
         .exception
         .as_ref()
         .map(|exception| exception.exc_msg.as_str());
-    let mut judgement = judge(example, &got, exc_msg, flags, registry);
-    if judgement.passed
-        && judgement.comparison == Comparison::Output
-        && let Some(unsure) = inexact_got(&got, done, &example.want)
-    {
-        // The pass must hold for what was really printed, which `got` only stands for.
-        judgement = judge(example, &unsure, exc_msg, flags, registry);
-    }
+    // `got` and `exc_msg` only stand for what was printed and raised when they were cut or
+    // held lone surrogates: the verdict must hold for what really was.
+    let unsure_got = inexact_got(&got, done, &example.want);
+    let unsure_exc_msg = exc_msg
+        .filter(|_| done.exception_truncated)
+        .map(|exc_msg| format!("{exc_msg}{NOTHING_EXPECTS}\n"));
+    let judgement = judge(
+        example,
+        unsure_got.as_deref().unwrap_or(&got),
+        unsure_exc_msg.as_deref().or(exc_msg),
+        flags,
+        registry,
+    );
     // pytest re-raises its outcome exceptions: whatever the expected output, a skip (or an
     // expected failure) skips the example and a `pytest.fail()` fails it.
     let (outcome, skip_reason) = match done.pytest_outcome.as_ref() {
@@ -707,15 +715,17 @@ pub fn judge_executed(
     }
 }
 
-/// What to judge again when `got` is not exactly what the example printed, so that it
-/// passes only where CPython's doctest, comparing the real output, would pass too:
-/// - cut at the output cap: followed by a line nothing expects, for the pass must hold
-///   whatever followed the cut (an expected output ending in `...` under ELLIPSIS, or any
+/// A character no expected output holds (a noncharacter): what stands for the unknown.
+const NOTHING_EXPECTS: char = '\u{FFFF}';
+
+/// What to judge instead of `got` when it is not exactly what the example printed, so that
+/// it passes only where CPython's doctest, comparing the real output, would pass too:
+/// - cut at the output cap: followed by a line nothing expects, the unknown rest, for a
+///   pass must hold whatever followed the cut (an expected output ending in `...` under ELLIPSIS, or any
 ///   output passing, still passes; an exact comparison does not);
 /// - lone surrogates sent as U+FFFD, when the expected output has U+FFFD: with those as a
 ///   noncharacter, for CPython's surrogate matches no character of a UTF-8 page.
 fn inexact_got(got: &str, done: &Executed, want: &str) -> Option<String> {
-    const NOTHING_EXPECTS: char = '\u{FFFF}';
     let mut unsure = None;
     if done.lossy && want.contains('\u{FFFD}') {
         unsure = Some(got.replace('\u{FFFD}', &NOTHING_EXPECTS.to_string()));

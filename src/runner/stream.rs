@@ -303,6 +303,7 @@ impl PageLoop<'_> {
         executed.got = Some(result.got);
         executed.truncated = result.truncated;
         executed.lossy = result.lossy;
+        executed.exception_truncated = result.exception_truncated;
         executed.exception = result.exception;
         executed.duration = Duration::from_nanos(result.duration_ns);
         executed.pytest_outcome = result.pytest_outcome;
