@@ -581,3 +581,21 @@ fn the_junit_report_is_well_formed_whatever_the_examples_print() {
         text(&output.stdout)
     );
 }
+
+#[test]
+fn an_example_that_closes_our_connection_is_told_what_it_did() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    std::fs::write(
+        dir.path().join("page.txt"),
+        ">>> import os\n>>> os.closerange(3, 65536)\n>>> 1\n1\n",
+    )
+    .expect("page");
+    let output = run_in(dir.path(), &["page.txt"]);
+    assert_eq!(output.status.code(), Some(1), "{}", text(&output.stderr));
+    let stdout = text(&output.stdout);
+    assert!(
+        stdout
+            .contains("as when an example closes its connection (file descriptors it did not open"),
+        "{stdout}"
+    );
+}

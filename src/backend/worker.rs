@@ -1026,8 +1026,17 @@ pub enum Fault {
     Internal(String),
 }
 
+/// The status the driver exits with when it fails and cannot say why on its connection
+/// (`_exit(70)` in driver.py).
+const DRIVER_FAILED: i32 = 70;
+
 fn describe_death(status: Option<ExitStatus>) -> String {
     match status {
+        Some(ExitStatus::Code(DRIVER_FAILED)) => format!(
+            "the interpreter exited with status {DRIVER_FAILED}: objgraph-doctest's Python side \
+             failed and could not say why, as when an example closes its connection (file \
+             descriptors it did not open: `os.closerange`, `os.close`)"
+        ),
         Some(ExitStatus::Code(code)) => format!("the interpreter exited with status {code}"),
         Some(ExitStatus::Signal(signal)) => {
             let name = Signal::try_from(signal)
